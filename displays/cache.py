@@ -1,0 +1,111 @@
+"""The on-disk audio cache: each phrase is synthesized once, however many screens ask at once.
+
+A call is announced on every lobby screen at the same moment, and each screen fetches the WAV; a
+per-key lock lets the first request synthesize while the others wait for its file. Files are
+written to a temporary name and renamed into place, so a reader (another thread, another worker
+process) sees a whole file or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from displays.audio import DEFAULT_RATE, join, read_pcm, silence, wav_info, write_wav
+from displays.chime import chime_pcm
+from displays.speech.base import SpeechBackend
+
+CACHE_FORMAT = 1  # bump when the assembled audio changes shape, so old files are not served
+GAP_AFTER_CHIME_S = 0.35
+GAP_BETWEEN_REPEATS_S = 0.8
+
+
+class AudioCache:
+    """WAV files of phrases and whole announcements, keyed by what produced them."""
+
+    def __init__(self, directory: Path, backend: SpeechBackend) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.backend = backend
+        # key -> [lock, number of threads using it]; entries go away when unused so a server that
+        # runs for months does not keep one lock per announcement ever made.
+        self._locks: dict[str, list] = {}
+        self._locks_guard = threading.Lock()
+
+    def key(self, kind: str, lang: str, text: str, repeat: int = 1) -> str:
+        """A hash of everything that decides the audio: backend, language, text, repeats."""
+        ident = json.dumps([CACHE_FORMAT, kind, self.backend.cache_tag, lang, text, repeat], ensure_ascii=False)
+        return hashlib.sha256(ident.encode("utf-8")).hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}.wav"
+
+    def _acquire(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        entry[0].acquire()
+        return entry[0]
+
+    def _release(self, key: str) -> None:
+        with self._locks_guard:
+            entry = self._locks[key]
+            entry[0].release()
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+
+    def _get_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:
+        path = self.path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            pass
+        self._acquire(key)
+        try:
+            try:
+                return path.read_bytes()  # made while we waited for the lock
+            except FileNotFoundError:
+                pass
+            data = make()
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".wav")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            return data
+        finally:
+            self._release(key)
+
+    def phrase_wav(self, text: str, lang: str) -> bytes:
+        """The backend's WAV for `text` (already spelled out as words), synthesized once."""
+        return self._get_or_make(self.key("phrase", lang, text), lambda: self.backend.synthesize(text, lang))
+
+    def announcement_wav(self, speech_text: str, lang: str, repeat: int = 2) -> bytes:
+        """Chime, then the sentence `repeat` times with short gaps: what a lobby speaker plays."""
+        if not 1 <= repeat <= 5:
+            raise ValueError(f"repeat must be 1..5, got {repeat}")
+
+        def assemble() -> bytes:
+            sentence = self.phrase_wav(speech_text, lang)
+            rate = wav_info(sentence).rate or DEFAULT_RATE
+            spoken = read_pcm(sentence)
+            pieces = [chime_pcm(rate)]
+            if spoken.frames == 0:  # voice off: the chime alone
+                return write_wav(join(pieces, rate=rate))
+            pieces.append(silence(GAP_AFTER_CHIME_S, rate))
+            for i in range(repeat):
+                if i:
+                    pieces.append(silence(GAP_BETWEEN_REPEATS_S, rate))
+                pieces.append(spoken)
+            return write_wav(join(pieces, rate=rate))
+
+        return self._get_or_make(self.key("announcement", lang, speech_text, repeat), assemble)
