@@ -1,0 +1,158 @@
+"""Calling: next by the office's rules, a chosen ticket out of order, and recall.
+
+A call closes the counter's current ticket first (done or no-show), takes the next ticket with an
+atomic claim (queue.claim_next), writes the announcement and the `ticket.called` event.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from .clock import office_day
+from .context import Ctx
+from .errors import InvalidValue, StateConflict
+from .models import Announcement, Counter, Office, Service, Ticket
+from .notify import counter_event, queue_updated, ticket_event
+from .queue import claim_next
+from .serving import finish, no_show
+from .states import check_move
+from .types import CounterState, Desk, EventType, TicketStatus
+from .views import announcement_view
+
+
+def _lock_counter(session: Session, counter: Counter) -> Counter:
+    """Re-read the counter under a row lock so one counter's presses run one after another."""
+    locked = session.get(Counter, counter.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    return locked
+
+
+def _require_open(counter: Counter) -> None:
+    if counter.state != CounterState.OPEN:
+        raise StateConflict(f"Counter {counter.number} is {counter.state}; open it first.",
+                            code="counter_not_open", state=counter.state)
+
+
+def _close_current(session: Session, ctx: Ctx, office: Office, counter: Counter, close_current: str,
+                   expected_current_id: int | None) -> None:
+    if close_current not in ("done", "no_show"):
+        raise InvalidValue("close_current must be done or no_show", field="close_current")
+    if expected_current_id is not None and expected_current_id != (counter.current_ticket_id or 0):
+        raise StateConflict("The counter's current ticket changed (another tab or a double press); reload.",
+                            code="counter_changed", current_ticket_id=counter.current_ticket_id)
+    if counter.current_ticket_id is None:
+        return
+    current = session.get(Ticket, counter.current_ticket_id)
+    if current is None or current.status not in (TicketStatus.CALLED, TicketStatus.SERVING):
+        counter.current_ticket_id = None
+        return
+    if close_current == "no_show" and current.status == TicketStatus.CALLED:
+        no_show(session, ctx, office, current)
+    else:
+        finish(session, ctx, office, current)
+    session.refresh(counter)
+
+
+def _announce(session: Session, ctx: Ctx, office: Office, ticket: Ticket, counter: Counter) -> dict[str, Any]:
+    words = ctx.announcer(office, ticket, counter)
+    a = Announcement(office_id=office.id or 0, ticket_id=ticket.id or 0, counter_id=counter.id or 0,
+                     text=words.text, speech=words.speech, lang=words.lang, created_at=ctx.now)
+    session.add(a)
+    session.flush()
+    return announcement_view(a)
+
+
+def _called(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket: Ticket, before: str) -> Ticket:
+    counter.current_ticket_id = ticket.id
+    session.add(counter)
+    announcement = _announce(session, ctx, office, ticket, counter)
+    ticket_event(session, ctx, office, ticket, EventType.TICKET_CALLED, before, counter, announcement=announcement)
+    counter_event(session, ctx, office, counter, ticket)
+    queue_updated(session, ctx, office, {ticket.service_id})
+    return ticket
+
+
+def _call_values(ctx: Ctx, counter: Counter) -> dict[str, Any]:
+    return {"status": TicketStatus.CALLED, "called_at": func.coalesce(Ticket.called_at, ctx.now),
+            "last_called_at": ctx.now, "counter_id": counter.id, "clerk_id": counter.clerk_id,
+            "target_counter_id": None}
+
+
+def call_next(session: Session, ctx: Ctx, office: Office, counter: Counter, *, close_current: str = "done",
+              expected_current_id: int | None = None) -> Ticket | None:
+    counter = _lock_counter(session, counter)
+    _require_open(counter)
+    _close_current(session, ctx, office, counter, close_current, expected_current_id)
+    services = {s.id: s for s in session.exec(select(Service).where(Service.office_id == office.id))}
+    ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),  # type: ignore[arg-type]
+                        _call_values(ctx, counter))
+    if ticket is None:
+        return None
+    return _called(session, ctx, office, counter, ticket, TicketStatus.WAITING)
+
+
+def call_ticket(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket: Ticket, *,
+                close_current: str = "done") -> Ticket:
+    """Call a chosen waiting or no-show ticket out of order."""
+    counter = _lock_counter(session, counter)
+    _require_open(counter)
+    if ticket.office_id != office.id:
+        raise InvalidValue("ticket_id is not a ticket of this office", field="ticket_id")
+    service = session.get(Service, ticket.service_id)
+    if service is not None and service.desk == Desk.DO_IT_NOW and counter.desk != Desk.DO_IT_NOW:
+        raise InvalidValue("a do-it-now ticket is served only at a do-it-now counter", field="ticket_id",
+                           code="do_it_now_only")
+    check_move("call", ticket.display_number, ticket.status)
+    if counter.current_ticket_id == ticket.id:
+        raise StateConflict("This ticket is already this counter's current ticket.", code="ticket_state",
+                            status=ticket.status)
+    _close_current(session, ctx, office, counter, close_current, None)
+    before = ticket.status
+    taken = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == before)  # type: ignore[arg-type]
+        .values(**_call_values(ctx, counter)).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(ticket)
+        raise StateConflict(f"Ticket {ticket.display_number} was just taken by another counter.",
+                            code="ticket_state", status=ticket.status)
+    session.refresh(ticket)
+    return _called(session, ctx, office, counter, ticket, before)
+
+
+def recall(session: Session, ctx: Ctx, office: Office, counter: Counter) -> tuple[Ticket, dict[str, Any]]:
+    counter = _lock_counter(session, counter)
+    if counter.current_ticket_id is None:
+        raise StateConflict(f"Counter {counter.number} has no current ticket to announce again.",
+                            code="no_current_ticket")
+    ticket = session.get(Ticket, counter.current_ticket_id)
+    assert ticket is not None
+    check_move("recall", ticket.display_number, ticket.status)
+    ticket.recalls += 1
+    ticket.last_called_at = ctx.now
+    session.add(ticket)
+    announcement = _announce(session, ctx, office, ticket, counter)
+    ticket_event(session, ctx, office, ticket, EventType.TICKET_RECALLED, ticket.status, counter,
+                 announcement=announcement)
+    return ticket, announcement
+
+
+def set_counter_state(session: Session, ctx: Ctx, office: Office, counter: Counter, state: CounterState) -> Counter:
+    """Open (the acting clerk takes the counter), pause or close a counter."""
+    counter = _lock_counter(session, counter)
+    if state == CounterState.CLOSED and counter.current_ticket_id is not None:
+        current = session.get(Ticket, counter.current_ticket_id)
+        if current is not None and current.status in (TicketStatus.CALLED, TicketStatus.SERVING):
+            raise StateConflict(f"Finish ticket {current.display_number} or mark it absent before closing.",
+                                code="counter_busy", current_ticket_id=current.id)
+    if state == CounterState.OPEN and ctx.who.user_id is not None:
+        counter.clerk_id, counter.clerk_name = ctx.who.user_id, ctx.who.full_name
+    if state == CounterState.CLOSED:
+        counter.clerk_id, counter.clerk_name, counter.current_ticket_id = None, None, None
+    counter.state = state
+    session.add(counter)
+    current = session.get(Ticket, counter.current_ticket_id) if counter.current_ticket_id else None
+    counter_event(session, ctx, office, counter, current)
+    queue_updated(session, ctx, office, set(counter.service_ids or []))
+    return counter

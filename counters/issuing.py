@@ -1,0 +1,56 @@
+"""Issuing a ticket: checks the service is open, claims the day's number, writes the ticket and its event."""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from .clock import office_day
+from .context import Ctx
+from .errors import InvalidValue, StateConflict
+from .models import Office, Service, Ticket
+from .notify import queue_updated, ticket_event
+from .numbering import claim_number, format_number
+from .schedule import is_issuing_open
+from .types import Channel, EventType, Priority, TicketStatus
+
+
+def new_track_code() -> str:
+    """96 random bits, URL-safe: the only key to the public tracking page."""
+    return secrets.token_urlsafe(12)
+
+
+def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *, priority: str | None = None,
+                 channel: str = Channel.KIOSK, lang: str = "vi", device_id: int | None = None) -> Ticket:
+    if priority is not None and priority not in Priority.__members__.values():
+        raise InvalidValue(f"priority must be one of {', '.join(Priority)} or null", field="priority")
+    if channel not in Channel.__members__.values():
+        raise InvalidValue(f"channel must be one of {', '.join(Channel)}", field="channel")
+    if lang not in ("vi", "en"):
+        raise InvalidValue("lang must be vi or en", field="lang")
+    if service.office_id != office.id or service.archived:
+        raise InvalidValue("service_id is not a service of this office", field="service_id")
+    if not service.active:
+        raise StateConflict(f"Service {service.code} is not taking tickets now.", code="service_closed",
+                            reason="inactive")
+    open_now, windows = is_issuing_open(ctx.now, office.timezone, office.opening_hours, office.extra_sessions)
+    if not open_now:
+        raise StateConflict("Tickets are issued only during opening hours.", code="service_closed",
+                            reason="outside_hours", hours=[w.as_pair() for w in windows or []])
+    day = office_day(ctx.now, office.timezone)
+    if service.daily_limit is not None:
+        issued = session.execute(select(func.count()).select_from(Ticket).where(
+            Ticket.issued_service_id == service.id, Ticket.office_day == day)).scalar_one()
+        if issued >= service.daily_limit:
+            raise StateConflict(f"Service {service.code} has issued all {service.daily_limit} tickets for today.",
+                                code="daily_limit_reached", daily_limit=service.daily_limit)
+    n = claim_number(session, service, day)
+    ticket = Ticket(office_id=office.id or 0, service_id=service.id or 0, issued_service_id=service.id or 0,
+                    office_day=day, number=n, display_number=format_number(office.number_format, service.code, n),
+                    priority=priority, channel=channel, status=TicketStatus.WAITING, lang=lang,
+                    issued_at=ctx.now, queue_at=ctx.now, track_code=new_track_code(), device_id=device_id)
+    session.add(ticket)
+    ticket_event(session, ctx, office, ticket, EventType.TICKET_ISSUED, None)
+    queue_updated(session, ctx, office, {service.id or 0})
+    return ticket

@@ -1,0 +1,184 @@
+"""The queue's tables. Every change to them also appends an `Event` (see events.py).
+
+Times are aware UTC datetimes (clock.UTCDateTime). JSON columns hold small settings documents whose
+shapes are checked in `settings.py` before they are written.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .clock import DEFAULT_TIMEZONE, UTCDateTime
+
+DEFAULT_NUMBER_FORMAT = "{code}{n:03d}"
+
+
+def _json(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JSON, nullable=nullable))
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Office(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    code: str = Field(index=True, unique=True)
+    parent_id: int | None = Field(default=None, foreign_key="office.id", index=True)
+    timezone: str = DEFAULT_TIMEZONE
+    address: str | None = None
+    opening_hours: dict[str, Any] | None = _json()
+    extra_sessions: list[dict[str, Any]] | None = _json()
+    no_wait_days: list[str] | None = _json()
+    no_wait_target_min: int = 15
+    priority_policy: str = "strict"
+    interleave_every: int = 3
+    routing: str = "fifo"
+    rating_scale: int = 3
+    number_format: str = DEFAULT_NUMBER_FORMAT
+    announcement_template: str | None = None
+    announcement_repeat: int = 2
+    default_printer_id: int | None = None
+    feedback_window_min: int = 15
+    created_at: datetime | None = _when()
+
+
+class OfficeSeq(SQLModel, table=True):
+    """The last event sequence number of an office; its row lock orders the office's commits."""
+
+    office_id: int = Field(primary_key=True, foreign_key="office.id")
+    last_seq: int = 0
+
+
+class Service(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    code: str
+    name: str
+    name_en: str | None = None
+    desk: str = "standard"
+    number_start: int = 1
+    daily_limit: int | None = None
+    target_wait_min: int = 15
+    target_total_min: int | None = None
+    active: bool = True
+    archived: bool = False
+    sort_order: int = 0
+
+
+class Counter(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    number: int
+    name: str
+    desk: str = "standard"
+    service_ids: list[int] | None = _json()
+    state: str = "closed"
+    clerk_id: int | None = None
+    clerk_name: str | None = None
+    current_ticket_id: int | None = None
+    archived: bool = False
+
+
+class DailyNumber(SQLModel, table=True):
+    """The last number handed out per service and office day; claimed with one atomic upsert."""
+
+    service_id: int = Field(primary_key=True, foreign_key="service.id")
+    office_day: date = Field(primary_key=True)
+    last_number: int
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("issued_service_id", "office_day", "number", name="uq_ticket_number_per_day"),
+        Index("ix_ticket_queue", "office_id", "status", "queue_at"),
+        Index("ix_ticket_office_day", "office_id", "office_day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    service_id: int = Field(foreign_key="service.id", index=True)
+    issued_service_id: int = Field(foreign_key="service.id")
+    office_day: date
+    number: int
+    display_number: str
+    priority: str | None = None
+    channel: str = "kiosk"
+    status: str = "waiting"
+    lang: str = "vi"
+    issued_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    queue_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    called_at: datetime | None = _when()
+    last_called_at: datetime | None = _when()
+    started_at: datetime | None = _when()
+    finished_at: datetime | None = _when()
+    counter_id: int | None = Field(default=None, index=True)
+    clerk_id: int | None = None
+    target_counter_id: int | None = None
+    recalls: int = 0
+    transfers: int = 0
+    note: str | None = None
+    track_code: str = Field(index=True, unique=True)
+    device_id: int | None = None
+
+
+class Event(SQLModel, table=True):
+    """Append-only log: one row per state change. Statistics and replays are read from here."""
+
+    __table_args__ = (
+        UniqueConstraint("office_id", "seq", name="uq_event_office_seq"),
+        Index("ix_event_office_at", "office_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    seq: int
+    type: str
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ticket_id: int | None = Field(default=None, index=True)
+    counter_id: int | None = None
+    service_id: int | None = None
+    actor: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+    data: dict[str, Any] | None = _json()
+
+
+class Announcement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    counter_id: int
+    text: str
+    speech: str
+    lang: str = "vi"
+    created_at: datetime | None = _when()
+
+
+class Feedback(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    counter_id: int
+    clerk_id: int | None = None
+    device_id: int | None = None
+    rating: str
+    reasons: list[str] | None = _json()
+    comment: str | None = None
+    created_at: datetime | None = _when()
+
+
+class Alert(SQLModel, table=True):
+    """A condition a head must see (waits over target, offline device, paper out) while it lasts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    kind: str
+    key: str = Field(index=True)
+    message: str
+    data: dict[str, Any] | None = _json()
+    since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    cleared_at: datetime | None = _when()
+

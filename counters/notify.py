@@ -1,0 +1,42 @@
+"""The events queue actions emit, in one place so every action writes the same shapes."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from . import events
+from .clock import office_day
+from .context import Ctx
+from .estimates import estimate_queue, ticket_estimate
+from .models import Counter, Office, Ticket
+from .types import EventType
+from .views import counter_brief, counter_view, ticket_view
+
+
+def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, type: EventType,
+                 from_status: str | None, counter: Counter | None = None, **extra: Any) -> dict[str, Any]:
+    """Record a ticket's state change; returns the ticket view written into the event."""
+    session.flush()
+    position, wait = ticket_estimate(session, office, ticket, ctx.now)
+    view = ticket_view(ticket, office.timezone, position=position, estimated_wait_s=wait)
+    data: dict[str, Any] = {"ticket": view, "counter": counter_brief(counter) if counter else None, **extra}
+    events.record(session, office.id or 0, type, ctx.now, data, actor=ctx.who.actor, ticket_id=ticket.id,
+                  counter_id=counter.id if counter else ticket.counter_id, service_id=ticket.service_id,
+                  from_status=from_status, to_status=ticket.status)
+    return view
+
+
+def counter_event(session: Session, ctx: Ctx, office: Office, counter: Counter,
+                  current: Ticket | None = None) -> None:
+    cur = ticket_view(current, office.timezone) if current else None
+    events.record(session, office.id or 0, EventType.COUNTER_UPDATED, ctx.now,
+                  {"counter": counter_view(counter, cur)}, actor=ctx.who.actor, counter_id=counter.id)
+
+
+def queue_updated(session: Session, ctx: Ctx, office: Office, service_ids: set[int]) -> None:
+    """Waiting counts and expected waits of the services an action touched."""
+    session.flush()
+    est = estimate_queue(session, office, office_day(ctx.now, office.timezone), ctx.now, only_services=service_ids)
+    events.record(session, office.id or 0, EventType.QUEUE_UPDATED, ctx.now, {"services": est.services},
+                  actor=ctx.who.actor)

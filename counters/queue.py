@@ -1,0 +1,123 @@
+"""Who is called next: the office's priority policy and routing, and the atomic claim.
+
+The claim is the database's job (DESIGN.md): candidates are read in calling order with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE), then taken with
+a conditional UPDATE whose row count proves that this counter, and no other, got the ticket.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from .models import Counter, Office, Service, Ticket
+from .types import Desk, PriorityPolicy, Routing, TicketStatus
+
+CLAIM_ATTEMPTS = 20
+
+
+def servable_service_ids(counter: Counter, services: dict[int, Service]) -> list[int]:
+    """The counter's services it may really serve, in its order: do-it-now ones only at do-it-now desks."""
+    out = []
+    for sid in counter.service_ids or []:
+        s = services.get(sid)
+        if s is None or s.archived:
+            continue
+        if s.desk == Desk.DO_IT_NOW and counter.desk != Desk.DO_IT_NOW:
+            continue
+        out.append(sid)
+    return out
+
+
+def priority_due(session: Session, office: Office, day: date) -> bool:
+    """Interleave policy: is it a priority ticket's turn (N normal calls since the last priority one)?"""
+    last_priority = session.execute(
+        select(func.max(Ticket.called_at)).where(
+            Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None),  # type: ignore[union-attr]
+            Ticket.called_at.is_not(None))  # type: ignore[union-attr]
+    ).scalar_one_or_none()
+    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_(None),  # type: ignore[union-attr]
+             Ticket.called_at.is_not(None)]  # type: ignore[union-attr]
+    if last_priority is not None:
+        conds.append(Ticket.called_at > last_priority)  # type: ignore[operator]
+    normal_since = session.execute(select(func.count()).select_from(Ticket).where(*conds)).scalar_one()
+    return int(normal_since) >= max(1, office.interleave_every)
+
+
+def calling_order(office: Office, service_order: list[int] | None, priority_first: bool) -> list[Any]:
+    """ORDER BY terms: priority group, then (ordered routing) the counter's service order, then queue time."""
+    is_normal = case((Ticket.priority.is_(None), 1), else_=0)  # type: ignore[union-attr]
+    terms: list[Any] = [is_normal if priority_first else -is_normal]
+    if office.routing == Routing.ORDERED and service_order:
+        terms.append(case({sid: i for i, sid in enumerate(service_order)}, value=Ticket.service_id,
+                          else_=len(service_order)))
+    terms += [Ticket.queue_at, Ticket.id]
+    return terms
+
+
+def candidates_filter(office: Office, counter: Counter, service_ids: list[int], day: date) -> ColumnElement[bool]:
+    mine = Ticket.target_counter_id == counter.id
+    by_service = and_(Ticket.target_counter_id.is_(None), Ticket.service_id.in_(service_ids))  # type: ignore[union-attr,attr-defined]
+    return and_(Ticket.office_id == office.id, Ticket.office_day == day,
+                Ticket.status == TicketStatus.WAITING, or_(mine, by_service) if service_ids else mine)
+
+
+def claim_next(session: Session, office: Office, counter: Counter, services: dict[int, Service], day: date,
+               values: dict[str, Any]) -> Ticket | None:
+    """Take the next ticket for `counter` by the office's rules, setting `values` on it; None if none wait."""
+    service_ids = servable_service_ids(counter, services)
+    priority_first = (office.priority_policy != PriorityPolicy.INTERLEAVE
+                      or priority_due(session, office, day))
+    query = (select(Ticket.id).where(candidates_filter(office, counter, service_ids, day))
+             .order_by(*calling_order(office, service_ids, priority_first)).limit(1)
+             .with_for_update(skip_locked=True))
+    for _ in range(CLAIM_ATTEMPTS):
+        ticket_id = session.execute(query).scalar_one_or_none()
+        if ticket_id is None:
+            return None
+        taken = session.execute(
+            update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)  # type: ignore[arg-type]
+            .values(**values).execution_options(synchronize_session=False))
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            ticket = session.get(Ticket, ticket_id, populate_existing=True)
+            assert ticket is not None
+            return ticket
+    return None
+
+
+def waiting_tickets(session: Session, office: Office, day: date, service_id: int | None = None) -> list[Ticket]:
+    """Today's waiting tickets of the office in calling order (strict priority, then queue time)."""
+    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING]
+    if service_id is not None:
+        conds.append(Ticket.service_id == service_id)
+    q = select(Ticket).where(*conds).order_by(*calling_order(office, None, True))
+    return list(session.execute(q).scalars())
+
+
+def positions(waiting: list[Ticket]) -> dict[int, int]:
+    """Tickets to be called before each waiting ticket within its own queue (service or target counter)."""
+    seen: dict[tuple[str, int], int] = {}
+    out: dict[int, int] = {}
+    for t in waiting:
+        key = ("counter", t.target_counter_id) if t.target_counter_id else ("service", t.service_id)
+        out[t.id or 0] = seen.get(key, 0)
+        seen[key] = seen.get(key, 0) + 1
+    return out
+
+
+def served_since(session: Session, office_id: int, since: datetime) -> list[tuple[int, float]]:
+    """(service_id, service seconds) of tickets finished since `since`: the sample for estimates."""
+    rows = session.execute(
+        select(Ticket.service_id, Ticket.started_at, Ticket.last_called_at, Ticket.finished_at).where(
+            Ticket.office_id == office_id, Ticket.status == TicketStatus.DONE,
+            Ticket.finished_at >= since)  # type: ignore[operator]
+    ).all()
+    out = []
+    for sid, started, called, finished in rows:
+        begin = started or called
+        if begin and finished:
+            out.append((sid, (finished - begin).total_seconds()))
+    return out

@@ -1,0 +1,66 @@
+"""Plain-dict views of queue rows in the contract's shapes (API.md), with office-local timestamps."""
+from __future__ import annotations
+
+from typing import Any
+
+from .clock import iso
+from .models import Announcement, Counter, Office, Service, Ticket
+from .types import TicketStatus
+
+AUDIO_URL = "/api/v1/announcements/{id}.wav"
+
+
+def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
+                estimated_wait_s: int | None = None) -> dict[str, Any]:
+    waiting = t.status == TicketStatus.WAITING
+    return {
+        "id": t.id, "office_id": t.office_id, "service_id": t.service_id, "number": t.number,
+        "display_number": t.display_number, "priority": t.priority, "channel": t.channel,
+        "status": t.status, "lang": t.lang,
+        "issued_at": iso(t.issued_at, tz), "called_at": iso(t.called_at, tz),
+        "started_at": iso(t.started_at, tz), "finished_at": iso(t.finished_at, tz),
+        "counter_id": t.counter_id, "clerk_id": t.clerk_id, "target_counter_id": t.target_counter_id,
+        "recalls": t.recalls, "transfers": t.transfers, "note": t.note,
+        "position": position if waiting else None,
+        "estimated_wait_s": estimated_wait_s if waiting else None,
+        "track_code": t.track_code,
+    }
+
+
+def counter_brief(c: Counter) -> dict[str, Any]:
+    return {"id": c.id, "number": c.number, "name": c.name}
+
+
+def counter_view(c: Counter, current_ticket: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "id": c.id, "office_id": c.office_id, "number": c.number, "name": c.name, "desk": c.desk,
+        "service_ids": list(c.service_ids or []), "state": c.state, "clerk_id": c.clerk_id,
+        "clerk": {"id": c.clerk_id, "full_name": c.clerk_name} if c.clerk_id else None,
+        "current_ticket": current_ticket,
+    }
+
+
+def service_view(s: Service) -> dict[str, Any]:
+    return {
+        "id": s.id, "office_id": s.office_id, "code": s.code, "name": s.name, "name_en": s.name_en,
+        "desk": s.desk, "number_start": s.number_start, "daily_limit": s.daily_limit,
+        "target_wait_min": s.target_wait_min, "target_total_min": s.target_total_min, "active": s.active,
+        "sort_order": s.sort_order,
+    }
+
+
+def office_view(o: Office) -> dict[str, Any]:
+    return {
+        "id": o.id, "name": o.name, "code": o.code, "parent_id": o.parent_id, "timezone": o.timezone,
+        "address": o.address, "opening_hours": o.opening_hours, "extra_sessions": o.extra_sessions or [],
+        "no_wait_days": o.no_wait_days or [], "no_wait_target_min": o.no_wait_target_min,
+        "priority_policy": o.priority_policy, "interleave_every": o.interleave_every, "routing": o.routing,
+        "rating_scale": o.rating_scale, "number_format": o.number_format,
+        "announcement_template": o.announcement_template, "announcement_repeat": o.announcement_repeat,
+        "default_printer_id": o.default_printer_id, "feedback_window_min": o.feedback_window_min,
+    }
+
+
+def announcement_view(a: Announcement) -> dict[str, Any]:
+    return {"id": a.id, "ticket_id": a.ticket_id, "counter_id": a.counter_id, "text": a.text,
+            "lang": a.lang, "audio_url": AUDIO_URL.format(id=a.id)}

@@ -1,0 +1,134 @@
+"""The database engine and the two ways to use it: `read` and `write` (one transaction each).
+
+SQLite (the embedded default): WAL mode, full fsync on commit (a ticket that got its 201 survives a
+crash), one writer thread whose transactions start with BEGIN IMMEDIATE (Datasette's execute_write_fn),
+readers on their own connections. PostgreSQL: a pool of writer threads; the queue's claims use row
+locks, and transactions that lose a deadlock or serialization race are retried.
+`write` returns the events the transaction sealed so the caller publishes them after the commit.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Session
+
+from counters import events
+
+T = TypeVar("T")
+log = logging.getLogger("qms.db")
+RETRIES = 5
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and use psycopg 3 for them."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def _sqlite_engine(url: str, writer: bool) -> Engine:
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           pool_size=1 if writer else 8, max_overflow=0 if writer else 8)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+def _retryable(e: DBAPIError) -> bool:
+    msg = str(e.orig).lower() if e.orig else str(e).lower()
+    code = getattr(e.orig, "sqlstate", None)
+    return code in ("40001", "40P01") or "database is locked" in msg or "deadlock" in msg
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine = _sqlite_engine(self.url, writer=True)
+            self.read_engine = _sqlite_engine(self.url, writer=False)
+            self._writers = ThreadPoolExecutor(1, thread_name_prefix="qms-sqlite-writer")
+        else:
+            self.engine = create_engine(self.url, pool_size=20, max_overflow=10, pool_pre_ping=True)
+            self.read_engine = self.engine
+            self._writers = ThreadPoolExecutor(20, thread_name_prefix="qms-db-writer")
+        self._readers = ThreadPoolExecutor(8, thread_name_prefix="qms-db-reader")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def write_sync(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
+        """Run `fn` in one write transaction; returns its result and the sealed event messages."""
+        for attempt in range(RETRIES):
+            session = Session(self.engine, expire_on_commit=False)
+            try:
+                with session.begin():
+                    result = fn(session)
+                    messages = events.seal(session)
+                return result, messages
+            except (OperationalError, DBAPIError) as e:
+                events.discard(session)
+                if attempt + 1 < RETRIES and _retryable(e):
+                    time.sleep(0.01 * (2 ** attempt))
+                    continue
+                raise
+            except BaseException:
+                events.discard(session)
+                raise
+            finally:
+                session.close()
+        raise RuntimeError("unreachable")
+
+    def read_sync(self, fn: Callable[[Session], T]) -> T:
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            with session.begin():
+                return fn(session)
+
+    async def write(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
+        return await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._readers, self.read_sync, fn)
+
+    def ping(self) -> bool:
+        try:
+            with self.read_engine.connect() as c:
+                c.execute(text("SELECT 1"))
+            return True
+        except Exception as e:  # noqa: BLE001 - health check reports, never raises
+            log.warning("database ping failed: %s", e)
+            return False
+
+    def dispose(self) -> None:
+        self._writers.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
