@@ -69,6 +69,9 @@ def _counters(open_ids: set[int], extra: dict[int, CounterSpec] | None = None) -
         4: CounterSpec(4, 4, "standard", (3, 2), FULL_DAY),
         5: CounterSpec(5, 5, "standard", (3, 4), FULL_DAY),
         6: CounterSpec(6, 6, "standard", (5, 2, 4), FULL_DAY),
+        # Extra desks staffed from the back office on no-wait days.
+        7: CounterSpec(7, 7, "do_it_now", (1,), ((_h(7, 30), SERVE_UNTIL_S[0]),)),
+        8: CounterSpec(8, 8, "standard", (2, 4, 5), ((_h(7, 30), SERVE_UNTIL_S[0]),)),
     }
     base.update(extra or {})
     return tuple(spec for cid, spec in sorted(base.items()) if cid in open_ids)
@@ -98,7 +101,7 @@ DAY_PLANS: dict[DayType, DayPlan] = {
         110,
         _CURVE,
         _counters(
-            {1, 2, 3, 5},
+            {1, 2, 4, 5},
             {2: CounterSpec(2, 2, "standard", (2, 5), FULL_DAY, pauses=((_h(14), _h(14, 20)),))},
         ),
     ),
@@ -116,10 +119,10 @@ DAY_PLANS: dict[DayType, DayPlan] = {
     ),
     "no_wait_surge": DayPlan(
         "no_wait_surge",
-        250,
+        220,
         _SURGE,
         _counters(
-            {1, 2, 3, 4, 5, 6},
+            {1, 2, 3, 4, 5, 6, 7, 8},
             {2: CounterSpec(2, 2, "standard", (2, 5), FULL_DAY, pauses=((_h(10), _h(10, 10)),))},
         ),
     ),
