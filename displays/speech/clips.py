@@ -28,10 +28,11 @@ from displays.speech.base import SpeechBackend, SpeechError, check_lang
 
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
-CORE_VOCABULARY: tuple[str, ...] = (
-    "xin mời công dân có số đến quầy "
-    "không một hai ba bốn năm sáu bảy tám chín mười mươi mốt lăm lẻ trăm nghìn"
-).split()
+CORE_SENTENCE = "xin mời công dân có số đến quầy"
+NUMERAL_WORDS: tuple[str, ...] = tuple(
+    "không một hai ba bốn năm sáu bảy tám chín mười mươi mốt lăm lẻ trăm nghìn".split()
+)
+CORE_VOCABULARY: tuple[str, ...] = (*CORE_SENTENCE.split(), *NUMERAL_WORDS)
 """Words the default Vietnamese announcement can need (letters aside): checked by `available()`."""
 
 
@@ -78,7 +79,8 @@ class ClipsBackend(SpeechBackend):
         if not self.directory.is_dir():
             return False, f"clip pack folder {self.directory} does not exist (set QMS_CLIPS_DIR)"
         index = self.index("vi")
-        missing = [f"{w}.wav" for w in CORE_VOCABULARY if w not in index]
+        _, missing_words = self._cover(CORE_SENTENCE.split(), index)
+        missing = [f"{w}.wav" for w in missing_words + [w for w in NUMERAL_WORDS if w not in index]]
         if missing:
             return False, f"clip pack {self.folder('vi')} lacks {', '.join(missing)}"
         return True, f"clip pack {self.directory} ({len(index)} Vietnamese clips)"
@@ -92,13 +94,12 @@ class ClipsBackend(SpeechBackend):
             digest.update(f"{path.relative_to(self.directory)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
         return f"clips:{digest.hexdigest()[:16]}"
 
-    def plan(self, text: str, lang: str) -> list[Path]:
-        """The clip files that speak `text`, longest recorded phrase first; SpeechError names a gap."""
-        check_lang(lang)
-        index = self.index(lang)
+    @staticmethod
+    def _cover(words: list[str], index: dict[str, Path]) -> tuple[list[Path], list[str]]:
+        """Clips for `words`, longest recorded phrase first, and the words no clip covers."""
         longest = max((k.count("_") + 1 for k in index), default=1)
-        words = words_of(text, lang)
         clips: list[Path] = []
+        missing: list[str] = []
         i = 0
         while i < len(words):
             for n in range(min(longest, len(words) - i), 0, -1):
@@ -108,8 +109,17 @@ class ClipsBackend(SpeechBackend):
                     i += n
                     break
             else:
-                wanted = self.folder(lang) / f"{words[i]}.wav"
-                raise SpeechError(f"clip pack has no recording of {words[i]!r}: add {wanted}", permanent=True)
+                missing.append(words[i])
+                i += 1
+        return clips, missing
+
+    def plan(self, text: str, lang: str) -> list[Path]:
+        """The clip files that speak `text`; a SpeechError names the first file that is missing."""
+        check_lang(lang)
+        clips, missing = self._cover(words_of(text, lang), self.index(lang))
+        if missing:
+            wanted = self.folder(lang) / f"{missing[0]}.wav"
+            raise SpeechError(f"clip pack has no recording of {missing[0]!r}: add {wanted}", permanent=True)
         return clips
 
     def synthesize(self, text: str, lang: str) -> bytes:

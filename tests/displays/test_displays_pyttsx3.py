@@ -1,0 +1,59 @@
+"""pyttsx3 run isolated: concurrent requests get their own complete files, or a clear reason."""
+
+import importlib.util
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+
+from displays import audio
+from displays.speech.pyttsx3_backend import Pyttsx3Backend
+from displays.speech.pyttsx3_worker import choose_voice
+
+BACKEND = Pyttsx3Backend()
+AVAILABLE, REASON = BACKEND.available()
+
+
+@pytest.mark.skipif(not AVAILABLE, reason=f"pyttsx3 unavailable here: {REASON}")
+def test_eight_concurrent_different_texts_come_back_distinct_and_in_order() -> None:
+    texts = [" ".join(["xin mời công dân"] * (i + 1)) for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        wavs = list(pool.map(lambda t: BACKEND.synthesize(t, "vi"), texts))
+    infos = [audio.validate_wav(w) for w in wavs]  # every file complete
+    assert len(set(wavs)) == 8
+    durations = [i.duration for i in infos]
+    # a swapped file would break the order: each text is longer than the one before
+    assert durations == sorted(durations)
+    assert all(b - a > 0.3 for a, b in zip(durations, durations[1:]))
+    assert all(audio.rms(w) > 0.03 for w in wavs)
+
+
+@pytest.mark.skipif(AVAILABLE, reason="pyttsx3 works here; the unavailable branch is covered below")
+def test_unavailable_reason_is_clear() -> None:
+    assert "pyttsx3" in REASON and len(REASON) > 20
+
+
+def test_reason_when_pyttsx3_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyttsx3" else real(name, *a))
+    ok, reason = Pyttsx3Backend().available()
+    assert not ok
+    assert reason == "pyttsx3 is not installed (pip install pyttsx3)"
+
+
+def test_choose_voice_across_drivers() -> None:
+    espeak = [
+        SimpleNamespace(id="gmw/en-029", name="English_(Caribbean)", languages=["en-029"]),
+        SimpleNamespace(id="gmw/en", name="English_(Great_Britain)", languages=["en-gb"]),
+        SimpleNamespace(id="aav/vi-vn-x-central", name="Vietnamese_(Central)", languages=["vi-vn-x-central"]),
+        SimpleNamespace(id="aav/vi", name="Vietnamese_(Northern)", languages=["vi"]),
+    ]
+    assert choose_voice(espeak, "vi").id == "aav/vi"
+    assert choose_voice(espeak, "en").id == "gmw/en"
+    sapi5 = [
+        SimpleNamespace(id="HKEY\\TTS_MS_EN-US_ZIRA", name="Microsoft Zira Desktop - English (United States)", languages=[]),
+        SimpleNamespace(id="HKEY\\TTS_MS_VI-VN_AN", name="Microsoft An - Vietnamese (Vietnam)", languages=[]),
+    ]
+    assert choose_voice(sapi5, "vi").name.startswith("Microsoft An")
+    assert choose_voice(sapi5, "en").name.startswith("Microsoft Zira")
+    assert choose_voice(sapi5[:1], "vi") is None
