@@ -49,8 +49,9 @@ def validate_template(template: str) -> str:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ValueError(f"the announcement template has unbalanced braces ({exc}); write {{{{ or }}}} "
-                         f"for a literal brace") from exc
+        raise ValueError(
+            f"the announcement template has unbalanced braces ({exc}); write {{{{ or }}}} for a literal brace"
+        ) from exc
     fields = set()
     for _literal, field, spec, conversion in parsed:
         if field is None:
@@ -66,7 +67,9 @@ def validate_template(template: str) -> str:
     return template
 
 
-def compose(display_number: str, counter_number: int, template: str | None = None, lang: str = "vi") -> Announcement:
+def compose(
+    display_number: str, counter_number: int, template: str | None = None, lang: str = "vi"
+) -> Announcement:
     """The announcement calling ticket `display_number` to counter `counter_number`.
 
     >>> compose("A023", 5).speech

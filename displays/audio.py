@@ -39,7 +39,7 @@ class WavInfo:
 class Pcm:
     """Signed 16-bit samples (interleaved when channels > 1) at a sample rate."""
 
-    samples: array
+    samples: array[int]
     rate: int
     channels: int = 1
 
@@ -98,7 +98,7 @@ def duration_seconds(data: bytes) -> float:
     return wav_info(data).duration
 
 
-def _to_int16(raw: bytes, width: int) -> array:
+def _to_int16(raw: bytes, width: int) -> array[int]:
     """Convert little-endian PCM of any common width to signed 16-bit samples."""
     out = array("h")
     if width == 2:

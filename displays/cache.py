@@ -25,6 +25,14 @@ GAP_AFTER_CHIME_S = 0.35
 GAP_BETWEEN_REPEATS_S = 0.8
 
 
+class _KeyLock:
+    """A lock for one cache key and how many threads hold or wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+
+
 class AudioCache:
     """WAV files of phrases and whole announcements, keyed by what produced them."""
 
@@ -32,32 +40,33 @@ class AudioCache:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.backend = backend
-        # key -> [lock, number of threads using it]; entries go away when unused so a server that
-        # runs for months does not keep one lock per announcement ever made.
-        self._locks: dict[str, list] = {}
+        # Entries go away when unused, so a server that runs for months does not keep one lock
+        # per announcement ever made.
+        self._locks: dict[str, _KeyLock] = {}
         self._locks_guard = threading.Lock()
 
     def key(self, kind: str, lang: str, text: str, repeat: int = 1) -> str:
         """A hash of everything that decides the audio: backend, language, text, repeats."""
-        ident = json.dumps([CACHE_FORMAT, kind, self.backend.cache_tag, lang, text, repeat], ensure_ascii=False)
+        ident = json.dumps(
+            [CACHE_FORMAT, kind, self.backend.cache_tag, lang, text, repeat], ensure_ascii=False
+        )
         return hashlib.sha256(ident.encode("utf-8")).hexdigest()
 
     def path(self, key: str) -> Path:
         return self.directory / f"{key}.wav"
 
-    def _acquire(self, key: str) -> threading.Lock:
+    def _acquire(self, key: str) -> None:
         with self._locks_guard:
-            entry = self._locks.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
-        entry[0].acquire()
-        return entry[0]
+            entry = self._locks.setdefault(key, _KeyLock())
+            entry.users += 1
+        entry.lock.acquire()
 
     def _release(self, key: str) -> None:
         with self._locks_guard:
             entry = self._locks[key]
-            entry[0].release()
-            entry[1] -= 1
-            if entry[1] == 0:
+            entry.lock.release()
+            entry.users -= 1
+            if entry.users == 0:
                 del self._locks[key]
 
     def _get_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:

@@ -32,7 +32,7 @@ def _note(freq: float, rate: int) -> list[float]:
 
 
 @lru_cache(maxsize=4)
-def _chime_samples(rate: int) -> array:
+def _chime_samples(rate: int) -> array[int]:
     step = int(NOTE_SPACING_S * rate)
     total = step * (len(NOTES_HZ) - 1) + int(RING_S * rate)
     mix = [0.0] * total

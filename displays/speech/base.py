@@ -47,4 +47,6 @@ class SpeechBackend(ABC):
 def check_lang(lang: str) -> None:
     """Refuse languages the project has no voice for, permanently."""
     if lang not in LANGS:
-        raise SpeechError(f"unsupported language {lang!r}; expected one of {', '.join(LANGS)}", permanent=True)
+        raise SpeechError(
+            f"unsupported language {lang!r}; expected one of {', '.join(LANGS)}", permanent=True
+        )

@@ -29,8 +29,24 @@ from displays.speech.base import SpeechBackend, SpeechError, check_lang
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
 
 CORE_SENTENCE = "xin mời công dân có số đến quầy"
-NUMERAL_WORDS: tuple[str, ...] = tuple(
-    "không một hai ba bốn năm sáu bảy tám chín mười mươi mốt lăm lẻ trăm nghìn".split()
+NUMERAL_WORDS: tuple[str, ...] = (
+    "không",
+    "một",
+    "hai",
+    "ba",
+    "bốn",
+    "năm",
+    "sáu",
+    "bảy",
+    "tám",
+    "chín",
+    "mười",
+    "mươi",
+    "mốt",
+    "lăm",
+    "lẻ",
+    "trăm",
+    "nghìn",
 )
 CORE_VOCABULARY: tuple[str, ...] = (*CORE_SENTENCE.split(), *NUMERAL_WORDS)
 """Words the default Vietnamese announcement can need (letters aside): checked by `available()`."""
@@ -73,7 +89,11 @@ class ClipsBackend(SpeechBackend):
         folder = self.folder(lang)
         if not folder.is_dir():
             return {}
-        return {clip_key(p.stem): p for p in sorted(folder.iterdir()) if p.suffix.lower() == ".wav" and p.is_file()}
+        return {
+            clip_key(p.stem): p
+            for p in sorted(folder.iterdir())
+            if p.suffix.lower() == ".wav" and p.is_file()
+        }
 
     def available(self) -> tuple[bool, str]:
         if not self.directory.is_dir():

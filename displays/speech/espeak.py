@@ -44,7 +44,18 @@ class EspeakBackend(SpeechBackend):
             raise SpeechError(self.available()[1], permanent=True)
         with tempfile.TemporaryDirectory(prefix="qms-espeak-") as tmp:
             out = Path(tmp) / "speech.wav"
-            cmd = [exe, "-v", VOICES[lang], "-s", str(self.words_per_minute), "-b", "1", "-w", str(out), "--stdin"]
+            cmd = [
+                exe,
+                "-v",
+                VOICES[lang],
+                "-s",
+                str(self.words_per_minute),
+                "-b",
+                "1",
+                "-w",
+                str(out),
+                "--stdin",
+            ]
             try:
                 done = subprocess.run(
                     cmd, input=text.encode("utf-8"), capture_output=True, timeout=TIMEOUT_S, check=False

@@ -45,7 +45,11 @@ class Pyttsx3Backend(SpeechBackend):
                     self.synthesize(_PROBE_TEXT["vi"], "vi")
                     self._probe = (True, "pyttsx3 with a Vietnamese voice, one process per sentence")
                 except SpeechError as exc:
-                    hint = " (Debian/Ubuntu: apt install libespeak-ng1)" if sys.platform.startswith("linux") else ""
+                    hint = (
+                        " (Debian/Ubuntu: apt install libespeak-ng1)"
+                        if sys.platform.startswith("linux")
+                        else ""
+                    )
                     self._probe = (False, f"pyttsx3 does not work here: {exc.message}{hint}")
             return self._probe
 
@@ -58,10 +62,17 @@ class Pyttsx3Backend(SpeechBackend):
             cmd = [sys.executable, "-m", "displays.speech.pyttsx3_worker", "--lang", lang, "--out", str(out)]
             try:
                 done = subprocess.run(
-                    cmd, input=text.encode("utf-8"), capture_output=True, timeout=TIMEOUT_S, env=env, check=False
+                    cmd,
+                    input=text.encode("utf-8"),
+                    capture_output=True,
+                    timeout=TIMEOUT_S,
+                    env=env,
+                    check=False,
                 )
             except subprocess.TimeoutExpired as exc:
-                raise SpeechError(f"pyttsx3 worker took longer than {TIMEOUT_S:.0f} s", permanent=False) from exc
+                raise SpeechError(
+                    f"pyttsx3 worker took longer than {TIMEOUT_S:.0f} s", permanent=False
+                ) from exc
             message = done.stderr.decode("utf-8", "replace").strip().splitlines()
             reason = message[-1] if message else f"exit status {done.returncode}"
             if done.returncode != 0:

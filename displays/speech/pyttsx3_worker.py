@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PERMANENT
     try:
         engine = pyttsx3.init()
-    except Exception as exc:  # the drivers raise anything from OSError to RuntimeError
+    except Exception as exc:  # noqa: BLE001 - the drivers raise anything from OSError to RuntimeError
         print(f"pyttsx3 cannot start its engine: {exc}", file=sys.stderr)
         return EXIT_PERMANENT
     voice = choose_voice(list(engine.getProperty("voices") or []), args.lang)

@@ -26,11 +26,11 @@ def get_backend(name: str, clips_dir: Path | None = None) -> SpeechBackend:
     if key not in _MODULES:
         raise ValueError(f"unknown voice {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
     module_name, class_name = _MODULES[key]
-    cls = getattr(importlib.import_module(module_name), class_name)
+    cls: type[SpeechBackend] = getattr(importlib.import_module(module_name), class_name)
     if key == "clips":
         if clips_dir is None:
             raise ValueError("the clips voice needs a clip pack folder (QMS_CLIPS_DIR)")
-        return cls(Path(clips_dir))
+        return cls(Path(clips_dir))  # type: ignore[call-arg]
     return cls()
 
 
@@ -41,6 +41,8 @@ def default_backend_name() -> str:
     ok, reason = get_backend("pyttsx3").available()
     if ok:
         return "pyttsx3"
-    logger.warning("no speech engine works here, announcements will be chime only: espeak-ng is not "
-                   "installed and %s", reason)
+    logger.warning(
+        "no speech engine works here, announcements will be chime only: espeak-ng is not installed and %s",
+        reason,
+    )
     return "off"

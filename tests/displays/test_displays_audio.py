@@ -22,7 +22,11 @@ def test_concatenate_mixed_formats_keeps_durations() -> None:
 
 def test_conversion_preserves_loudness() -> None:
     # a 0.5 amplitude sine has RMS 0.5/sqrt(2) whatever its encoding
-    for wav in (tone_wav(0.5, 44100, channels=2), tone_wav(0.5, 16000, width=1), tone_wav(0.5, 8000, width=4)):
+    for wav in (
+        tone_wav(0.5, 44100, channels=2),
+        tone_wav(0.5, 16000, width=1),
+        tone_wav(0.5, 8000, width=4),
+    ):
         assert audio.rms(audio.concatenate([wav], rate=22050)) == pytest.approx(0.3536, abs=0.01)
 
 
@@ -61,4 +65,6 @@ def test_chime_has_three_audible_notes() -> None:
 
 def test_chime_at_other_rates() -> None:
     assert audio.wav_info(chime_wav(44100)).rate == 44100
-    assert audio.duration_seconds(chime_wav(44100)) == pytest.approx(audio.duration_seconds(chime_wav()), abs=0.001)
+    assert audio.duration_seconds(chime_wav(44100)) == pytest.approx(
+        audio.duration_seconds(chime_wav()), abs=0.001
+    )

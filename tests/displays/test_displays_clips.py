@@ -39,7 +39,18 @@ def test_sentence_is_the_clips_joined_without_gaps(tmp_path: Path) -> None:
     speech = compose("A023", 5).speech  # "Xin mời công dân có số a, hai mươi ba đến quầy số năm"
     plan = backend.plan(speech, "vi")
     assert [p.stem for p in plan] == [
-        "xin_mời", "công_dân", "có", "số", "a", "hai", "mươi", "ba", "đến", "quầy", "số", "năm",
+        "xin_mời",
+        "công_dân",
+        "có",
+        "số",
+        "a",
+        "hai",
+        "mươi",
+        "ba",
+        "đến",
+        "quầy",
+        "số",
+        "năm",
     ]
     wav = backend.synthesize(speech, "vi")
     info = audio.validate_wav(wav)
@@ -49,7 +60,9 @@ def test_sentence_is_the_clips_joined_without_gaps(tmp_path: Path) -> None:
 
 
 def test_longest_phrase_wins_but_single_words_also_work(tmp_path: Path) -> None:
-    pack = make_pack(tmp_path, {"xin_mời": (0.5, 22050, 2, 1), "xin": (0.2, 22050, 2, 1), "mời": (0.2, 22050, 2, 1)})
+    pack = make_pack(
+        tmp_path, {"xin_mời": (0.5, 22050, 2, 1), "xin": (0.2, 22050, 2, 1), "mời": (0.2, 22050, 2, 1)}
+    )
     backend = get_backend("clips", clips_dir=pack)
     assert [p.stem for p in backend.plan("Xin mời, mời xin", "vi")] == ["xin_mời", "mời", "xin"]
 

@@ -1,8 +1,8 @@
 """Real espeak-ng audio: the sentence is parseable, of a sensible length and loud."""
 
+import io
 import shutil
 import wave
-import io
 
 import pytest
 

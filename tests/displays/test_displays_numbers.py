@@ -75,9 +75,29 @@ def test_read_number_refuses_non_int() -> None:
 
 
 DOMAIN_LETTERS = {
-    "A": "a", "B": "bê", "C": "xê", "D": "dê", "Đ": "đê", "E": "e", "G": "giê", "H": "hát", "I": "i",
-    "K": "ca", "L": "e-lờ", "M": "em-mờ", "N": "en-nờ", "O": "o", "P": "pê", "Q": "quy", "R": "e-rờ",
-    "S": "ét-xì", "T": "tê", "U": "u", "V": "vê", "X": "ích-xì", "Y": "i dài",
+    "A": "a",
+    "B": "bê",
+    "C": "xê",
+    "D": "dê",
+    "Đ": "đê",
+    "E": "e",
+    "G": "giê",
+    "H": "hát",
+    "I": "i",
+    "K": "ca",
+    "L": "e-lờ",
+    "M": "em-mờ",
+    "N": "en-nờ",
+    "O": "o",
+    "P": "pê",
+    "Q": "quy",
+    "R": "e-rờ",
+    "S": "ét-xì",
+    "T": "tê",
+    "U": "u",
+    "V": "vê",
+    "X": "ích-xì",
+    "Y": "i dài",
 }
 
 

@@ -1,6 +1,7 @@
 """pyttsx3 run isolated: concurrent requests get their own complete files, or a clear reason."""
 
 import importlib.util
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
@@ -24,7 +25,7 @@ def test_eight_concurrent_different_texts_come_back_distinct_and_in_order() -> N
     durations = [i.duration for i in infos]
     # a swapped file would break the order: each text is longer than the one before
     assert durations == sorted(durations)
-    assert all(b - a > 0.3 for a, b in zip(durations, durations[1:]))
+    assert all(b - a > 0.3 for a, b in itertools.pairwise(durations))
     assert all(audio.rms(w) > 0.03 for w in wavs)
 
 
@@ -35,7 +36,9 @@ def test_unavailable_reason_is_clear() -> None:
 
 def test_reason_when_pyttsx3_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyttsx3" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyttsx3" else real(name, *a)
+    )
     ok, reason = Pyttsx3Backend().available()
     assert not ok
     assert reason == "pyttsx3 is not installed (pip install pyttsx3)"
@@ -51,9 +54,50 @@ def test_choose_voice_across_drivers() -> None:
     assert choose_voice(espeak, "vi").id == "aav/vi"
     assert choose_voice(espeak, "en").id == "gmw/en"
     sapi5 = [
-        SimpleNamespace(id="HKEY\\TTS_MS_EN-US_ZIRA", name="Microsoft Zira Desktop - English (United States)", languages=[]),
+        SimpleNamespace(
+            id="HKEY\\TTS_MS_EN-US_ZIRA",
+            name="Microsoft Zira Desktop - English (United States)",
+            languages=[],
+        ),
         SimpleNamespace(id="HKEY\\TTS_MS_VI-VN_AN", name="Microsoft An - Vietnamese (Vietnam)", languages=[]),
     ]
     assert choose_voice(sapi5, "vi").name.startswith("Microsoft An")
     assert choose_voice(sapi5, "en").name.startswith("Microsoft Zira")
     assert choose_voice(sapi5[:1], "vi") is None
+
+
+def test_worker_waits_only_for_complete_files(tmp_path) -> None:
+    from wavgen import tone_wav
+
+    from displays.speech.pyttsx3_worker import wait_until_complete
+
+    path = tmp_path / "speech.wav"
+    path.write_bytes(tone_wav(0.3)[:-100])  # a writer caught half way
+    assert not wait_until_complete(path, timeout=0.1)
+    path.write_bytes(tone_wav(0.3))
+    assert wait_until_complete(path, timeout=0.1)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pyttsx3") is None, reason="pyttsx3 is not installed")
+def test_worker_reports_a_missing_voice_as_permanent(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "displays.speech.pyttsx3_worker",
+            "--lang",
+            "xx",
+            "--out",
+            str(tmp_path / "o.wav"),
+        ],
+        input=b"hello",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"no voice for language 'xx'" in done.stderr
+    assert not (tmp_path / "o.wav").exists()

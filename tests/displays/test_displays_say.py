@@ -40,7 +40,9 @@ def test_say_plays_with_a_player_as_an_argument_list(tmp_path: Path, monkeypatch
         path.unlink()
 
 
-def test_without_player_the_wav_is_left_in_a_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_player_the_wav_is_left_in_a_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_player() is None
     path = say("xin chào", out=None, backend_name="off")

@@ -7,8 +7,14 @@ import math
 import wave
 
 
-def tone_wav(seconds: float, rate: int = 22050, freq: float = 440.0, width: int = 2, channels: int = 1,
-             amplitude: float = 0.5) -> bytes:
+def tone_wav(
+    seconds: float,
+    rate: int = 22050,
+    freq: float = 440.0,
+    width: int = 2,
+    channels: int = 1,
+    amplitude: float = 0.5,
+) -> bytes:
     frames = round(seconds * rate)
     full = (1 << (8 * width - 1)) - 1
     raw = bytearray()
