@@ -1,9 +1,10 @@
 """The on-disk audio cache: each phrase is synthesized once, however many screens ask at once.
 
 A call is announced on every lobby screen at the same moment, and each screen fetches the WAV; a
-per-key lock lets the first request synthesize while the others wait for its file. Files are
-written to a temporary name and renamed into place, so a reader (another thread, another worker
-process) sees a whole file or none.
+per-key lock lets the first request synthesize while the others wait for its file. Server workers
+in other processes are held back too, by an advisory file lock (POSIX `flock`) on one of a few
+lock files chosen by the key. Files are written to a temporary name and renamed into place, so a
+reader sees a whole file or none.
 """
 
 from __future__ import annotations
@@ -13,16 +14,23 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from displays.audio import DEFAULT_RATE, join, read_pcm, silence, wav_info, write_wav
 from displays.chime import chime_pcm
 from displays.speech.base import SpeechBackend
 
+try:
+    import fcntl
+except ImportError:  # Windows: one server process there, the thread locks suffice
+    fcntl = None  # type: ignore[assignment]
+
 CACHE_FORMAT = 1  # bump when the assembled audio changes shape, so old files are not served
 GAP_AFTER_CHIME_S = 0.35
 GAP_BETWEEN_REPEATS_S = 0.8
+LOCK_STRIPES = 64  # lock files shared between processes; a key takes one by its first hex digits
 
 
 class _KeyLock:
@@ -69,7 +77,22 @@ class AudioCache:
             if entry.users == 0:
                 del self._locks[key]
 
+    @contextmanager
+    def _process_lock(self, key: str) -> Iterator[None]:
+        if fcntl is None:
+            yield
+            return
+        stripe = int(key[:8], 16) % LOCK_STRIPES
+        with open(self.directory / f".lock-{stripe:02d}", "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
     def _get_or_make(self, key: str, make: Callable[[], bytes]) -> bytes:
+        """The cached file for `key`, made by `make` once. Never called while holding another key,
+        so two processes can never wait on each other's stripes."""
         path = self.path(key)
         try:
             return path.read_bytes()
@@ -77,22 +100,26 @@ class AudioCache:
             pass
         self._acquire(key)
         try:
-            try:
-                return path.read_bytes()  # made while we waited for the lock
-            except FileNotFoundError:
-                pass
-            data = make()
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".wav")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            return data
+            with self._process_lock(key):
+                return self._make_locked(path, make)
         finally:
             self._release(key)
+
+    def _make_locked(self, path: Path, make: Callable[[], bytes]) -> bytes:
+        try:
+            return path.read_bytes()  # made while we waited for the lock
+        except FileNotFoundError:
+            pass
+        data = make()
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".wav")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return data
 
     def phrase_wav(self, text: str, lang: str) -> bytes:
         """The backend's WAV for `text` (already spelled out as words), synthesized once."""
@@ -102,9 +129,14 @@ class AudioCache:
         """Chime, then the sentence `repeat` times with short gaps: what a lobby speaker plays."""
         if not 1 <= repeat <= 5:
             raise ValueError(f"repeat must be 1..5, got {repeat}")
+        key = self.key("announcement", lang, speech_text, repeat)
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            pass
+        sentence = self.phrase_wav(speech_text, lang)  # before taking the announcement's lock
 
         def assemble() -> bytes:
-            sentence = self.phrase_wav(speech_text, lang)
             rate = wav_info(sentence).rate or DEFAULT_RATE
             spoken = read_pcm(sentence)
             pieces = [chime_pcm(rate)]
@@ -117,4 +149,4 @@ class AudioCache:
                 pieces.append(spoken)
             return write_wav(join(pieces, rate=rate))
 
-        return self._get_or_make(self.key("announcement", lang, speech_text, repeat), assemble)
+        return self._get_or_make(key, assemble)

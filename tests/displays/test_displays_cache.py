@@ -1,5 +1,7 @@
 """The audio cache: one synthesis per phrase under concurrency, chime first, atomic files."""
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -49,8 +51,8 @@ def test_ten_concurrent_requests_synthesize_once(tmp_path: Path) -> None:
         results = [f.result() for f in futures]
     assert backend.calls == 1
     assert all(r == results[0] for r in results)
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert len(files) == 2 and not any(f.startswith(".tmp") for f in files)  # phrase + announcement
+    assert len(list(tmp_path.glob("*.wav"))) == 2  # phrase + announcement
+    assert not list(tmp_path.glob(".tmp*"))
     assert cache.path(cache.key("announcement", "vi", "xin mời", 2)).read_bytes() == results[0]
     # a new cache over the same folder serves the file without synthesizing
     again = AudioCache(tmp_path, backend).announcement_wav("xin mời", "vi")
@@ -101,4 +103,57 @@ def test_failed_synthesis_caches_nothing(tmp_path: Path) -> None:
     cache = AudioCache(tmp_path, Failing())
     with pytest.raises(RuntimeError):
         cache.announcement_wav("x", "vi")
-    assert list(tmp_path.iterdir()) == []
+    assert not list(tmp_path.glob("*.wav")) and not list(tmp_path.glob(".tmp*"))
+
+
+WORKER_SCRIPT = """
+import sys, time
+from pathlib import Path
+sys.path[:0] = [sys.argv[3], sys.argv[4]]
+from wavgen import tone_wav
+from displays.cache import AudioCache
+from displays.speech import SpeechBackend
+
+class Logged(SpeechBackend):
+    name = "logged"
+    def available(self):
+        return True, "test"
+    def synthesize(self, text, lang):
+        with open(sys.argv[2], "a") as log:
+            log.write("synth\\n")
+        time.sleep(0.3)  # long enough for the other process to arrive and wait
+        return tone_wav(0.2)
+
+Path(sys.argv[5]).touch()
+while len(list(Path(sys.argv[5]).parent.glob("ready-*"))) < 2:
+    time.sleep(0.01)
+sys.stdout.buffer.write(AudioCache(Path(sys.argv[1]), Logged()).announcement_wav("xin mời", "vi"))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="cross-process locking is POSIX flock")
+def test_two_server_processes_synthesize_once(tmp_path: Path) -> None:
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER_SCRIPT)
+    log = tmp_path / "synth.log"
+    root = str(Path(__file__).resolve().parents[2])
+    here = str(Path(__file__).resolve().parent)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(tmp_path / "cache"),
+                str(log),
+                root,
+                here,
+                str(tmp_path / f"ready-{i}"),
+            ],
+            stdout=subprocess.PIPE,
+        )
+        for i in range(2)
+    ]
+    outputs = [p.communicate(timeout=60)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    assert outputs[0] == outputs[1] and audio.validate_wav(outputs[0]).frames > 0
+    assert log.read_text().splitlines() == ["synth"]
