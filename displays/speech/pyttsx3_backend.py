@@ -21,7 +21,7 @@ from displays.speech.pyttsx3_worker import EXIT_PERMANENT
 
 TIMEOUT_S = 30.0
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
-_PROBE_TEXT = {"vi": "một"}
+_PROBE_TEXT = "một"
 
 
 class Pyttsx3Backend(SpeechBackend):
@@ -36,13 +36,13 @@ class Pyttsx3Backend(SpeechBackend):
         self._probe: tuple[bool, str] | None = None
 
     def available(self) -> tuple[bool, str]:
-        """Installed, and a real test sentence comes back as a complete WAV (checked once)."""
+        """Installed, and a real test sentence comes back as a complete WAV (checked once per instance)."""
         if importlib.util.find_spec("pyttsx3") is None:
             return False, "pyttsx3 is not installed (pip install pyttsx3)"
         with self._probe_lock:
             if self._probe is None:
                 try:
-                    self.synthesize(_PROBE_TEXT["vi"], "vi")
+                    self.synthesize(_PROBE_TEXT, "vi")
                     self._probe = (True, "pyttsx3 with a Vietnamese voice, one process per sentence")
                 except SpeechError as exc:
                     hint = (
@@ -50,7 +50,10 @@ class Pyttsx3Backend(SpeechBackend):
                         if sys.platform.startswith("linux")
                         else ""
                     )
-                    self._probe = (False, f"pyttsx3 does not work here: {exc.message}{hint}")
+                    verdict = (False, f"pyttsx3 does not work here: {exc.message}{hint}")
+                    if not exc.permanent:
+                        return verdict  # a timeout on a busy machine: ask again next time
+                    self._probe = verdict
             return self._probe
 
     def synthesize(self, text: str, lang: str) -> bytes:
