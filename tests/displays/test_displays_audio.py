@@ -1,7 +1,7 @@
 """WAV helpers and the chime."""
 
 import pytest
-from wavgen import tone_wav
+from displays_wavgen import tone_wav
 
 from displays import audio
 from displays.chime import chime_pcm, chime_wav

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from wavgen import tone_wav
+from displays_wavgen import tone_wav
 
 from displays import audio
 from displays.cache import AudioCache
@@ -110,7 +110,7 @@ WORKER_SCRIPT = """
 import sys, time
 from pathlib import Path
 sys.path[:0] = [sys.argv[3], sys.argv[4]]
-from wavgen import tone_wav
+from displays_wavgen import tone_wav
 from displays.cache import AudioCache
 from displays.speech import SpeechBackend
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from wavgen import tone_wav
+from displays_wavgen import tone_wav
 
 from displays import audio
 from displays.announcement import compose

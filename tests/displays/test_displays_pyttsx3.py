@@ -67,7 +67,7 @@ def test_choose_voice_across_drivers() -> None:
 
 
 def test_worker_waits_only_for_complete_files(tmp_path) -> None:
-    from wavgen import tone_wav
+    from displays_wavgen import tone_wav
 
     from displays.speech.pyttsx3_worker import wait_until_complete
 
