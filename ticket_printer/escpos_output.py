@@ -156,7 +156,7 @@ def ticket_bytes_text(
     line(lines["people_ahead"])
     line(lines["wait"])
     line(lines["issued"])
-    p.ln()
+    p._raw(b"\n")  # never p.text()/ln(): python-escpos would switch the code page
     p.qr(t.track_url, ec=QR_ECLEVEL_M, size=6 if width_chars >= 40 else 4, native=True)
     line(lines["scan"])
     p.set(bold=True)
