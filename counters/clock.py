@@ -66,3 +66,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+def day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The UTC instants where an office-local day starts and ends."""
+    from datetime import time as _time, timedelta
+    start = datetime.combine(day, _time(0), tzinfo=zone(tz))
+    return start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)

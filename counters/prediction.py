@@ -15,7 +15,7 @@ import heapq
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from statistics import NormalDist
 from typing import Literal
@@ -71,8 +71,8 @@ class QueueSnapshot:
     priority_policy: PriorityPolicy = "strict"
     interleave_every: int = 3
     routing: Routing = "fifo"
-    # interleave only: normal tickets each counter called since its last priority ticket.
-    normals_since_priority: Mapping[int, int] = field(default_factory=dict)
+    # interleave only: normal tickets called office-wide since the last priority ticket.
+    normals_since_priority: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +171,9 @@ class ServiceTimeModel:
         *,
         default_s: float = DEFAULT_SERVICE_S,
         prior_sigma: float = DEFAULT_SIGMA,
-        prior_strength: float = 4.0,
+        prior_strength: float = 2.0,
         half_life_s: float = 3 * 3600.0,
-        min_weight: float = 0.05,
+        min_weight: float = 0.2,
         no_show_share: float = 0.0,
         no_show_cost_s: float = 60.0,
     ) -> ServiceTimeModel:
@@ -224,11 +224,12 @@ def may_serve(counter: OpenCounter, ticket: WaitingTicket) -> bool:
 
 def queue_key(counter: OpenCounter, ticket: WaitingTicket, routing: Routing) -> tuple[int, datetime, int]:
     """Order within one priority class: fifo = oldest first across the counter's services;
-    ordered = the counter's first service's queue first, then the next (transfers to the counter
-    rank with their service, or first when the counter does not list it)."""
+    ordered = the counter's first service's queue first, then the next (a ticket transferred to the
+    counter for a service it does not list comes last), as counters/queue.py orders them."""
     rank = 0
-    if routing == "ordered" and ticket.service_id in counter.service_ids:
-        rank = counter.service_ids.index(ticket.service_id)
+    if routing == "ordered":
+        ids = counter.service_ids
+        rank = ids.index(ticket.service_id) if ticket.service_id in ids else len(ids)
     return (rank, ticket.queue_at, ticket.id)
 
 
@@ -241,8 +242,8 @@ def choose_next(
     normals_since_priority: int = 0,
 ) -> WaitingTicket | None:
     """The ticket this counter calls next. strict: priority tickets first; interleave: a priority
-    ticket once `interleave_every` normal ones were called since the last one (or when no normal
-    ticket waits)."""
+    ticket once `interleave_every` normal ones were called office-wide since the last priority one
+    (or when no normal ticket waits)."""
     eligible = [t for t in waiting if may_serve(counter, t)]
     prio = [t for t in eligible if t.priority]
     normal = [t for t in eligible if not t.priority]
@@ -257,8 +258,51 @@ def choose_next(
 
 # --------------------------------------------------------------------------- prediction
 
+
+@dataclass(frozen=True, slots=True)
+class ArrivalRates:
+    """Tickets issued per hour lately, by service: future arrivals that may overtake a waiting
+    ticket (priority ones under either policy; normal ones of a counter's earlier service under
+    routing "ordered")."""
+
+    normal_per_h: Mapping[int, float]
+    priority_per_h: Mapping[int, float]
+
+    @classmethod
+    def from_issues(
+        cls, issues: Iterable[tuple[int, bool, datetime]], now: datetime, window_s: float = 1800.0
+    ) -> ArrivalRates:
+        """From (service_id, priority, issued_at) of today's tickets so far: each service's rate over
+        the last `window_s`, split by the day's priority share (steadier than the last hour's few
+        priority tickets)."""
+        per_service: dict[int, float] = {}
+        total = priority = 0
+        for service_id, is_priority, issued_at in issues:
+            age = (now - issued_at).total_seconds()
+            if age < 0:
+                continue
+            total += 1
+            priority += is_priority
+            if age <= window_s:
+                per_service[service_id] = per_service.get(service_id, 0.0) + 3600.0 / window_s
+        share = priority / total if total else 0.0
+        return cls(
+            {s: r * (1 - share) for s, r in per_service.items()},
+            {s: r * share for s, r in per_service.items()},
+        )
+
+
 _Z_POOL_SIZE = 4096
 _Z_POOL = [_STD_NORMAL.inv_cdf((k + 0.5) / _Z_POOL_SIZE) for k in range(_Z_POOL_SIZE)]
+
+
+@dataclass(slots=True)
+class _Future:
+    service: int  # index into service_params
+    priority: bool
+    rate_per_s: float
+    counters: list[int]
+    ranks: list[int]
 
 
 @dataclass(slots=True)
@@ -268,19 +312,24 @@ class _Plan:
     counters: list[OpenCounter]
     strict: bool
     every: int
-    lists: list[tuple[list[int], list[int]]]  # per counter: (priority order, normal order)
-    since0: list[int]
+    lists: list[tuple[list[int], list[int]]]  # per counter: (priority order, normal order) + sentinel
+    rank: list[list[int]]  # per counter, per ticket: its routing rank there
+    since0: int
     ticket_service: list[int]  # index into service_params
     service_params: list[ServiceTime]
     start_offset: list[float]  # paused counters resume later
     busy: list[ServiceTime | None]
     elapsed: list[float]
     eligible_counters: list[list[int]]
+    futures: list[_Future]
 
 
-def _plan(snapshot: QueueSnapshot, model: ServiceTimeModel, paused_resume_s: float) -> _Plan:
+def _plan(
+    snapshot: QueueSnapshot, model: ServiceTimeModel, paused_resume_s: float, rates: ArrivalRates | None
+) -> _Plan:
     counters = [c for c in snapshot.counters if c.state in ("open", "paused")]
     tickets = snapshot.waiting
+    n = len(tickets)
     service_index: dict[int, int] = {}
     params: list[ServiceTime] = []
 
@@ -291,18 +340,40 @@ def _plan(snapshot: QueueSnapshot, model: ServiceTimeModel, paused_resume_s: flo
         return service_index[service_id]
 
     ticket_service = [sidx(t.service_id) for t in tickets]
-    strict = snapshot.priority_policy == "strict"
     lists: list[tuple[list[int], list[int]]] = []
+    ranks: list[list[int]] = []
     eligible_counters: list[list[int]] = [[] for _ in tickets]
     for ci, c in enumerate(counters):
-        idx = [i for i, t in enumerate(tickets) if may_serve(c, t)]
-        for i in idx:
+        keys = {i: queue_key(c, t, snapshot.routing) for i, t in enumerate(tickets) if may_serve(c, t)}
+        for i in keys:
             eligible_counters[i].append(ci)
-        idx.sort(key=lambda i: (queue_key(c, tickets[i], snapshot.routing)))
-        prio = [i for i in idx if tickets[i].priority]
-        normal = [i for i in idx if not tickets[i].priority]
-        sentinel = len(tickets)
-        lists.append((prio + normal + [sentinel], [sentinel]) if strict else (prio + [sentinel], normal + [sentinel]))
+        idx = sorted(keys, key=keys.__getitem__)
+        lists.append(
+            ([i for i in idx if tickets[i].priority] + [n], [i for i in idx if not tickets[i].priority] + [n])
+        )
+        rank = [0] * (n + 1)
+        for i, key in keys.items():
+            rank[i] = key[0]
+        ranks.append(rank)
+    futures: list[_Future] = []
+    if rates is not None:
+        kinds = [(rates.priority_per_h, True)]
+        if snapshot.routing == "ordered":
+            kinds.append((rates.normal_per_h, False))
+        for per_h, priority in kinds:
+            for service_id, rate in sorted(per_h.items()):
+                serving = [ci for ci, c in enumerate(counters) if service_id in c.service_ids]
+                if rate > 0 and serving:
+                    futures.append(
+                        _Future(
+                            sidx(service_id),
+                            priority,
+                            rate / 3600.0,
+                            serving,
+                            [counters[ci].service_ids.index(service_id) if snapshot.routing == "ordered" else 0
+                             for ci in serving],
+                        )
+                    )
     busy: list[ServiceTime | None] = []
     elapsed: list[float] = []
     for c in counters:
@@ -315,17 +386,42 @@ def _plan(snapshot: QueueSnapshot, model: ServiceTimeModel, paused_resume_s: flo
             elapsed.append(0.0)
     return _Plan(
         counters=counters,
-        strict=strict,
+        strict=snapshot.priority_policy == "strict",
         every=max(snapshot.interleave_every, 1),
         lists=lists,
-        since0=[snapshot.normals_since_priority.get(c.id, 0) for c in counters],
+        rank=ranks,
+        since0=snapshot.normals_since_priority,
         ticket_service=ticket_service,
         service_params=params,
         start_offset=[paused_resume_s if c.state == "paused" else 0.0 for c in counters],
         busy=busy,
         elapsed=elapsed,
         eligible_counters=eligible_counters,
+        futures=futures,
     )
+
+
+def _draw_futures(
+    plan: _Plan, rng: random.Random, horizon_s: float, first_index: int
+) -> tuple[list[list[tuple[float, int, bool, int]]], list[int]]:
+    """One run's future arrivals: per counter (time, index, priority, rank) sorted by time, and
+    the service of each new index (from `first_index` on)."""
+    per_counter: list[list[tuple[float, int, bool, int]]] = [[] for _ in plan.counters]
+    services: list[int] = []
+    k = first_index
+    for f in plan.futures:
+        t = 0.0
+        while True:
+            t += -math.log(1.0 - rng.random()) / f.rate_per_s
+            if t > horizon_s:
+                break
+            services.append(f.service)
+            for ci, rank in zip(f.counters, f.ranks):
+                per_counter[ci].append((t, k, f.priority, rank))
+            k += 1
+    for lst in per_counter:
+        lst.sort()
+    return per_counter, services
 
 
 def _run(
@@ -338,63 +434,92 @@ def _run(
     no_show_cost_s: float,
     call: list[float],
     call_counter: list[int] | None = None,
+    horizon_s: float = 0.0,
 ) -> None:
-    """One pass of the calling rules; writes each ticket's call time into `call`.
+    """One pass of the calling rules; writes each waiting ticket's call time into `call`.
 
-    With `duration_of` set the run is deterministic (mean durations); otherwise durations are
-    drawn with `rng` around the per-run service means `mu_r`. Hot loop: each counter's lists end
-    with a sentinel index `n` (never taken), so skipping called tickets needs no bounds checks.
+    With `duration_of` set the run is deterministic (mean durations, no future arrivals); otherwise
+    durations are drawn with `rng` around the per-run service means `mu_r` and future arrivals up
+    to `horizon_s` may overtake. Hot loop: each counter's lists end with a sentinel index `n` (never
+    taken), so skipping called tickets needs no bounds checks.
     """
     n = len(plan.ticket_service)
-    taken = [False] * (n + 1)
+    tsvc = plan.ticket_service
+    future: list[list[tuple[float, int, bool, int]]] | None = None
+    if duration_of is None and rng is not None and plan.futures:
+        future, extra = _draw_futures(plan, rng, horizon_s, n + 1)
+        tsvc = tsvc + [0] + extra
+    taken = [False] * len(tsvc) if len(tsvc) > n else [False] * (n + 1)
     ptr_p = [0] * len(plan.counters)
     ptr_n = [0] * len(plan.counters)
-    since = list(plan.since0)
-    lists, strict, every = plan.lists, plan.strict, plan.every
+    since = plan.since0
+    lists, strict, every, ranks = plan.lists, plan.strict, plan.every, plan.rank
     heap = [(start[ci], ci) for ci in range(len(plan.counters)) if len(lists[ci][0]) + len(lists[ci][1]) > 2]
     heapq.heapify(heap)
     left = n
-    tsvc, sigmas = plan.ticket_service, [p.sigma for p in plan.service_params]
+    sigmas = [p.sigma for p in plan.service_params]
     pool, pool_n = _Z_POOL, float(_Z_POOL_SIZE)
     rnd = rng.random if rng is not None else random.random
     exp, heappop, heapreplace = math.exp, heapq.heappop, heapq.heapreplace
     with_no_shows = no_show_share > 0.0
     while heap:
         t, ci = heap[0]
-        plist = lists[ci][0]
+        plist, nlist = lists[ci]
         p = ptr_p[ci]
         i = plist[p]
         while taken[i]:
             p += 1
             i = plist[p]
-        if strict:
-            ptr_p[ci] = p
-            if i == n:
-                heappop(heap)
-                continue
-            ptr_p[ci] = p + 1
-        else:
-            nlist = lists[ci][1]
-            q = ptr_n[ci]
+        ptr_p[ci] = p
+        q = ptr_n[ci]
+        j = nlist[q]
+        while taken[j]:
+            q += 1
             j = nlist[q]
-            while taken[j]:
-                q += 1
-                j = nlist[q]
-            ptr_p[ci], ptr_n[ci] = p, q
-            if i == n and j == n:
+        ptr_n[ci] = q
+        if i == n and j == n:  # nothing of the current queue left for this counter ...
+            nxt = None
+            if future is not None:
+                nxt = next((e for e in future[ci] if not taken[e[1]]), None)
+            if nxt is None:
                 heappop(heap)
                 continue
-            if i != n and (j == n or since[ci] >= every):
-                ptr_p[ci] = p + 1
-                since[ci] = 0
-            else:
-                i = j
-                ptr_n[ci] = q + 1
-                since[ci] += 1
+            if nxt[0] > t:  # ... but it still takes newcomers that would otherwise overtake elsewhere
+                heapreplace(heap, (nxt[0], ci))
+                continue
+            i = nxt[1]
+            j = n if nxt[2] else i  # keeps the interleave count right below
+        elif future is not None and future[ci]:
+            best_p: tuple[float, int, bool, int] | None = None
+            best_n: tuple[float, int, bool, int] | None = None
+            for e in future[ci]:
+                if e[0] > t:
+                    break
+                if taken[e[1]]:
+                    continue
+                if e[2]:
+                    if best_p is None or e[3] < best_p[3]:
+                        best_p = e
+                elif best_n is None or e[3] < best_n[3]:
+                    best_n = e
+            rank = ranks[ci]
+            if best_p is not None and (i == n or best_p[3] < rank[i]):
+                i = best_p[1]
+            if best_n is not None and (j == n or best_n[3] < rank[j]):
+                j = best_n[1]
+        if i != n and (strict or j == n or since >= every):
+            since = 0
+        else:
+            i = j
+            since += 1
         taken[i] = True
-        call[i] = t
-        if call_counter is not None:
-            call_counter[i] = ci
+        if i < n:
+            call[i] = t
+            if call_counter is not None:
+                call_counter[i] = ci
+            left -= 1
+            if not left:
+                break
         if duration_of is not None:
             d = duration_of[i]
         elif with_no_shows and rnd() < no_show_share:
@@ -402,9 +527,6 @@ def _run(
         else:
             s = tsvc[i]
             d = exp(mu_r[s] + sigmas[s] * pool[int(rnd() * pool_n)])
-        left -= 1
-        if not left:
-            break
         heapreplace(heap, (t + d, ci))
 
 
@@ -422,12 +544,13 @@ def predict(
     runs: int | None = None,
     seed: int = 0,
     paused_resume_s: float = 600.0,
+    arrivals: ArrivalRates | None = None,
     low_q: float = 0.1,
     high_q: float = 0.9,
 ) -> dict[int, Prediction]:
     """Predicted wait from `snapshot.now` until each waiting ticket is called.
 
-    Assumes no new arrivals (a later priority ticket may still overtake) and that paused counters
+    Future arrivals overtake at the recent `arrivals` rates (none if not given); paused counters
     resume after `paused_resume_s`. `runs` defaults to 300 for small queues and fewer for long
     ones (at least 100), which keeps a 300-ticket office well under 100 ms.
     """
@@ -435,8 +558,8 @@ def predict(
     if not tickets:
         return {}
     if runs is None:
-        runs = max(100, min(300, 36_000 // len(tickets)))
-    plan = _plan(snapshot, model, paused_resume_s)
+        runs = max(100, min(300, 30_000 // len(tickets)))
+    plan = _plan(snapshot, model, paused_resume_s, arrivals)
     n = len(tickets)
     p_ns, ns_cost = model.no_show_share, model.no_show_cost_s
 
@@ -459,6 +582,8 @@ def predict(
         position[i] = sum(calls_by_counter[c] for c in plan.eligible_counters[i])
         calls_by_counter[det_counter[i]] += 1
 
+    horizon_s = 1.5 * max((c for c in det_call if c == c), default=0.0) + 1800.0
+
     # Monte Carlo passes: service times, remaining times, no-shows and the uncertainty of each mean.
     rng = random.Random(seed)
     per_run: list[list[float]] = []
@@ -470,7 +595,7 @@ def predict(
             for off, b, e in zip(plan.start_offset, plan.busy, plan.elapsed)
         ]
         call = [nan] * n
-        _run(plan, start, None, rng, mu_r, p_ns, ns_cost, call)
+        _run(plan, start, None, rng, mu_r, p_ns, ns_cost, call, horizon_s=horizon_s)
         per_run.append(call)
     waits = [[w for w in column if w == w] for column in zip(*per_run)]  # drop NaN (never called)
 

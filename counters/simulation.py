@@ -112,7 +112,6 @@ class _Counter:
     spec: CounterSpec
     state: Literal["closed", "open", "paused"] = "closed"
     serving: TicketRecord | None = None
-    normals_since_priority: int = 0
     as_open: OpenCounter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +138,7 @@ class _Office:
         self.policy, self.every, self.routing = priority_policy, interleave_every, routing
         self.counters = [_Counter(spec) for spec in plan.counters]
         self.waiting: list[WaitingTicket] = []
+        self.normals_since_priority = 0  # office-wide, as the queue engine counts it
         self.records: dict[int, TicketRecord] = {}
         self.snapshots: dict[int, QueueSnapshot] = {}
         self.new_ticket = self.env.event()
@@ -166,7 +166,7 @@ class _Office:
             priority_policy=self.policy,
             interleave_every=self.every,
             routing=self.routing,
-            normals_since_priority={c.spec.id: c.normals_since_priority for c in self.counters},
+            normals_since_priority=self.normals_since_priority,
         )
 
     def issue(self, day_arrivals: list[Arrival]):  # type: ignore[no-untyped-def]
@@ -205,7 +205,7 @@ class _Office:
                     c.state = "open"
                     continue
                 ticket = choose_next(
-                    c.as_open, self.waiting, self.policy, self.every, self.routing, c.normals_since_priority
+                    c.as_open, self.waiting, self.policy, self.every, self.routing, self.normals_since_priority
                 )
                 if ticket is None:
                     if env.now >= soft_close:
@@ -221,7 +221,7 @@ class _Office:
     def serve(self, c: _Counter, ticket: WaitingTicket):  # type: ignore[no-untyped-def]
         env = self.env
         self.waiting.remove(ticket)
-        c.normals_since_priority = 0 if ticket.priority else c.normals_since_priority + 1
+        self.normals_since_priority = 0 if ticket.priority else self.normals_since_priority + 1
         rec = self.records[ticket.id]
         rec.called_at, rec.counter_id = self.at(env.now), c.spec.id
         c.serving = rec

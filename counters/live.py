@@ -1,0 +1,136 @@
+"""The live state of an office today: queues, counters, programmes, satisfaction, recent calls.
+
+Used by the live view, by WebSocket snapshots and by displays after a reconnect. Pure reads.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from statistics import mean
+from typing import Any
+
+from sqlmodel import Session, select
+
+from .clock import day_bounds, iso, office_day
+from .estimates import estimate_queue
+from .models import Alert, Announcement, Counter, Feedback, Office, Service, Ticket
+from .schedule import is_issuing_open, is_no_wait_day
+from .types import SATISFIED_RATINGS, CounterState, Desk, TicketStatus
+from .views import counter_view, ticket_view
+
+RECENT_CALLS = 10
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _secs(a: datetime | None, b: datetime | None) -> float | None:
+    return (b - a).total_seconds() if a and b else None
+
+
+def wait_s(t: Ticket) -> float | None:
+    return _secs(t.issued_at, t.called_at)
+
+
+def service_s(t: Ticket) -> float | None:
+    return _secs(t.started_at or t.last_called_at, t.finished_at) if t.status == TicketStatus.DONE else None
+
+
+def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any]:
+    tz = office.timezone
+    day = office_day(now, tz)
+    start, _ = day_bounds(day, tz)
+    no_wait = is_no_wait_day(day, office.no_wait_days)
+    services = list(session.exec(select(Service).where(Service.office_id == office.id,
+                                                       Service.archived == False)  # noqa: E712
+                                 .order_by(Service.sort_order, Service.code)))
+    counters = list(session.exec(select(Counter).where(Counter.office_id == office.id,
+                                                       Counter.archived == False)  # noqa: E712
+                                 .order_by(Counter.number)))
+    tickets = list(session.exec(select(Ticket).where(Ticket.office_id == office.id, Ticket.office_day == day)))
+    by_id = {t.id: t for t in tickets}
+    feedback = list(session.exec(select(Feedback).where(Feedback.office_id == office.id,
+                                                        Feedback.created_at >= start)))  # type: ignore[operator]
+    est = estimate_queue(session, office, day, now)
+    queues = {q["id"]: q for q in est.services}
+
+    svc_rows = []
+    for s in services:
+        mine = [t for t in tickets if t.service_id == s.id]
+        target_s = (office.no_wait_target_min if no_wait else s.target_wait_min) * 60
+        waits = [w for t in mine if (w := wait_s(t)) is not None]
+        served = [t for t in mine if t.status == TicketStatus.DONE]
+        svc_times = [x for t in served if (x := service_s(t)) is not None]
+        row: dict[str, Any] = {
+            "id": s.id, "code": s.code, "name": s.name, "name_en": s.name_en, "desk": s.desk, "active": s.active,
+            "waiting": queues.get(s.id, {}).get("waiting", 0),
+            "longest_wait_s": queues.get(s.id, {}).get("longest_wait_s", 0),
+            "estimated_wait_s": queues.get(s.id, {}).get("estimated_wait_s", 0),
+            "issued_today": len([t for t in mine if t.issued_service_id == s.id]),
+            "served_today": len(served), "avg_wait_s": round(mean(waits)) if waits else None,
+            "avg_service_s": round(mean(svc_times)) if svc_times else None,
+            "target_wait_s": target_s,
+            "within_target_pct": _pct(sum(1 for w in waits if w <= target_s), len(waits)),
+        }
+        if s.desk == Desk.DO_IT_NOW:
+            total_target = (s.target_total_min or 10) * 60
+            totals = [_secs(t.issued_at, t.finished_at) or 0 for t in served]
+            row["target_total_s"] = total_target
+            row["total_within_target_pct"] = _pct(sum(1 for x in totals if x <= total_target), len(totals))
+            row["avg_total_s"] = round(mean(totals)) if totals else None
+        svc_rows.append(row)
+
+    fb_by_counter: dict[int, list[Feedback]] = {}
+    for f in feedback:
+        fb_by_counter.setdefault(f.counter_id, []).append(f)
+    counter_rows = []
+    for c in counters:
+        cur = by_id.get(c.current_ticket_id) if c.current_ticket_id else None
+        done_here = [t for t in tickets if t.counter_id == c.id and t.status == TicketStatus.DONE]
+        times = [x for t in done_here if (x := service_s(t)) is not None]
+        fb = fb_by_counter.get(c.id or 0, [])
+        row = counter_view(c, ticket_view(cur, tz) if cur else None)
+        row.update({
+            "serving_for_s": int((now - (cur.started_at or cur.last_called_at or now)).total_seconds()) if cur else None,
+            "served_today": len(done_here), "avg_service_s": round(mean(times)) if times else None,
+            "satisfaction_pct": _pct(sum(1 for f in fb if f.rating in SATISFIED_RATINGS), len(fb)),
+        })
+        counter_rows.append(row)
+
+    counts: dict[str, int] = {}
+    for f in feedback:
+        counts[f.rating] = counts.get(f.rating, 0) + 1
+    recent = list(session.exec(select(Announcement).where(Announcement.office_id == office.id,
+                                                          Announcement.created_at >= start)  # type: ignore[operator]
+                               .order_by(Announcement.id.desc()).limit(RECENT_CALLS)))  # type: ignore[union-attr]
+    numbers = {c.id: c for c in counters}
+    open_now, windows = is_issuing_open(now, tz, office.opening_hours, office.extra_sessions)
+    alerts = list(session.exec(select(Alert).where(Alert.office_id == office.id, Alert.cleared_at == None)))  # noqa: E711
+    all_waits = [w for t in tickets if (w := wait_s(t)) is not None]
+    return {
+        "at": iso(now, tz), "office": {"id": office.id, "name": office.name, "code": office.code},
+        "programs": {"no_wait_day": no_wait,
+                     "targets": {"wait_min": office.no_wait_target_min if no_wait else None,
+                                 "do_it_now_total_min": next((s.target_total_min or 10 for s in services
+                                                              if s.desk == Desk.DO_IT_NOW), None)},
+                     "issuing_open": open_now,
+                     "hours_today": [w.as_pair() for w in windows] if windows is not None else None},
+        "services": svc_rows, "counters": counter_rows,
+        "totals": {"issued": len(tickets), "waiting": sum(r["waiting"] for r in svc_rows),
+                   "served": sum(1 for t in tickets if t.status == TicketStatus.DONE),
+                   "no_show": sum(1 for t in tickets if t.status == TicketStatus.NO_SHOW),
+                   "cancelled": sum(1 for t in tickets if t.status == TicketStatus.CANCELLED),
+                   "avg_wait_s": round(mean(all_waits)) if all_waits else None,
+                   "open_counters": sum(1 for c in counters if c.state == CounterState.OPEN)},
+        "satisfaction": {"counts": counts,
+                         "pct": _pct(sum(v for k, v in counts.items() if k in SATISFIED_RATINGS), len(feedback))},
+        "alerts": [{"kind": a.kind, "key": a.key, "message": a.message, "since": iso(a.since, tz), **(a.data or {})}
+                   for a in alerts],
+        "staffing": {"open_counters": sum(1 for c in counters if c.state == CounterState.OPEN),
+                     "suggested_open_counters": None},
+        "recent_calls": [{"id": a.id, "ticket_id": a.ticket_id, "display_number": by_id[a.ticket_id].display_number
+                          if a.ticket_id in by_id else None, "counter_id": a.counter_id,
+                          "counter_number": numbers[a.counter_id].number if a.counter_id in numbers else None,
+                          "text": a.text, "at": iso(a.created_at, tz)} for a in recent],
+    }
+

@@ -1,0 +1,159 @@
+"""Declaring endpoints once: route, who may call it, body and response schemas.
+
+The same declarations build the Starlette routes, the OpenAPI document and the authorization matrix
+used by the tests. Handlers are thin: parse, authorize, call `counters`, publish the events it returns.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from counters.clock import utcnow
+from counters.context import Ctx
+from counters.errors import QueueError
+
+from .auth import Actor
+from .errors import ApiError, from_queue_error
+
+T = TypeVar("T")
+Handler = Callable[["Call"], Awaitable[Any]]
+
+ANYONE = None  # public endpoint marker
+STAFF = frozenset({"admin", "head", "clerk"})
+HEADS = frozenset({"admin", "head"})
+ADMIN = frozenset({"admin"})
+ALL_ACTORS = frozenset({"admin", "head", "clerk", "kiosk", "display", "tablet", "printer"})
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    allow: frozenset[str] | None
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tag: str = "api"
+    media_type: str = "application/json"
+    query: dict[str, str] = field(default_factory=dict)
+
+
+class EndpointGroup:
+    """A module's endpoints; `server/routes/*.py` each define one named `endpoints`."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.items: list[Endpoint] = []
+
+    def __call__(self, method: str, path: str, *, summary: str, allow: frozenset[str] | None,
+                 body: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
+                 media_type: str = "application/json", query: dict[str, str] | None = None
+                 ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.items.append(Endpoint(method, path, fn, summary, allow, body, response, status, self.tag,
+                                       media_type, query or {}))
+            return fn
+        return register
+
+
+class Call:
+    """One API call as a handler sees it."""
+
+    def __init__(self, request: Request, actor: Actor | None, body: Any) -> None:
+        self.request = request
+        self.actor_or_none = actor
+        self.body = body
+        self.qms = request.app.state.qms
+
+    @property
+    def actor(self) -> Actor:
+        assert self.actor_or_none is not None
+        return self.actor_or_none
+
+    def param(self, name: str) -> Any:
+        return self.request.path_params[name]
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        return self.request.query_params.get(name, default)
+
+    def query_int(self, name: str, default: int, lo: int = 0, hi: int = 10**9) -> int:
+        raw = self.request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            v = int(raw)
+        except ValueError:
+            raise ApiError(422, "invalid_value", f"{name} must be a whole number", field=name) from None
+        if not lo <= v <= hi:
+            raise ApiError(422, "invalid_value", f"{name} must be between {lo} and {hi}", field=name)
+        return v
+
+    def now(self) -> datetime:
+        return self.qms.clock() if self.qms.clock else utcnow()
+
+    def ctx(self) -> Ctx:
+        return Ctx(self.actor.who if self.actor_or_none else Ctx.__dataclass_fields__["who"].default,  # type: ignore[arg-type]
+                   self.now(), self.qms.announcer)
+
+    async def read(self, fn: Callable[[Session], T]) -> T:
+        return await self.qms.db.read(fn)  # type: ignore[no-any-return]
+
+    async def write(self, fn: Callable[[Session], T]) -> T:
+        """Run `fn` in a write transaction and publish its events after the commit."""
+        return await self.qms.write(fn)  # type: ignore[no-any-return]
+
+
+async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:
+    if model is None:
+        return None
+    raw = await request.body()
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "malformed_json", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        problems = [{"field": ".".join(str(p) for p in err["loc"]) or "body", "message": err["msg"]}
+                    for err in e.errors()]
+        raise ApiError(422, "invalid_value", f"{problems[0]['field']}: {problems[0]['message']}",
+                       errors=problems) from None
+
+
+def make_route(ep: Endpoint) -> Route:
+    async def endpoint(request: Request) -> Response:
+        try:
+            actor = None
+            if ep.allow is not ANYONE:
+                actor = await request.app.state.qms.authenticate(request)
+                if ep.allow and actor.kind not in ep.allow:
+                    raise ApiError(403, "forbidden", f"A {actor.kind} may not do this.", actor=actor.kind)
+            body = await _parse_body(request, ep.body)
+            result = await ep.handler(Call(request, actor, body))
+        except QueueError as e:
+            return from_queue_error(e)
+        if isinstance(result, Response):
+            return result
+        return JSONResponse(result, status_code=ep.status)
+
+    return Route(ep.path, endpoint, methods=[ep.method], name=f"{ep.method} {ep.path}")
+
+
+def page(items: list[Any], total: int) -> dict[str, Any]:
+    return {"items": items, "total": total}

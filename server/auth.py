@@ -1,0 +1,122 @@
+"""Who is calling: staff users and paired devices, from a bearer token, a cookie or `?token=`.
+
+Roles: admin (everything), head (own office and its branches), clerk (own office's counters).
+Devices: kiosk, display, tablet (bound to a counter), printer (a printer agent).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from counters.context import Who
+from counters.models import Office
+
+from .errors import ApiError
+from .models import AuthToken, Device, User
+from .passwords import new_token, token_hash
+
+STAFF = frozenset({"admin", "head", "clerk"})
+DEVICES = frozenset({"kiosk", "display", "tablet", "printer"})
+HEADS = frozenset({"admin", "head"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # admin | head | clerk | kiosk | display | tablet | printer
+    id: int  # user id or device id
+    office_id: int | None
+    name: str
+    token_id: int | None = None
+    counter_id: int | None = None
+    printer_id: int | None = None
+
+    @property
+    def is_user(self) -> bool:
+        return self.kind in STAFF
+
+    @property
+    def is_device(self) -> bool:
+        return self.kind in DEVICES
+
+    @property
+    def who(self) -> Who:
+        if self.is_user:
+            return Who(f"user:{self.id}", user_id=self.id, full_name=self.name)
+        return Who(f"device:{self.id}", device_id=self.id)
+
+    @property
+    def label(self) -> str:
+        return f"{'user' if self.is_user else 'device'}:{self.id}"
+
+
+def issue_token(session: Session, *, now: datetime, user_id: int | None = None, device_id: int | None = None,
+                ttl: timedelta | None = None) -> str:
+    token = new_token()
+    session.add(AuthToken(token_hash=token_hash(token), user_id=user_id, device_id=device_id, created_at=now,
+                          expires_at=now + ttl if ttl else None))
+    return token
+
+
+def actor_from_token(session: Session, token: str, now: datetime) -> Actor | None:
+    """The actor behind a token, or None when it is unknown, expired or revoked."""
+    row = session.exec(select(AuthToken).where(AuthToken.token_hash == token_hash(token))).first()
+    if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    if row.user_id is not None:
+        user = session.get(User, row.user_id)
+        if user is None or not user.active:
+            return None
+        return Actor(user.role, user.id or 0, user.office_id, user.full_name or user.username, row.id)
+    device = session.get(Device, row.device_id) if row.device_id else None
+    if device is None or device.revoked:
+        return None
+    return Actor(device.kind, device.id or 0, device.office_id, device.name, row.id,
+                 counter_id=device.counter_id, printer_id=device.printer_id)
+
+
+def revoke_tokens(session: Session, *, user_id: int | None = None, device_id: int | None = None,
+                  token_id: int | None = None) -> None:
+    q = select(AuthToken).where(AuthToken.revoked == False)  # noqa: E712
+    if token_id is not None:
+        q = q.where(AuthToken.id == token_id)
+    elif user_id is not None:
+        q = q.where(AuthToken.user_id == user_id)
+    elif device_id is not None:
+        q = q.where(AuthToken.device_id == device_id)
+    else:
+        return
+    for t in session.exec(q):
+        t.revoked = True
+        session.add(t)
+
+
+def office_lineage(session: Session, office_id: int) -> list[int]:
+    """The office and its ancestors, nearest first."""
+    out, node = [], session.get(Office, office_id)
+    while node is not None and node.id not in out:
+        out.append(node.id or 0)
+        node = session.get(Office, node.parent_id) if node.parent_id else None
+    return out
+
+
+def may_access_office(session: Session, actor: Actor, office_id: int, *, read_only: bool = False) -> bool:
+    """Admins everywhere; everyone else in their own office; heads also read their branches."""
+    if actor.kind == "admin":
+        return True
+    if actor.office_id == office_id:
+        return True
+    return read_only and actor.kind == "head" and actor.office_id in office_lineage(session, office_id)
+
+
+def require_office(session: Session, actor: Actor, office_id: int, *, read_only: bool = False) -> Office:
+    """404 for an unknown office, 403 for one outside the actor's reach."""
+    office = session.get(Office, office_id)
+    if office is None:
+        if actor.kind != "admin" and actor.office_id != office_id:
+            raise ApiError(403, "forbidden", "You may not act on that office.")
+        raise ApiError(404, "not_found", f"Office {office_id} does not exist.")
+    if not may_access_office(session, actor, office_id, read_only=read_only):
+        raise ApiError(403, "forbidden", "You may not act on that office.")
+    return office

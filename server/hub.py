@@ -1,0 +1,196 @@
+"""The WebSocket hub: envelope, per-office order, replay or snapshot on hello, pings, per-audience fan-out.
+
+- Events arrive from pub/sub (this worker's writes and, with Redis, other workers'). Per office they are
+  delivered strictly in `seq` order; a hole (a lost pub/sub message, a reconnect) is filled from the
+  event log, so a display never misses a call.
+- Each event is filtered and serialized once per audience, then put on every client's bounded queue;
+  a client too slow to keep up is disconnected (it reconnects and resumes by `since_seq`) instead of
+  slowing the others.
+- A client is registered before its replay is read, and every client skips seqs it already has, so
+  nothing falls between the replay and the live stream.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from .audience import filter_event
+
+log = logging.getLogger("qms.hub")
+QUEUE_LIMIT = 2000
+GAP_WAIT_S = 0.3
+
+Fetch = Callable[[int, int, int | None], Awaitable[list[dict[str, Any]]]]  # office, after seq, up to
+
+
+@dataclass(eq=False)
+class Client:
+    ws: WebSocket
+    office_id: int
+    audience: str
+    kind: str  # actor kind, or "track"
+    actor_id: int | None
+    token_id: int | None
+    queue: asyncio.Queue[tuple[int, str] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    last_seq: int = 0
+    last_pong: float = 0.0
+    closed: bool = False
+
+
+@dataclass
+class OfficeStream:
+    delivered: int | None = None  # last seq handed to clients; None until known
+    pending: dict[int, dict[str, Any]] = field(default_factory=dict)
+    gap_task: asyncio.Task[None] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Hub:
+    def __init__(self, fetch_events: Fetch, last_seq: Callable[[int], Awaitable[int]]) -> None:
+        self.fetch_events = fetch_events
+        self.last_seq = last_seq
+        self.clients: dict[int, set[Client]] = defaultdict(set)
+        self.streams: dict[int, OfficeStream] = defaultdict(OfficeStream)
+        self.sent_messages = 0
+
+    # ---- clients
+    async def register(self, client: Client) -> None:
+        stream = self.streams[client.office_id]
+        if stream.delivered is None:
+            async with stream.lock:
+                if stream.delivered is None:
+                    stream.delivered = await self.last_seq(client.office_id)
+        self.clients[client.office_id].add(client)
+
+    def unregister(self, client: Client) -> None:
+        client.closed = True
+        self.clients[client.office_id].discard(client)
+        try:
+            client.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            pass
+
+    async def sender(self, client: Client) -> None:
+        """Drain one client's queue; a failed send ends the connection."""
+        try:
+            while True:
+                item = await client.queue.get()
+                if item is None:
+                    return
+                seq, text = item
+                if seq and seq <= client.last_seq:
+                    continue
+                await client.ws.send_text(text)
+                if seq:
+                    client.last_seq = seq
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            client.closed = True
+
+    def send_now(self, client: Client, seq: int, text: str) -> None:
+        if client.closed:
+            return
+        try:
+            client.queue.put_nowait((seq, text))
+        except asyncio.QueueFull:
+            log.warning("client of office %s too slow (%d queued): disconnecting it", client.office_id, QUEUE_LIMIT)
+            self.unregister(client)
+            asyncio.create_task(self._close(client, 4008, "too slow; reconnect with since_seq"))
+
+    async def _close(self, client: Client, code: int, reason: str) -> None:
+        try:
+            if client.ws.application_state == WebSocketState.CONNECTED:
+                await client.ws.close(code=code, reason=reason)
+        except (RuntimeError, OSError):
+            pass
+
+    # ---- events
+    async def on_events(self, messages: list[dict[str, Any]]) -> None:
+        by_office: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for m in messages:
+            by_office[m["office_id"]].append(m)
+        for office_id, msgs in by_office.items():
+            await self._accept(office_id, msgs)
+
+    async def _accept(self, office_id: int, msgs: list[dict[str, Any]]) -> None:
+        stream = self.streams[office_id]
+        if stream.delivered is None:
+            if not self.clients.get(office_id):
+                return  # nobody listens to this office here; replay serves late comers
+            stream.delivered = msgs[0]["seq"] - 1
+        for m in msgs:
+            if m["seq"] > stream.delivered:
+                stream.pending[m["seq"]] = m
+        self._drain(office_id, stream)
+        if stream.pending and stream.gap_task is None:
+            stream.gap_task = asyncio.create_task(self._fill_gap(office_id, stream))
+
+    def _drain(self, office_id: int, stream: OfficeStream) -> None:
+        assert stream.delivered is not None
+        while stream.delivered + 1 in stream.pending:
+            m = stream.pending.pop(stream.delivered + 1)
+            stream.delivered = m["seq"]
+            self._fan_out(office_id, m)
+
+    async def _fill_gap(self, office_id: int, stream: OfficeStream) -> None:
+        """Wait briefly for late messages, then read what is still missing from the event log."""
+        try:
+            await asyncio.sleep(GAP_WAIT_S)
+            if stream.pending and stream.delivered is not None:
+                upto = max(stream.pending)
+                missing = await self.fetch_events(office_id, stream.delivered, upto)
+                for m in missing:
+                    if m["seq"] > stream.delivered:
+                        stream.pending.setdefault(m["seq"], m)
+                self._drain(office_id, stream)
+                if stream.pending:  # the log has a hole that will never fill (should not happen): skip it
+                    log.error("office %s: events %s missing from the log; skipping ahead", office_id,
+                              sorted(stream.pending)[:5])
+                    stream.delivered = min(stream.pending) - 1
+                    self._drain(office_id, stream)
+        finally:
+            stream.gap_task = None
+
+    async def resync(self) -> None:
+        """After a pub/sub reconnect: deliver whatever the log holds beyond what was delivered."""
+        for office_id, stream in list(self.streams.items()):
+            if stream.delivered is None or not self.clients.get(office_id):
+                continue
+            for m in await self.fetch_events(office_id, stream.delivered, None):
+                stream.pending.setdefault(m["seq"], m)
+            self._drain(office_id, stream)
+
+    def _fan_out(self, office_id: int, msg: dict[str, Any]) -> None:
+        clients = self.clients.get(office_id)
+        if not clients:
+            return
+        texts: dict[str, str | None] = {}
+        for client in list(clients):
+            if client.audience not in texts:
+                shown = filter_event(client.audience, msg)
+                texts[client.audience] = json.dumps(shown, ensure_ascii=False, separators=(",", ":")) \
+                    if shown is not None else None
+            text = texts[client.audience]
+            if text is not None:
+                self.send_now(client, msg["seq"], text)
+                self.sent_messages += 1
+
+    # ---- control
+    async def close_where(self, match: Callable[[Client], bool], code: int, reason: str) -> int:
+        n = 0
+        for clients in list(self.clients.values()):
+            for c in list(clients):
+                if match(c):
+                    self.unregister(c)
+                    await self._close(c, code, reason)
+                    n += 1
+        return n
+
+    def count(self) -> int:
+        return sum(len(c) for c in self.clients.values())

@@ -1,0 +1,68 @@
+"""The live view of an office, announcement audio and the voice preview."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlmodel import Session
+from starlette.responses import Response
+
+from counters.live import live_state
+from counters.models import Announcement, Office
+
+from ..api import ANYONE, HEADS, STAFF, Call, EndpointGroup
+from ..auth import require_office
+from ..errors import ApiError
+from ..schemas import LiveOut
+
+endpoints = EndpointGroup("live")
+
+
+@endpoints("GET", "/api/v1/offices/{office_id:int}/live", summary="Live queues, counters, programmes, "
+           "satisfaction, alerts and staffing of today (clerks: their office's view)", allow=STAFF,
+           response=LiveOut)
+async def live(call: Call) -> Any:
+    def run(session: Session) -> dict[str, Any]:
+        office = require_office(session, call.actor, call.param("office_id"), read_only=True)
+        return live_state(session, office, call.now())
+    return await call.read(run)
+
+
+def _wav(body: bytes) -> Response:
+    return Response(body, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})
+
+
+async def _synthesize(call: Call, speech: str, lang: str, repeat: int) -> bytes:
+    from displays import SpeechError
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: call.qms.voice.announcement_wav(speech, lang, repeat))  # type: ignore[no-any-return]
+    except SpeechError as e:
+        raise ApiError(503, "voice_unavailable", str(e), retry=not e.permanent) from None
+
+
+@endpoints("GET", "/api/v1/announcements/{announcement_id:int}.wav", summary="The announcement's audio: chime, "
+           "then the sentence (repeated per office setting); public, synthesized once", allow=ANYONE,
+           media_type="audio/wav")
+async def announcement_audio(call: Call) -> Any:
+    def run(session: Session) -> tuple[str, str, int]:
+        a = session.get(Announcement, call.param("announcement_id"))
+        if a is None:
+            raise ApiError(404, "not_found", "Unknown announcement.")
+        office = session.get(Office, a.office_id)
+        return a.speech, a.lang, office.announcement_repeat if office else 2
+    speech, lang, repeat = await call.read(run)
+    return _wav(await _synthesize(call, speech, lang, repeat))
+
+
+@endpoints("GET", "/api/v1/voice/preview", summary="Hear a text as the lobby would (for trying templates)",
+           allow=HEADS, media_type="audio/wav", query={"text": "the sentence", "lang": "vi|en"})
+async def voice_preview(call: Call) -> Any:
+    from displays import spoken_text
+    text = (call.query("text") or "").strip()
+    lang = call.query("lang", "vi") or "vi"
+    if not text or len(text) > 300:
+        raise ApiError(422, "invalid_value", "text is 1-300 characters", field="text")
+    if lang not in ("vi", "en"):
+        raise ApiError(422, "invalid_value", "lang is vi or en", field="lang")
+    return _wav(await _synthesize(call, spoken_text(text, lang), lang, 1))

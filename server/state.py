@@ -1,0 +1,264 @@
+"""Everything one worker holds: settings, database, pub/sub, hub, voice, throttles; publish-after-commit.
+
+`Qms.write` runs a transaction, then publishes its events; the pub/sub backend hands them to the hub of
+every worker (this one included), which orders and fans them out.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+from starlette.requests import Request
+
+from counters import events
+from counters.clock import Clock, utcnow
+from counters.context import AnnouncementText
+from counters.models import Counter, Event, Office, OfficeSeq, Service, Ticket
+from counters.estimates import ticket_estimate
+from counters.types import EventType
+from counters.views import counter_brief
+
+from .auth import Actor, actor_from_token
+from .db import Database
+from .errors import ApiError
+from .hub import Hub
+from .models import Device
+from .pubsub.base import CONTROL, EVENTS, pubsub_from_url
+from .settings import Settings
+from .throttle import Throttle
+
+T = TypeVar("T")
+log = logging.getLogger("qms")
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REPLAY_WINDOW = timedelta(hours=36)
+
+
+class Qms:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.db = Database(settings.database_url)
+        self.pubsub = pubsub_from_url(settings.redis_url)
+        self.hub = Hub(self.fetch_events, self.last_seq)
+        self.pubsub.on_message = self._on_pubsub
+        self.pubsub.on_reconnect = self.hub.resync
+        self.login_throttle = Throttle(5, 300, "failed logins")
+        self.pairing_throttle = Throttle(20, 60, "pairing requests")
+        self.issue_throttle = Throttle(60, 60, "tickets from this device")
+        self.print_wakeup = asyncio.Event()
+        self._pinged: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._secret = self._load_secret()
+        self._voice: Any = None
+
+    # ---- life cycle
+    async def start(self) -> None:
+        await self.pubsub.connect()
+        self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await self.hub.close_where(lambda c: True, 1001, "server shutting down")
+        await self.pubsub.disconnect()
+        self.db.dispose()
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else utcnow()
+
+    def _load_secret(self) -> bytes:
+        if self.settings.secret_key:
+            return self.settings.secret_key.encode()
+        path = Path(self.settings.data_dir) / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    # ---- writing and publishing
+    async def write(self, fn: Any) -> Any:
+        result, messages = await self.db.write(fn)
+        if messages:
+            await self.publish(messages)
+        return result
+
+    async def publish(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            await self.pubsub.publish(EVENTS, json.dumps(messages, ensure_ascii=False))
+        except Exception as e:  # noqa: BLE001 - committed already; the hubs fill the gap from the log
+            log.error("publishing %d events failed (%s); clients catch up from the event log", len(messages), e)
+
+    async def _on_pubsub(self, channel: str, message: str) -> None:
+        if channel == EVENTS:
+            await self.hub.on_events(json.loads(message))
+        elif channel == CONTROL:
+            op = json.loads(message)
+            await self._close_local(op)
+
+    # ---- reading the log
+    async def fetch_events(self, office_id: int, after: int, upto: int | None) -> list[dict[str, Any]]:
+        def run(session: Session) -> list[dict[str, Any]]:
+            office = session.get(Office, office_id)
+            tz = office.timezone if office else "UTC"
+            q = select(Event).where(Event.office_id == office_id, Event.seq > after)
+            if upto is not None:
+                q = q.where(Event.seq <= upto)
+            return [events.to_message(e, tz) for e in session.exec(q.order_by(Event.seq))]
+        return await self.db.read(run)
+
+    async def last_seq(self, office_id: int) -> int:
+        def run(session: Session) -> int:
+            row = session.get(OfficeSeq, office_id)
+            return row.last_seq if row else 0
+        return await self.db.read(run)
+
+    async def replayable_from(self, office_id: int) -> int:
+        """The oldest seq a client may resume from (at least the whole current office day is kept)."""
+        since = self.now() - REPLAY_WINDOW
+
+        def run(session: Session) -> int:
+            first = session.exec(select(func.min(Event.seq)).where(Event.office_id == office_id,
+                                                                   Event.at >= since)).one()
+            return int(first) if first is not None else 1 << 62
+        return await self.db.read(run)
+
+    # ---- auth
+    async def actor_for_token(self, token: str) -> Actor | None:
+        now = self.now()
+        return await self.db.read(lambda s: actor_from_token(s, token, now))
+
+    def csrf_token(self, token: str) -> str:
+        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def authenticate(self, request: Request) -> Actor:
+        header = request.headers.get("authorization", "")
+        token, from_cookie = None, False
+        if header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        elif request.cookies.get("qms_token"):
+            token, from_cookie = request.cookies["qms_token"], True
+        if not token:
+            raise ApiError(401, "unauthorized", "Log in or pair the device: Authorization: Bearer <token>.")
+        if from_cookie and request.method in UNSAFE:
+            sent = request.headers.get("x-csrf-token", "")
+            if not hmac.compare_digest(sent, self.csrf_token(token)):
+                raise ApiError(403, "csrf_failed", "Cookie sessions need the X-CSRF-Token header (the qms_csrf "
+                               "cookie's value) on changes.")
+        actor = await self.actor_for_token(token)
+        if actor is None:
+            raise ApiError(401, "unauthorized", "The token is unknown, expired or revoked.")
+        return actor
+
+    # ---- devices and closing sockets
+    async def device_seen(self, actor: Actor, online: bool) -> None:
+        now = self.now()
+
+        def run(session: Session) -> None:
+            d = session.get(Device, actor.id)
+            if d is None or d.revoked:
+                return
+            changed = d.online != online
+            d.online, d.last_seen = online, now
+            session.add(d)
+            if changed:
+                from .routes.devices import device_view
+                office = session.get(Office, d.office_id)
+                events.record(session, d.office_id, EventType.DEVICE_STATUS, now,
+                              {"device": device_view(d, office.timezone if office else "UTC",
+                                                     self.settings.ping_interval_s, now)},
+                              actor=actor.label)
+        try:
+            await self.write(run)
+        except Exception:  # noqa: BLE001 - presence is best effort; never break a socket over it
+            log.exception("recording device presence failed")
+
+    def device_ping(self, actor: Actor) -> None:
+        self._pinged.add(actor.id)
+
+    async def _flush_pings(self) -> None:
+        """Write the last-seen time of devices that answered pings, once per interval, in one transaction."""
+        while True:
+            await asyncio.sleep(self.settings.ping_interval_s)
+            ids, self._pinged = self._pinged, set()
+            if not ids:
+                continue
+            now = self.now()
+
+            def run(session: Session, ids: set[int] = ids) -> None:
+                for d in session.exec(select(Device).where(Device.id.in_(ids))):  # type: ignore[union-attr]
+                    d.last_seen, d.online = now, True
+                    session.add(d)
+            try:
+                await self.db.write(run)
+            except Exception:  # noqa: BLE001
+                log.exception("recording pings failed")
+
+    async def close_actor(self, kind: str, ident: int, code: int = 4001, reason: str = "revoked") -> None:
+        await self._control({"op": "close", "kind": kind, "id": ident, "code": code, "reason": reason})
+
+    async def close_token(self, token_id: int | None) -> None:
+        if token_id is not None:
+            await self._control({"op": "close", "kind": "token", "id": token_id, "code": 4001,
+                                 "reason": "logged out"})
+
+    async def _control(self, op: dict[str, Any]) -> None:
+        await self.pubsub.publish(CONTROL, json.dumps(op))
+
+    async def _close_local(self, op: dict[str, Any]) -> None:
+        kind, ident = op.get("kind"), op.get("id")
+        devices = {"kiosk", "display", "tablet", "printer"}
+
+        def match(c: Any) -> bool:
+            if kind == "token":
+                return bool(c.token_id == ident)
+            if kind == "device":
+                return bool(c.kind in devices and c.actor_id == ident)
+            return bool(c.kind in {"admin", "head", "clerk"} and c.actor_id == ident)
+        await self.hub.close_where(match, int(op.get("code", 4001)), str(op.get("reason", "revoked")))
+
+    # ---- voice and tracking
+    @property
+    def voice(self) -> Any:
+        """The audio cache, built on first use (speech engines are optional)."""
+        if self._voice is None:
+            from displays import AudioCache, default_backend_name, get_backend
+            name = self.settings.voice or default_backend_name()
+            self._voice = AudioCache(Path(self.settings.data_dir) / "audio",
+                                     get_backend(name, self.settings.clips_dir))
+        return self._voice
+
+    def announcer(self, office: Office, ticket: Ticket, counter: Counter) -> AnnouncementText:
+        from displays import compose
+        a = compose(ticket.display_number, counter.number, office.announcement_template)
+        return AnnouncementText(a.text, a.speech, a.lang)
+
+    @staticmethod
+    def validate_template(template: str) -> None:
+        from displays import validate_template
+        validate_template(template)
+
+    def wake_printers(self) -> None:
+        self.print_wakeup.set()
+
+    def track_state(self, session: Session, ticket_id: int, now: datetime) -> dict[str, Any]:
+        t = session.get(Ticket, ticket_id)
+        assert t is not None
+        office = session.get(Office, t.office_id)
+        service = session.get(Service, t.service_id)
+        counter = session.get(Counter, t.counter_id) if t.counter_id else None
+        assert office is not None
+        position, wait = ticket_estimate(session, office, t, now)
+        return {"ticket_id": t.id, "display_number": t.display_number, "status": t.status,
+                "service": {"id": service.id, "name": service.name} if service else None,
+                "position": position, "estimated_wait_s": wait,
+                "counter": counter_brief(counter) if counter and t.status in ("called", "serving") else None}

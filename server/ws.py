@@ -1,0 +1,137 @@
+"""`GET /ws`: authenticate, wait for hello, replay or snapshot, then live events with pings.
+
+`?token=` (or the login cookie) for staff and devices; `?office_id=` lets an admin or a parent office's
+head choose the office; `?track=<track_code>` is the public, read-only stream of one ticket.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from sqlmodel import Session, select
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from counters.live import live_state
+from counters.models import Office, Ticket
+
+from .audience import audience_of, filter_event, filter_snapshot
+from .auth import Actor, may_access_office
+from .hub import Client
+
+HELLO_TIMEOUT_S = 10.0
+MAX_REPLAY = 5000
+
+
+async def _reject(ws: WebSocket, code: int, error: str, message: str) -> None:
+    await ws.send_text(json.dumps({"type": "error", "data": {"code": error, "message": message}}))
+    await ws.close(code=code, reason=error)
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    qms = ws.app.state.qms
+    await ws.accept()
+    track = ws.query_params.get("track")
+    token = ws.query_params.get("token") or ws.cookies.get("qms_token")
+    actor: Actor | None = None
+    track_ticket: int | None = None
+    if track:
+        found = await qms.db.read(lambda s: s.exec(select(Ticket.id, Ticket.office_id)
+                                                   .where(Ticket.track_code == track)).first())
+        if found is None:
+            return await _reject(ws, 4404, "not_found", "Unknown ticket.")
+        track_ticket, office_id = found
+    else:
+        actor = await qms.actor_for_token(token) if token else None
+        if actor is None:
+            return await _reject(ws, 4401, "unauthorized", "A valid token is needed (?token=).")
+        raw_office = ws.query_params.get("office_id")
+        office_id = int(raw_office) if raw_office and raw_office.isdigit() else (actor.office_id or 0)
+        allowed = await qms.db.read(lambda s: s.get(Office, office_id) is not None
+                                    and may_access_office(s, actor, office_id, read_only=True))
+        if not allowed:
+            return await _reject(ws, 4403, "forbidden", "You may not follow that office.")
+    client = Client(ws, office_id, audience_of(actor, track_ticket), actor.kind if actor else "track",
+                    actor.id if actor else None, actor.token_id if actor else None, last_pong=time.monotonic())
+    try:
+        hello = await asyncio.wait_for(ws.receive_json(), timeout=HELLO_TIMEOUT_S)
+    except (asyncio.TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+        return await _reject(ws, 4400, "hello_expected", 'Send {"type":"hello","since_seq":N|null} first.')
+    since = hello.get("since_seq") if isinstance(hello, dict) and hello.get("type") == "hello" else None
+    if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+        since = None
+    await qms.hub.register(client)  # live events queue up from here on...
+    sender = pinger = None
+    if actor is not None and actor.is_device:
+        await qms.device_seen(actor, online=True)
+    try:
+        first = await _catch_up(qms, client, since, track_ticket)  # ...and the catch-up goes in front of them
+        live: list[tuple[int, str] | None] = []
+        while not client.queue.empty():
+            live.append(client.queue.get_nowait())
+        for item in first + live:
+            client.queue.put_nowait(item)
+        sender = asyncio.create_task(qms.hub.sender(client))
+        pinger = asyncio.create_task(_pings(qms, client))
+        while not client.closed:
+            msg = await ws.receive_json()
+            if isinstance(msg, dict) and msg.get("type") == "pong":
+                client.last_pong = time.monotonic()
+                if actor is not None and actor.is_device:
+                    qms.device_ping(actor)
+    except (WebSocketDisconnect, ValueError, RuntimeError, KeyError):
+        pass
+    finally:
+        qms.hub.unregister(client)
+        for task in (pinger, sender):
+            if task is not None:
+                task.cancel()
+        if actor is not None and actor.is_device:
+            await qms.device_seen(actor, online=False)
+
+
+def _text(msg: dict[str, Any]) -> str:
+    return json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
+
+
+async def _catch_up(qms: Any, client: Client, since: int | None,
+                    track_ticket: int | None) -> list[tuple[int, str] | None]:
+    """What the client missed (a replay), or a snapshot when it has nothing or too old a seq.
+
+    Items carry their seq, so live events already covered are skipped by the sender.
+    """
+    office_id = client.office_id
+    last = await qms.hub.last_seq(office_id)
+    oldest = await qms.replayable_from(office_id)
+    if since is not None and oldest - 1 <= since <= last and last - since <= MAX_REPLAY:
+        out: list[tuple[int, str] | None] = []
+        for m in await qms.fetch_events(office_id, since, last):
+            shown = filter_event(client.audience, m)
+            if shown is not None:
+                out.append((m["seq"], _text(shown)))
+        client.last_seq = since
+        return out
+    now = qms.now()
+
+    def state(session: Session) -> dict[str, Any]:
+        office = session.get(Office, office_id)
+        assert office is not None
+        if track_ticket is not None:
+            return {"at": None, "track": qms.track_state(session, track_ticket, now)}
+        return live_state(session, office, now)
+    data = await qms.db.read(state)
+    if track_ticket is None:
+        data = filter_snapshot(client.audience, data)
+    snap = {"type": "snapshot", "seq": last, "at": data.get("at"), "office_id": office_id, "data": data}
+    return [(last, _text(snap))] if last else [(0, _text(snap))]
+
+
+async def _pings(qms: Any, client: Client) -> None:
+    interval = qms.settings.ping_interval_s
+    while not client.closed:
+        await asyncio.sleep(interval)
+        if time.monotonic() - client.last_pong > interval * 2.5:
+            await qms.hub.close_where(lambda c: c is client, 4002, "no pong")
+            return
+        qms.hub.send_now(client, 0, '{"type":"ping"}')
