@@ -161,6 +161,10 @@ class FakePrinter:
         """Close the listener: new connections are refused (the printer is off)."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            try:  # wakes the thread blocked in accept(); close() alone would not stop listening
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
 
     def accept_connections(self) -> None:
