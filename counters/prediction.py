@@ -270,7 +270,7 @@ class ArrivalRates:
 
     @classmethod
     def from_issues(
-        cls, issues: Iterable[tuple[int, bool, datetime]], now: datetime, window_s: float = 1800.0
+        cls, issues: Iterable[tuple[int, bool, datetime]], now: datetime, window_s: float = 3600.0
     ) -> ArrivalRates:
         """From (service_id, priority, issued_at) of today's tickets so far: each service's rate over
         the last `window_s`, split by the day's priority share (steadier than the last hour's few

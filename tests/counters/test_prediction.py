@@ -1,0 +1,188 @@
+"""Wait prediction: the calling rules it mirrors, its intervals, and the service-time model."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from counters.prediction import (
+    ArrivalRates,
+    OpenCounter,
+    QueueSnapshot,
+    ServiceSample,
+    ServiceTimeModel,
+    WaitingTicket,
+    choose_next,
+    naive_predict,
+    predict,
+)
+
+NOW = datetime(2026, 11, 23, 9, 0)
+A, B, E = 1, 2, 5
+PRIORS = {A: 270.0, B: 600.0, E: 540.0}
+MODEL = ServiceTimeModel.fit([], NOW, PRIORS)
+
+
+def ago(seconds: float) -> datetime:
+    return NOW - timedelta(seconds=seconds)
+
+
+def ticket(tid: int, service: int, age_s: float, priority: bool = False, target: int | None = None) -> WaitingTicket:
+    return WaitingTicket(tid, service, priority, ago(age_s), target)
+
+
+def counter(cid: int, services: tuple[int, ...], busy_s: float | None = None, desk: str = "standard",
+            state: str = "open") -> OpenCounter:
+    serving = services[0] if busy_s is not None else None
+    return OpenCounter(cid, desk, services, serving, ago(busy_s) if busy_s is not None else None, state)  # type: ignore[arg-type]
+
+
+def test_priority_ticket_is_next_under_strict_policy() -> None:
+    waiting = tuple(ticket(i, B, 600 - i) for i in range(1, 6)) + (ticket(9, B, 10, priority=True),)
+    snap = QueueSnapshot(NOW, (counter(1, (B,), busy_s=60),), waiting)
+    pred = predict(snap, MODEL)
+    assert pred[9].position == 0
+    assert pred[1].position == 1
+    assert pred[9].expected_s < pred[1].expected_s  # type: ignore[operator]
+
+
+def test_interleave_calls_a_priority_ticket_after_n_normal_ones() -> None:
+    waiting = tuple(ticket(i, B, 600 - i) for i in range(1, 6)) + (ticket(9, B, 10, priority=True),)
+    snap = QueueSnapshot(NOW, (counter(1, (B,), busy_s=60),), waiting, "interleave", 2, "fifo", 0)
+    assert predict(snap, MODEL)[9].position == 2
+    due = QueueSnapshot(NOW, (counter(1, (B,), busy_s=60),), waiting, "interleave", 2, "fifo", 2)
+    assert predict(due, MODEL)[9].position == 0
+
+
+def test_do_it_now_ticket_waits_for_the_do_it_now_desk() -> None:
+    quick_desk = counter(1, (A,), busy_s=30, desk="do_it_now")
+    idle_standard = counter(2, (B, E))
+    snap = QueueSnapshot(NOW, (quick_desk, idle_standard), (ticket(1, A, 5), ticket(2, B, 1)))
+    pred = predict(snap, MODEL)
+    assert pred[2].expected_s == 0  # the idle standard counter calls the B ticket at once
+    assert pred[1].low_s is not None and pred[1].low_s > 0  # the A ticket waits for the busy desk
+
+
+def test_transferred_ticket_waits_only_for_its_counter() -> None:
+    idle = counter(1, (B,))
+    busy = counter(2, (B,), busy_s=10)
+    snap = QueueSnapshot(NOW, (idle, busy), (ticket(1, B, 900, target=2), ticket(2, B, 60)))
+    pred = predict(snap, MODEL)
+    assert pred[2].expected_s == 0
+    assert pred[1].position == 0
+    assert pred[1].low_s is not None and pred[1].low_s > 0
+
+
+def test_ticket_nobody_can_serve_has_no_estimate() -> None:
+    snap = QueueSnapshot(NOW, (counter(1, (B,)),), (ticket(1, E, 60), ticket(2, E, 30)))
+    pred = predict(snap, MODEL)
+    assert pred[2].expected_s is None and pred[2].position == 1
+
+
+def test_ordered_routing_serves_the_counters_first_service_first() -> None:
+    desk = counter(1, (B, E), busy_s=60)
+    waiting = (ticket(1, E, 300), ticket(2, B, 100))
+    fifo = predict(QueueSnapshot(NOW, (desk,), waiting, routing="fifo"), MODEL)
+    ordered = predict(QueueSnapshot(NOW, (desk,), waiting, routing="ordered"), MODEL)
+    assert (fifo[1].position, fifo[2].position) == (0, 1)
+    assert (ordered[2].position, ordered[1].position) == (0, 1)
+
+
+def test_choose_next_matches_the_rules() -> None:
+    desk = counter(1, (B, E))
+    waiting = [ticket(1, E, 300), ticket(2, B, 100), ticket(3, A, 900), ticket(4, E, 50, priority=True)]
+    assert choose_next(desk, waiting, "strict", 3, "fifo").id == 4  # type: ignore[union-attr]
+    assert choose_next(desk, waiting, "interleave", 3, "fifo", 0).id == 1  # type: ignore[union-attr]
+    assert choose_next(desk, waiting, "interleave", 3, "ordered", 0).id == 2  # type: ignore[union-attr]
+    assert choose_next(desk, waiting[2:3], "strict", 3, "fifo") is None
+
+
+def random_snapshot(seed: int, counters: int = 4, tickets: int = 40) -> QueueSnapshot:
+    rng = random.Random(seed)
+    desks = [counter(1, (A,), busy_s=rng.uniform(0, 300), desk="do_it_now")]
+    for cid in range(2, counters + 1):
+        services = tuple(rng.sample([B, E], 2))
+        desks.append(counter(cid, services, busy_s=rng.choice([None, rng.uniform(0, 900)])))
+    waiting = tuple(
+        ticket(i, rng.choice([A, B, E]), rng.uniform(0, 3600), rng.random() < 0.1) for i in range(1, tickets + 1)
+    )
+    return QueueSnapshot(NOW, tuple(desks), waiting)
+
+
+def test_intervals_are_ordered_and_predictions_deterministic() -> None:
+    for seed in range(5):
+        snap = random_snapshot(seed)
+        pred = predict(snap, MODEL, seed=7)
+        assert pred == predict(snap, MODEL, seed=7)
+        for p in pred.values():
+            assert p.low_s is not None and p.expected_s is not None and p.high_s is not None
+            assert 0 <= p.low_s <= p.expected_s <= p.high_s
+        assert sorted(p.position for p in pred.values())[0] == 0
+
+
+def test_more_open_counters_shorten_waits() -> None:
+    waiting = tuple(ticket(i, B, 1200 - 10 * i) for i in range(1, 31))
+    two = QueueSnapshot(NOW, tuple(counter(c, (B,), busy_s=100) for c in (1, 2)), waiting)
+    four = QueueSnapshot(NOW, tuple(counter(c, (B,), busy_s=100) for c in (1, 2, 3, 4)), waiting)
+    slow, fast = predict(two, MODEL), predict(four, MODEL)
+    assert fast[30].expected_s < 0.6 * slow[30].expected_s  # type: ignore[operator]
+    assert sum(fast[i].expected_s for i in fast) < sum(slow[i].expected_s for i in slow)  # type: ignore[misc]
+
+
+def test_time_already_in_service_is_accounted() -> None:
+    waiting = (ticket(1, B, 30),)
+    fresh = predict(QueueSnapshot(NOW, (counter(1, (B,), busy_s=5),), waiting), MODEL)
+    long_served = predict(QueueSnapshot(NOW, (counter(1, (B,), busy_s=1500),), waiting), MODEL)
+    assert long_served[1].expected_s < fresh[1].expected_s  # type: ignore[operator]
+    assert long_served[1].expected_s > 0  # type: ignore[operator]
+    b = MODEL.for_service(B)
+    assert 0 < b.mean_remaining_s(3 * b.median_s) < b.mean_s
+
+
+def test_paused_counter_resumes_later() -> None:
+    waiting = (ticket(1, B, 30),)
+    paused = predict(QueueSnapshot(NOW, (counter(1, (B,), state="paused"),), waiting), MODEL, paused_resume_s=600)
+    assert paused[1].expected_s == 600
+
+
+def test_future_priority_arrivals_lengthen_normal_waits() -> None:
+    waiting = tuple(ticket(i, B, 1200 - 10 * i) for i in range(1, 21))
+    snap = QueueSnapshot(NOW, (counter(1, (B,), busy_s=100), counter(2, (B,), busy_s=300)), waiting)
+    calm = predict(snap, MODEL)
+    rates = ArrivalRates(normal_per_h={B: 20.0}, priority_per_h={B: 4.0})
+    busy = predict(snap, MODEL, arrivals=rates)
+    assert busy[20].expected_s > calm[20].expected_s  # type: ignore[operator]
+    assert busy[20].position == calm[20].position  # positions describe the queue as it stands
+
+
+def test_arrival_rates_from_recent_issues() -> None:
+    issues = [(B, i % 5 == 0, ago(60 * i)) for i in range(60)]  # one a minute, a fifth priority
+    rates = ArrivalRates.from_issues(issues, NOW, window_s=1800)
+    total = rates.normal_per_h[B] + rates.priority_per_h[B]
+    assert abs(total - 62) < 1e-9  # 31 tickets in the last 30 minutes (both ends included)
+    assert abs(rates.priority_per_h[B] / total - 0.2) < 1e-9
+
+
+def test_naive_baseline() -> None:
+    waiting = (ticket(1, B, 300), ticket(2, B, 200), ticket(3, E, 250), ticket(4, B, 100))
+    snap = QueueSnapshot(NOW, (counter(1, (B,)), counter(2, (B, E))), waiting)
+    assert naive_predict(snap, 600) == {1: 0, 2: 300, 3: 0, 4: 600}
+
+
+def test_model_uses_prior_then_learns_robustly() -> None:
+    assert abs(MODEL.for_service(B).median_s - 600) < 1e-6
+    samples = [ServiceSample(B, ago(60 * k), 300.0 * (1 + 0.05 * (k % 3))) for k in range(30)]
+    samples.append(ServiceSample(B, ago(10), 36_000.0))  # a ticket someone forgot to finish
+    model = ServiceTimeModel.fit(samples, NOW, PRIORS)
+    assert 290 < model.for_service(B).median_s < 340
+    assert model.for_service(B).mean_s < 400
+    assert model.for_service(E).median_s == MODEL.for_service(E).median_s  # still the prior
+
+
+def test_model_follows_the_day() -> None:
+    morning = [ServiceSample(B, ago(4 * 3600 + 60 * k), 900.0) for k in range(20)]
+    recent = [ServiceSample(B, ago(60 * k), 450.0) for k in range(10)]
+    model = ServiceTimeModel.fit(morning + recent, NOW, PRIORS)
+    assert model.for_service(B).median_s < 600  # recent, faster services weigh more
+    few = ServiceTimeModel.fit(recent[:1], NOW, PRIORS)
+    assert 450 < few.for_service(B).median_s < 600  # one sample moves the prior, not replaces it
