@@ -237,7 +237,7 @@ def _line_image(
     """One centred line with room for Vietnamese stacked marks above and below."""
     ascent, descent = font.getmetrics()
     # Stacked tone marks (Ấ, Ỗ) rise above the ascent line; the font box does not include them.
-    top_room = max(0, -font.getbbox("ẤỖỄ", anchor="ls")[1] - ascent)
+    top_room = max(0, -int(font.getbbox("ẤỖỄ", anchor="ls")[1]) - ascent)
     height = ascent + descent + top_room + 2 * pad
     block = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(block)
@@ -265,7 +265,7 @@ def _big_number(number: str, max_width: int, max_height: int) -> Image.Image:
         else:
             high = size - 1
     font = load_font(low, "extrabold")
-    left, top, right, bottom = font.getbbox(number, anchor="ls")
+    left, top, right, bottom = (int(v) for v in font.getbbox(number, anchor="ls"))
     img = Image.new("L", (right - left, bottom - top), 255)
     ImageDraw.Draw(img).text((-left, -top), number, font=font, fill=0, anchor="ls")
     return img

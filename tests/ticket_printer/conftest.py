@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ticket_printer.layout import TicketPrint
 from tests.ticket_printer.fakeprinter import FakePrinter
 from tests.ticket_printer.samples import make_ticket
+from ticket_printer.layout import TicketPrint
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 

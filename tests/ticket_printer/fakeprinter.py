@@ -11,8 +11,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal, Self
 
 from PIL import Image
 
@@ -176,7 +177,7 @@ class FakePrinter:
         self._closed = True
         self.refuse_connections()
 
-    def __enter__(self) -> "FakePrinter":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -49,7 +49,7 @@ def ocr_lines(img: Image.Image, lang: str = "vie", line_height: int = 48) -> lis
         band = band.crop((box[0], 0, box[2], band.height))
         scale = min(1.0, line_height / band.height)
         band = band.resize(
-            (max(1, round(band.width * scale)), max(1, round(band.height * scale))), Image.LANCZOS
+            (max(1, round(band.width * scale)), max(1, round(band.height * scale))), Image.Resampling.LANCZOS
         )
         text = pytesseract.image_to_string(ImageOps.expand(band, 16, fill=255), lang=lang, config="--psm 7")
         lines.append(unicodedata.normalize("NFC", text.strip()))

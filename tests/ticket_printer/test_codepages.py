@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.ticket_printer.fakeprinter import iter_commands
+from tests.ticket_printer.samples import make_ticket
 from ticket_printer.codepages import (
     TCVN3_LOWER,
     TCVN3_UPPER,
@@ -17,8 +19,6 @@ from ticket_printer.codepages import (
 )
 from ticket_printer.escpos_output import ticket_bytes_text
 from ticket_printer.fonts import VIETNAMESE_LETTERS
-from tests.ticket_printer.fakeprinter import iter_commands
-from tests.ticket_printer.samples import make_ticket
 
 SENTENCES = [
     "Mời công dân",

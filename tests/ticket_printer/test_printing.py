@@ -9,6 +9,9 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode as scan_codes
 
+from tests.ticket_printer.fakeprinter import FakePrinter, decode_raster, decode_tickets
+from tests.ticket_printer.ocr import ocr_lines
+from tests.ticket_printer.samples import make_ticket
 from ticket_printer import (
     TransportError,
     paper_status,
@@ -19,9 +22,6 @@ from ticket_printer import (
     ticket_png,
     validate_printer,
 )
-from tests.ticket_printer.fakeprinter import FakePrinter, decode_raster, decode_tickets
-from tests.ticket_printer.ocr import ocr_lines
-from tests.ticket_printer.samples import make_ticket
 
 
 @pytest.mark.parametrize("width", [576, 384])
@@ -95,10 +95,10 @@ def test_file_transport_gets_the_same_bytes(tmp_path: Path) -> None:
 
 def test_misconfigured_printer_fails_permanently(fake_printer: FakePrinter) -> None:
     for kwargs in (
-        dict(width_px=576, mode="image", profile="TM-T88V"),  # 512-dot printer
-        dict(width_px=576, mode="text", profile="TM-T88IV"),  # no Vietnamese code page
-        dict(width_px=500, mode="image", profile=None),
-        dict(width_px=576, mode="image", profile="no-such-printer"),
+        {"width_px": 576, "mode": "image", "profile": "TM-T88V"},  # 512-dot printer
+        {"width_px": 576, "mode": "text", "profile": "TM-T88IV"},  # no Vietnamese code page
+        {"width_px": 500, "mode": "image", "profile": None},
+        {"width_px": 576, "mode": "image", "profile": "no-such-printer"},
     ):
         with pytest.raises(TransportError) as caught:
             print_ticket(make_ticket(), transport="network", address=fake_printer.address, **kwargs)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ticket_printer.fakeprinter import FakePrinter
 from ticket_printer.transports import (
     DLE_EOT_PAPER,
     NetworkAddress,
@@ -13,7 +14,6 @@ from ticket_printer.transports import (
     open_transport,
     parse_address,
 )
-from tests.ticket_printer.fakeprinter import FakePrinter
 
 
 @pytest.mark.parametrize(

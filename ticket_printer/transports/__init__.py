@@ -10,6 +10,7 @@ from .usb import UsbAddress, UsbTransport
 __all__ = [
     "ALL_PRINTER_TRANSPORTS",
     "DLE_EOT_PAPER",
+    "TRANSPORT_KINDS",
     "FileAddress",
     "FileTransport",
     "NetworkAddress",
@@ -17,7 +18,6 @@ __all__ = [
     "PaperStatus",
     "SerialAddress",
     "SerialTransport",
-    "TRANSPORT_KINDS",
     "Transport",
     "TransportError",
     "UsbAddress",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import file, network, serial, usb
 from .base import Transport
@@ -30,8 +31,6 @@ def _parse_agent(address: str) -> int:
 def parse_address(kind: str, address: str) -> Any:
     """The parsed address (NetworkAddress, UsbAddress, SerialAddress, FileAddress, or an agent's
     device id); ValueError with a message fit for the user when kind or address is wrong."""
-    if not isinstance(address, str):
-        raise ValueError("printer address must be a string")
     if kind == "agent":
         return _parse_agent(address)
     parser = _PARSERS.get(kind)
