@@ -46,6 +46,8 @@ class DayFigures:
     below: int = 0
     above: int = 0
     unpredictable: int = 0
+    predicted_wait: int = 0  # tickets whose interval was not [0, 0] (a counter was free for them)
+    predicted_wait_covered: int = 0
     predict_ms: float = 0.0
 
     @property
@@ -63,6 +65,10 @@ class DayFigures:
     @property
     def coverage_pct(self) -> float:
         return 100.0 * self.covered / self.tickets
+
+    @property
+    def waiting_coverage_pct(self) -> float:
+        return 100.0 * self.predicted_wait_covered / max(self.predicted_wait, 1)
 
 
 def yesterday_samples(seed: int) -> list[ServiceSample]:
@@ -103,7 +109,11 @@ def evaluate_day(trace: DayTrace, history: list[ServiceSample], figures: DayFigu
             figures.abs_err_model += abs(naive - actual)
             continue
         figures.abs_err_model += abs(pred.expected_s - actual)
-        if pred.low_s <= actual <= pred.high_s:
+        inside = pred.low_s <= actual <= pred.high_s
+        if pred.high_s > 0:
+            figures.predicted_wait += 1
+            figures.predicted_wait_covered += inside
+        if inside:
             figures.covered += 1
         elif actual < pred.low_s:
             figures.below += 1
@@ -148,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Wait prediction at issue time, {label} seeds {seeds[0]}..{seeds[-1]} ({len(seeds)} days per type)")
     print(
         f"{'day type':<15}{'tickets':>8}{'MAE naive':>11}{'MAE model':>11}{'better':>8}"
-        f"{'80% cover':>11}{'below':>7}{'above':>7}{'ms/pred':>9}"
+        f"{'80% cover':>11}{'below':>7}{'above':>7}{'cover|wait':>12}{'ms/pred':>9}"
     )
     ok = True
     for day_type in DAY_TYPES:
@@ -160,13 +170,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{day_type:<15}{n:>8}{figures.mae_naive / 60:>9.1f}m{figures.mae_model / 60:>10.1f}m"
             f"{figures.improvement_pct:>7.1f}%{figures.coverage_pct:>10.1f}%"
             f"{100 * figures.below / n:>6.1f}%{100 * figures.above / n:>6.1f}%"
-            f"{figures.predict_ms / n:>9.2f}"
+            f"{figures.waiting_coverage_pct:>6.1f}% n={figures.predicted_wait:<4}{figures.predict_ms / n:>7.2f}"
         )
         if figures.unpredictable:
             print(f"  ({figures.unpredictable} tickets had no counter able to serve them; naive used)")
         ok = ok and figures.improvement_pct >= 30 and 75 <= figures.coverage_pct <= 85
     median_ms, worst_ms = time_large_snapshot()
     print(f"Large snapshot (10 counters, 300 waiting): median {median_ms:.1f} ms, worst {worst_ms:.1f} ms")
+    print("80% cover: real wait inside [low, high], all tickets; cover|wait: only tickets predicted to wait")
+    print("(a ticket issued while a counter is free for it is predicted [0, 0] and called at once).")
     print("targets (>=30% lower MAE on every day type, 75-85% coverage):", "met" if ok else "NOT met")
     return 0
 

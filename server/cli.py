@@ -1,0 +1,163 @@
+"""`qms`: serve, demo, db upgrade, user add, say, printer test, printer-agent, simulate, bench."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .settings import SETTINGS, Settings
+
+
+def _db(settings: Settings):  # type: ignore[no-untyped-def]
+    from .db import Database
+    from .migrate import upgrade
+    db = Database(settings.database_url)
+    upgrade(db.engine)
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .bootstrap import ensure_admin
+    from .demo import describe, seed_demo
+    settings = Settings.load()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    db = _db(settings)
+    ensure_admin(db, settings.admin_password)
+    host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base = f"http://{host_shown}:{args.port}"
+    if args.demo:
+        print(describe(seed_demo(db), base), flush=True)
+    db.dispose()
+    workers = args.workers or settings.workers
+    if workers > 1 and (settings.database_url.startswith("sqlite") or not settings.redis_url):
+        print("warning: several workers need PostgreSQL (QMS_DATABASE_URL) and Redis (QMS_REDIS_URL) for "
+              "events to reach every client; starting anyway", file=sys.stderr)
+    print(f"QMS listening on {base}  (pages: {base}/ , API: {base}/api/v1/openapi.json)", flush=True)
+    common = dict(host=args.host, port=args.port, ws_per_message_deflate=False, log_level=settings.log_level,
+                  access_log=False, timeout_graceful_shutdown=5)
+    if workers > 1:
+        uvicorn.run("server.asgi:app", workers=workers, **common)  # type: ignore[arg-type]
+    else:
+        from .app import create_app
+        uvicorn.run(create_app(settings, migrate=False), **common)  # type: ignore[arg-type]
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import describe, seed_demo
+    print(describe(seed_demo(_db(Settings.load())), args.base_url))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    _db(Settings.load()).dispose()
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from counters.clock import utcnow
+
+    from .models import User
+    from .passwords import hash_password
+    db = _db(Settings.load())
+    password = args.password or os.environ.get("QMS_NEW_PASSWORD") or getpass.getpass("Password: ")
+    if len(password) < 8:
+        print("error: the password needs at least 8 characters", file=sys.stderr)
+        return 2
+
+    def run(session):  # type: ignore[no-untyped-def]
+        if session.exec(select(User).where(User.username == args.username)).first():
+            raise SystemExit(f"error: user {args.username!r} exists")
+        session.add(User(username=args.username, full_name=args.full_name or args.username, role=args.role,
+                         office_id=args.office_id, password_hash=hash_password(password), created_at=utcnow()))
+    db.write_sync(run)
+    print(f"user {args.username} ({args.role}) created")
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    from displays import say
+    settings = Settings.load()
+    path = say(args.text, Path(args.out) if args.out else None, settings.voice, lang=args.lang,
+               clips_dir=settings.clips_dir, play=args.out is None)
+    print(path)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench.run import main as bench_main
+    return bench_main(args.only)
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for s in SETTINGS:
+        print(f"{s.name:<22} default {s.default!s:<10} {s.help}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qms", description="Queueing for one-stop public service centres")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="start the server (upgrades the database first)")
+    s.add_argument("--host", default="0.0.0.0")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=0)
+    s.add_argument("--demo", action="store_true", help="seed the demo office and print its logins and URLs")
+    s.set_defaults(fn=cmd_serve)
+    d = sub.add_parser("demo", help="seed the demo office")
+    d.add_argument("--base-url", default="http://127.0.0.1:8000")
+    d.set_defaults(fn=cmd_demo)
+    db = sub.add_parser("db", help="database tasks")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(fn=cmd_db)
+    u = sub.add_parser("user", help="user tasks")
+    u.add_argument("action", choices=["add"])
+    u.add_argument("username")
+    u.add_argument("--role", choices=["admin", "head", "clerk"], default="clerk")
+    u.add_argument("--office-id", type=int)
+    u.add_argument("--full-name")
+    u.add_argument("--password", help="or QMS_NEW_PASSWORD, or asked")
+    u.set_defaults(fn=cmd_user_add)
+    say = sub.add_parser("say", help="speak a phrase (or write it to --out WAV)")
+    say.add_argument("text")
+    say.add_argument("--out")
+    say.add_argument("--lang", default="vi", choices=["vi", "en"])
+    say.set_defaults(fn=cmd_say)
+    b = sub.add_parser("bench", help="run the benchmarks and print their figures")
+    b.add_argument("--only", nargs="*", help="names of benchmarks to run")
+    b.set_defaults(fn=cmd_bench)
+    st = sub.add_parser("settings", help="list the settings (environment variables)")
+    st.set_defaults(fn=cmd_settings)
+    for extra in _extra_commands():
+        extra(sub)
+    return p
+
+
+def _extra_commands():  # type: ignore[no-untyped-def]
+    """Commands contributed by other modules (printer, simulate), registered if importable."""
+    out = []
+    for module in ("server.cli_printer", "server.cli_simulate"):
+        try:
+            mod = __import__(module, fromlist=["register"])
+            out.append(mod.register)
+        except ImportError:
+            continue
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
