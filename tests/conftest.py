@@ -18,3 +18,11 @@ def server() -> Iterator[ServerProcess]:
 @pytest.fixture()
 def office(server: ServerProcess) -> OfficeSetup:
     return OfficeSetup(server)
+
+
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """One headless Chromium for the session (Playwright async/sync API: sync here)."""
+    from tests.support.browser import browser
+    with browser() as b:
+        yield b
