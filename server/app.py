@@ -45,11 +45,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             upgrade(qms.db.engine)
         ensure_admin(qms.db, settings.admin_password)
         await qms.start()
-        for hook in app.state.startup_hooks:
-            await hook(qms)
+        for group in GROUPS:
+            if hasattr(group, "on_startup"):
+                await group.on_startup(qms)
         try:
             yield
         finally:
+            for group in reversed(GROUPS):
+                if hasattr(group, "on_shutdown"):
+                    await group.on_shutdown(qms)
             await qms.stop()
 
     routes = [make_route(ep) for ep in endpoints] + [WebSocketRoute("/ws", websocket_endpoint)] + page_routes()
@@ -59,5 +63,4 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.qms = qms
     app.state.settings = settings
     app.state.openapi = build_openapi(endpoints, __version__)
-    app.state.startup_hooks = []
     return app
