@@ -582,7 +582,7 @@ def predict(
         position[i] = sum(calls_by_counter[c] for c in plan.eligible_counters[i])
         calls_by_counter[det_counter[i]] += 1
 
-    horizon_s = 1.5 * max((c for c in det_call if c == c), default=0.0) + 1800.0
+    horizon_s = 1.5 * max((c for c in det_call if not math.isnan(c)), default=0.0) + 1800.0
 
     # Monte Carlo passes: service times, remaining times, no-shows and the uncertainty of each mean.
     rng = random.Random(seed)
@@ -597,7 +597,7 @@ def predict(
         call = [nan] * n
         _run(plan, start, None, rng, mu_r, p_ns, ns_cost, call, horizon_s=horizon_s)
         per_run.append(call)
-    waits = [[w for w in column if w == w] for column in zip(*per_run)]  # drop NaN (never called)
+    waits = [[w for w in column if not math.isnan(w)] for column in zip(*per_run)]  # NaN: never called
 
     out: dict[int, Prediction] = {}
     for i, t in enumerate(tickets):
