@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session
 
+from . import facts
 from .clock import DEFAULT_TIMEZONE, iso
 from .models import Event, Office, OfficeSeq
 from .types import JSON
@@ -56,6 +57,7 @@ def seal(session: Session) -> list[dict[str, Any]]:
             e.seq = last - len(batch) + 1 + i
             session.add(e)
     session.flush()
+    facts.apply(session, events)  # report rollups change in the same transaction as their events
     zones = {oid: _office_tz(session, oid) for oid in by_office}
     return [to_message(e, zones[e.office_id]) for e in sorted(events, key=lambda e: (e.office_id, e.seq))]
 

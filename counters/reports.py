@@ -1,0 +1,245 @@
+"""Reports for heads: per day, hour, service, counter or clerk over office-local dates, from the rollups.
+
+Counts, averages and service levels are sums of the event-derived rollups (facts.py), so they are exact
+for any range. Percentiles are exact (nearest rank over the tickets' own values) when the selection
+holds at most `EXACT_LIMIT` tickets, and read from the rollups' histograms (interpolated inside the
+bucket) above that, which keeps a province's year under the response-time budget.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from .errors import InvalidValue
+from .facts import BUCKET_EDGES_S, METRICS, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact
+from .models import Counter, Office, Service
+
+GROUP_BY = ("day", "hour", "service", "counter", "clerk")
+FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
+          "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
+          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct")
+EXACT_LIMIT = 60_000
+MAX_DAYS = 732
+
+Totals = dict[str, int]
+OutKey = tuple[Any, ...]  # what rows are merged and sorted by
+
+
+def pct(part: int, whole: int) -> float | None:
+    """0-100 with one decimal (API.md), None when there is nothing to divide."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def nearest_rank(values: Sequence[int], p: float = 0.9) -> int | None:
+    """The value at rank ceil(p*n) of the sorted values: a percentile that is one of the values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
+
+
+def histogram_rank(counts: Sequence[int], p: float = 0.9) -> int | None:
+    """The same rank read from bucket counts, interpolated linearly inside its bucket."""
+    n = sum(counts)
+    if n == 0:
+        return None
+    rank = max(1, math.ceil(p * n))
+    seen = 0
+    for i, c in enumerate(counts):
+        if c and seen + c >= rank:
+            lo = BUCKET_EDGES_S[i - 1] if i > 0 else 0
+            hi = BUCKET_EDGES_S[i] if i < len(BUCKET_EDGES_S) else lo * 2
+            return round(lo + (hi - lo) * (rank - seen) / c)
+        seen += c
+    return None
+
+
+def split_range(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """Whole calendar months inside [start, end] and the leftover day ranges at either end."""
+    months: list[date] = []
+    days: list[tuple[date, date]] = []
+    cur = start
+    while cur <= end:
+        month_start = cur.replace(day=1)
+        next_month = (month_start + timedelta(days=32)).replace(day=1)
+        month_end = next_month - timedelta(days=1)
+        if cur == month_start and month_end <= end:
+            months.append(month_start)
+        else:
+            days.append((cur, min(month_end, end)))
+        cur = next_month
+    return months, days
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How raw keys (ids) become the report's `key` and `label` for one or several offices."""
+
+    offices: Mapping[int, Office]
+    services: Mapping[int, Service]
+    counters: Mapping[int, Counter]
+    clerks: Mapping[int, tuple[str, str]]  # user id -> (username, full name)
+    lang: str = "vi"
+
+    @property
+    def several(self) -> bool:
+        return len(self.offices) > 1
+
+    def out_key(self, group_by: str, office_id: int, raw: Any) -> OutKey:
+        if group_by == "service":
+            s = self.services.get(raw)
+            return (s.sort_order, s.code) if s else (10**6, str(raw))
+        if group_by == "counter":
+            c = self.counters.get(raw)
+            office = self.offices.get(office_id)
+            return ((office.code if office and self.several else ""), c.number if c else 10**6, raw if not c else 0)
+        if group_by == "clerk":
+            return (self.clerks.get(raw, (f"user{raw}", ""))[0],)
+        return (raw,)
+
+    def key_label(self, group_by: str, out: OutKey, sample: tuple[int, Any]) -> tuple[str, str]:
+        office_id, raw = sample
+        if group_by == "day":
+            d: date = out[0]
+            return d.isoformat(), d.strftime("%d/%m/%Y") if self.lang == "vi" else d.isoformat()
+        if group_by == "hour":
+            return f"{out[0]:02d}", f"{out[0]:02d}:00–{(out[0] + 1) % 24:02d}:00"
+        if group_by == "service":
+            s = self.services.get(raw)
+            if s is None:
+                return str(raw), str(raw)
+            return s.code, (s.name_en or s.name) if self.lang == "en" else s.name
+        if group_by == "counter":
+            c = self.counters.get(raw)
+            office = self.offices.get(office_id)
+            prefix = f"{office.code}:" if office and self.several else ""
+            if c is None:
+                return f"{prefix}#{raw}", f"{prefix}#{raw}"
+            name = f"{office.name} – {c.name}" if office and self.several else c.name
+            return f"{prefix}{c.number}", name
+        username, full = self.clerks.get(raw, (f"user{raw}", ""))
+        return username, full or username
+
+
+def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int, tuple[str, str]],
+                lang: str = "vi") -> Labels:
+    ids = [o.id for o in offices]
+    services = {s.id: s for s in session.execute(select(Service).where(Service.office_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
+    counters = {c.id: c for c in session.execute(select(Counter).where(Counter.office_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
+    return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)  # type: ignore[arg-type]
+
+
+def _rollup_sums(session: Session, office_ids: Sequence[int], start: date, end: date,
+                 group_by: str) -> list[tuple[int, Any, Totals]]:
+    """(office_id, raw key, summed metrics) rows from the rollups covering [start, end]."""
+    t = ReportRollup.__table__  # type: ignore[attr-defined]
+    sums = [func.sum(t.c[m]).label(m) for m in METRICS]
+    if group_by == "day":
+        where = and_(t.c.period == "d", t.c.dim == "day", t.c.start >= start, t.c.start <= end)
+        raw_col = t.c.start
+    else:
+        months, days = split_range(start, end)
+        parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for a, b in days]
+        if months:
+            parts.append(and_(t.c.period == "m", t.c.start.in_(months)))
+        where = and_(t.c.dim == group_by, or_(*parts))
+        raw_col = t.c.key
+    q = (select(t.c.office_id, raw_col.label("raw"), *sums).where(t.c.office_id.in_(office_ids), where)
+         .group_by(t.c.office_id, raw_col))
+    return [(r.office_id, r.raw, {m: int(getattr(r, m) or 0) for m in METRICS}) for r in session.execute(q)]
+
+
+def _exact_values(session: Session, office_ids: Sequence[int], start: date, end: date, group_by: str,
+                  out_key: Callable[[int, Any], OutKey]) -> dict[OutKey, tuple[list[int], list[int]]]:
+    """Per output key: the waits and service times of the selected tickets."""
+    t = TicketFact.__table__  # type: ignore[attr-defined]
+    col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
+           "clerk": t.c.clerk_id}[group_by]
+    q = select(t.c.office_id, col.label("raw"), t.c.wait_s, t.c.service_s).where(
+        t.c.office_id.in_(office_ids), t.c.office_day >= start, t.c.office_day <= end, col.is_not(None),
+        or_(t.c.wait_s.is_not(None), t.c.service_s.is_not(None)))
+    out: dict[OutKey, tuple[list[int], list[int]]] = {}
+    for office_id, raw, wait, service in session.execute(q):
+        waits, services = out.setdefault(out_key(office_id, raw), ([], []))
+        if wait is not None:
+            waits.append(wait)
+        if service is not None:
+            services.append(service)
+    return out
+
+
+def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int | None) -> dict[str, Any]:
+    return {
+        "key": key, "label": label, "issued": m["issued"], "served": m["served"], "no_show": m["no_show"],
+        "cancelled": m["cancelled"],
+        "avg_wait_s": round(m["wait_sum_s"] / m["waited"]) if m["waited"] else None, "p90_wait_s": p90_wait,
+        "avg_service_s": round(m["service_sum_s"] / m["timed"]) if m["timed"] else None,
+        "p90_service_s": p90_service, "within_target_pct": pct(m["within_target"], m["waited"]),
+        "ratings": m["ratings"], "satisfaction_pct": pct(m["satisfied"], m["ratings"]),
+        "do_it_now_served": m["dni_done"], "do_it_now_within_target_pct": pct(m["dni_within"], m["dni_done"]),
+        "no_wait_waited": m["nw_waited"], "no_wait_within_target_pct": pct(m["nw_within"], m["nw_waited"]),
+    }
+
+
+def check_query(start: date, end: date, group_by: str) -> None:
+    if group_by not in GROUP_BY:
+        raise InvalidValue(f"group_by must be one of {', '.join(GROUP_BY)}", field="group_by")
+    if end < start:
+        raise InvalidValue("to must not be before from", field="to")
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidValue(f"a report covers at most {MAX_DAYS} days", field="to")
+
+
+def report(session: Session, offices: Sequence[Office], start: date, end: date, group_by: str, *,
+           clerks: Mapping[int, tuple[str, str]] | None = None, lang: str = "vi",
+           exact_limit: int = EXACT_LIMIT) -> list[dict[str, Any]]:
+    """Report rows (API.md "Live view and reports") for the offices over office-local dates [start, end]."""
+    check_query(start, end, group_by)
+    ids = [o.id or 0 for o in offices]
+    labels = load_labels(session, offices, clerks or {}, lang)
+    merged: dict[OutKey, Totals] = {}
+    sample: dict[OutKey, tuple[int, Any]] = {}
+
+    def out_key(office_id: int, raw: Any) -> OutKey:
+        return labels.out_key(group_by, office_id, raw)
+
+    for office_id, raw, m in _rollup_sums(session, ids, start, end, group_by):
+        if not m["issued"] and not m["ratings"]:
+            continue
+        k = out_key(office_id, raw)
+        sample.setdefault(k, (office_id, raw))
+        acc = merged.setdefault(k, dict.fromkeys(METRICS, 0))
+        for name, v in m.items():
+            acc[name] += v
+    exact = sum(m["issued"] for m in merged.values()) <= exact_limit
+    values = _exact_values(session, ids, start, end, group_by, out_key) if exact else {}
+    rows = []
+    for k in sorted(merged):
+        m = merged[k]
+        if exact:
+            waits, services = values.get(k, ([], []))
+            p90w, p90s = nearest_rank(waits), nearest_rank(services)
+        else:
+            p90w = histogram_rank([m[c] for c in WAIT_COLS])
+            p90s = histogram_rank([m[c] for c in SERVICE_COLS])
+        key, label = labels.key_label(group_by, k, sample[k])
+        rows.append(_row(key, label, m, p90w, p90s))
+    return rows
+
+
+def office_tree(session: Session, office: Office) -> list[Office]:
+    """The office and all its descendants (a parent office's report aggregates its branches)."""
+    out = [office]
+    frontier = [office.id]
+    while frontier:
+        children = list(session.execute(select(Office).where(Office.parent_id.in_(frontier))).scalars())  # type: ignore[union-attr]
+        children = [c for c in children if c.id not in {o.id for o in out}]
+        out += children
+        frontier = [c.id for c in children]
+    return out
