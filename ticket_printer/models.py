@@ -43,3 +43,4 @@ class PrintJob(SQLModel, table=True):
     claimed_by: str | None = None
     claimed_at: datetime | None = _when()
     printed_at: datetime | None = _when()
+    base_url: str | None = None  # where the kiosk reached the server; QMS_PUBLIC_URL wins over it

@@ -49,8 +49,8 @@ async def issue(call: Call) -> Any:
         ctx = call.ctx()
         ticket = issuing.issue_ticket(session, ctx, office, service, priority=body.priority, channel=channel,
                                       lang=body.lang, device_id=actor.id if actor.is_device else None)
-        job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None) \
-            if body.print else None
+        job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
+                      base_url=str(call.request.base_url)) if body.print else None
         out = ticket_out(session, office, ticket, ctx.now)
         out["print_job"] = {"id": job.id, "status": job.status} if job else None
         return out
