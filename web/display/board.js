@@ -5,7 +5,7 @@ import { el, $, clear } from "/static/shared/dom.js";
 import { t, getLang } from "/static/shared/i18n.js";
 
 const RECENT_SHOWN = 8;
-const FLASH_MS = 6000;
+const FLASH_MS = 3300;  // the flash animation lasts 3 s
 
 export class Board {
   constructor() {
@@ -177,7 +177,8 @@ function fillTile(tile, c) {
   setText(tile.querySelector(".tile-label"), t("counter"));
   setText(tile.querySelector(".tile-number"), String(c.number));
   setText(tile.querySelector(".tile-ticket"), cur ? cur.display_number : "—");
-  setText(tile.querySelector(".tile-name"), c.name || "");
+  const plain = !c.name || /^(quầy|counter)\s*\d+$/i.test(c.name.trim());  // "Quầy 3" says nothing new
+  setText(tile.querySelector(".tile-name"), plain ? "" : c.name);
   setText(tile.querySelector(".tile-state"), c.state === "paused" ? t("paused") : cur ? t("serving") : t("free"));
 }
 

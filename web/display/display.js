@@ -24,7 +24,7 @@ let socket = null;
 
 // Tests and diagnostics read the page's state here (plain data only).
 const exposed = {
-  online: false, seq: null, shown: [], skipped_speech: [],
+  online: false, seq: null, snapshots: 0, shown: [], skipped_speech: [],
   get queue() { return announcer.queue; },
   get playing() { return announcer.playing; },
   get played() { return announcer.played; },
@@ -41,6 +41,7 @@ function onSnapshot(data, msg) {
   }
   board.snapshot(data);
   exposed.seq = msg.seq;
+  exposed.snapshots += 1;
 }
 
 function onEvent(msg) {
