@@ -1,0 +1,97 @@
+"""Reports for heads: JSON, CSV (UTF-8 with BOM, for Excel) or XLSX; a parent office aggregates its branches."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+from starlette.responses import Response
+
+from counters.clock import office_day
+from counters.reports import FIELDS, GROUP_BY, check_query, office_tree, report
+
+from ..api import HEADS, Call, EndpointGroup
+from ..auth import require_office
+from ..errors import ApiError
+from ..models import User
+
+endpoints = EndpointGroup("reports")
+FORMATS = ("json", "csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _date(call: Call, name: str) -> date | None:
+    raw = call.query(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(raw)  # type: ignore[arg-type]
+    except ValueError:
+        raise ApiError(422, "invalid_value", f"{name} is a date YYYY-MM-DD", field=name) from None
+
+
+def _lang(call: Call) -> str:
+    lang = call.query("lang") or call.request.headers.get("accept-language", "vi")[:2].lower()
+    return "en" if lang == "en" else "vi"
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    """Comma separated, a header of the JSON field names, UTF-8 with a BOM so Excel reads Vietnamese."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(FIELDS)
+    for r in rows:
+        w.writerow(["" if r.get(f) is None else r.get(f) for f in FIELDS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append(list(FIELDS))
+    for r in rows:
+        ws.append([r.get(f) for f in FIELDS])
+    ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@endpoints("GET", "/api/v1/offices/{office_id:int}/reports", summary="Report rows per day, hour, service, counter "
+           "or clerk over office-local dates (inclusive); a parent office includes its branches", allow=HEADS,
+           query={"from": "YYYY-MM-DD (default today)", "to": "YYYY-MM-DD (default from)",
+                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en"})
+async def get_report(call: Call) -> Any:
+    start_arg, end_arg = _date(call, "from"), _date(call, "to")
+    group_by = call.query("group_by") or "day"
+    fmt = call.query("format") or "json"
+    if fmt not in FORMATS:
+        raise ApiError(422, "invalid_value", f"format is one of {', '.join(FORMATS)}", field="format")
+    lang = _lang(call)
+
+    def run(session: Session) -> tuple[list[dict[str, Any]], str, date, date]:
+        office = require_office(session, call.actor, call.param("office_id"), read_only=True)
+        today = office_day(call.now(), office.timezone)
+        start = start_arg or (end_arg or today)
+        end = end_arg or (start_arg or today)
+        check_query(start, end, group_by)
+        offices = office_tree(session, office)
+        users = session.execute(select(User.id, User.username, User.full_name).where(
+            User.office_id.in_([o.id for o in offices]))).all()  # type: ignore[union-attr]
+        clerks = {u.id: (u.username, u.full_name) for u in users}
+        return report(session, offices, start, end, group_by, clerks=clerks, lang=lang), office.code, start, end
+    rows, code, start, end = await call.read(run)
+    name = f"report-{code}-{start.isoformat()}-{end.isoformat()}-{group_by}"
+    if fmt == "csv":
+        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if fmt == "xlsx":
+        return Response(to_xlsx(rows, group_by), media_type=XLSX_TYPE,
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return {"items": rows, "total": len(rows), "from": start.isoformat(), "to": end.isoformat(),
+            "group_by": group_by, "fields": list(FIELDS)}
