@@ -1,70 +1,206 @@
-"""Positions and expected waits of today's queue, for tickets, the kiosk and `queue.updated` events.
+"""Positions and expected waits (with an 80% range) of today's queue, for tickets, kiosks and `queue.updated`.
 
-The wait model itself lives in `prediction.py`; this module gathers its inputs from the tables.
+The wait model lives in `prediction.py` (a Monte Carlo of the office's calling rules); this module
+gathers its inputs from the tables and keeps it cheap enough to run inside every write transaction
+that changes the queue: a prediction is cached under the queue's shape (who waits where, which
+counters serve what) and reused, counted down by the time elapsed, until the shape changes or it is
+`MAX_AGE` old. Several calls within one transaction therefore cost one prediction.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from statistics import median
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import case, func, select
+from sqlmodel import Session
 
 from .models import Counter, Office, Service, Ticket
-from .queue import positions, servable_service_ids, served_since, waiting_tickets
-from .types import CounterState
+from .prediction import (ArrivalRates, OpenCounter, Prediction, QueueSnapshot, ServiceSample, ServiceTimeModel,
+                         WaitingTicket, predict)
+from .queue import servable_service_ids, waiting_tickets
+from .types import CounterState, PriorityPolicy, TicketStatus
 
-DEFAULT_SERVICE_S = 300.0
-LEARN_WINDOW = timedelta(hours=12)
+LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (weights halve every 3 h)
+MAX_AGE = timedelta(seconds=30)    # a cached prediction is counted down at most this long
+CACHE_SIZE = 256
+MAX_SAMPLES = 400
 
 
 @dataclass(frozen=True)
 class QueueEstimate:
     positions: dict[int, int]
-    waits: dict[int, int]
-    services: list[dict[str, object]]
+    waits: dict[int, int | None]
+    ranges: dict[int, tuple[int, int] | None]
+    services: list[dict[str, Any]]
+    snapshot: QueueSnapshot | None = None
+    model: ServiceTimeModel | None = None
 
 
-def _open_counters(session: Session, office: Office) -> list[Counter]:
-    return list(session.exec(select(Counter).where(Counter.office_id == office.id,
-                                                   Counter.state == CounterState.OPEN,
-                                                   Counter.archived == False)))  # noqa: E712
+class _PredictionCache:
+    """Predictions by queue shape; thread-safe (readers and writers run in thread pools)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Any, tuple[datetime, dict[int, Prediction]]] = OrderedDict()
+
+    def get(self, key: Any, now: datetime) -> tuple[datetime, dict[int, Prediction]] | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or not (timedelta(0) <= now - hit[0] <= MAX_AGE):
+                return None
+            self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Any, at: datetime, value: dict[int, Prediction]) -> None:
+        with self._lock:
+            self._items[key] = (at, value)
+            self._items.move_to_end(key)
+            while len(self._items) > CACHE_SIZE:
+                self._items.popitem(last=False)
+
+
+CACHE = _PredictionCache()
+
+
+def _runs(n: int) -> int:
+    """Fewer Monte Carlo runs for long queues: keeps a 300-ticket office near 40 ms per prediction."""
+    return max(40, min(300, 6000 // max(n, 1)))
+
+
+def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
+    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,  # noqa: E712
+                                                 Counter.state != CounterState.CLOSED)
+                           .order_by(Counter.id)).scalars().all()
+    current_ids = [c.current_ticket_id for c in rows if c.current_ticket_id]
+    current = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(current_ids))).scalars()} \
+        if current_ids else {}  # type: ignore[union-attr]
+    out = []
+    for c in rows:
+        cur = current.get(c.current_ticket_id)
+        busy = cur is not None and cur.status in (TicketStatus.CALLED, TicketStatus.SERVING)
+        out.append(OpenCounter(c.id or 0, c.desk, tuple(servable_service_ids(c, services)),  # type: ignore[arg-type]
+                               cur.service_id if busy and cur else None,
+                               (cur.last_called_at or cur.called_at) if busy and cur else None,
+                               "open" if c.state == CounterState.OPEN else "paused"))
+    return tuple(out)
+
+
+def _normals_since_priority(session: Session, office: Office, day: date) -> int:
+    last = session.execute(select(func.max(Ticket.called_at)).where(
+        Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None))).scalar_one_or_none()  # type: ignore[union-attr]
+    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_(None),  # type: ignore[union-attr]
+             Ticket.called_at.is_not(None)]  # type: ignore[union-attr]
+    if last is not None:
+        conds.append(Ticket.called_at > last)  # type: ignore[operator]
+    return int(session.execute(select(func.count()).select_from(Ticket).where(*conds)).scalar_one())
+
+
+def snapshot(session: Session, office: Office, day: date, now: datetime,
+             services: dict[int, Service]) -> tuple[QueueSnapshot, list[Ticket]]:
+    """The queue as `predict` sees it: waiting tickets in calling order and the open or paused counters."""
+    waiting = waiting_tickets(session, office, day)
+    snap = QueueSnapshot(
+        now=now, counters=_counters(session, office, services),
+        waiting=tuple(WaitingTicket(t.id or 0, t.service_id, t.priority is not None, t.queue_at, t.target_counter_id)
+                      for t in waiting),
+        priority_policy="interleave" if office.priority_policy == PriorityPolicy.INTERLEAVE else "strict",
+        interleave_every=max(1, office.interleave_every),
+        routing="ordered" if office.routing == "ordered" else "fifo",
+        normals_since_priority=_normals_since_priority(session, office, day)
+        if office.priority_policy == PriorityPolicy.INTERLEAVE else 0)
+    return snap, waiting
+
+
+def service_model(session: Session, office: Office, day: date, now: datetime) -> ServiceTimeModel:
+    """Service times learned from the office's recent finished tickets (call to finish), and today's no-shows."""
+    rows = session.execute(
+        select(Ticket.service_id, Ticket.called_at, Ticket.last_called_at, Ticket.finished_at)
+        .where(Ticket.office_id == office.id, Ticket.status == TicketStatus.DONE,
+               Ticket.finished_at >= now - LEARN_WINDOW, Ticket.finished_at <= now)  # type: ignore[operator]
+        .order_by(Ticket.finished_at.desc()).limit(MAX_SAMPLES)).all()  # type: ignore[union-attr]
+    samples = [ServiceSample(sid, fin, (fin - (last or first)).total_seconds())
+               for sid, first, last, fin in rows if fin is not None and (last or first) is not None]
+    called, absent = session.execute(
+        select(func.count(), func.sum(case((Ticket.status == TicketStatus.NO_SHOW, 1), else_=0)))
+        .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.called_at.is_not(None))  # type: ignore[union-attr]
+    ).one()
+    share = (absent or 0) / called if called else 0.0
+    return ServiceTimeModel.fit(samples, now, no_show_share=min(share, 0.5))
+
+
+def arrival_rates(session: Session, office: Office, day: date, now: datetime) -> tuple[ArrivalRates, list[tuple[int, datetime]]]:
+    issues = session.execute(select(Ticket.service_id, Ticket.priority, Ticket.issued_at).where(
+        Ticket.office_id == office.id, Ticket.office_day == day)).all()
+    return (ArrivalRates.from_issues(((s, p is not None, at) for s, p, at in issues), now),
+            [(s, at) for s, _, at in issues])
+
+
+def _shape(office: Office, snap: QueueSnapshot, model: ServiceTimeModel) -> Any:
+    counters = tuple((c.id, c.desk, c.service_ids, c.serving_service_id, c.serving_since, c.state)
+                     for c in snap.counters)
+    params = tuple(sorted((sid, round(p.mu, 3), round(p.sigma, 3)) for sid, p in model.services.items()))
+    return (office.id, snap.waiting, counters, snap.priority_policy, snap.interleave_every, snap.routing,
+            snap.normals_since_priority, params, round(model.no_show_share, 3))
+
+
+def predictions(session: Session, office: Office, snap: QueueSnapshot, model: ServiceTimeModel,
+                day: date) -> dict[int, Prediction]:
+    """`predict` for the snapshot, from the cache when the queue's shape is unchanged (counted down)."""
+    if not snap.waiting:
+        return {}
+    key = _shape(office, snap, model)
+    hit = CACHE.get(key, snap.now)
+    if hit is not None:
+        at, cached = hit
+        gone = int((snap.now - at).total_seconds())
+        return {tid: Prediction(p.position, *(max(0, v - gone) if v is not None else None
+                                              for v in (p.expected_s, p.low_s, p.high_s)))
+                for tid, p in cached.items()}
+    rates, _ = arrival_rates(session, office, day, snap.now)
+    result = predict(snap, model, runs=_runs(len(snap.waiting)), seed=office.id or 0, arrivals=rates)
+    CACHE.put(key, snap.now, result)
+    return result
 
 
 def estimate_queue(session: Session, office: Office, day: date, now: datetime,
                    only_services: set[int] | None = None) -> QueueEstimate:
-    """Position and a simple expected wait for every waiting ticket, and a summary per service."""
-    services = {s.id: s for s in session.exec(select(Service).where(Service.office_id == office.id))}
-    waiting = waiting_tickets(session, office, day)
-    pos = positions(waiting)
-    samples: dict[int, list[float]] = {}
-    for sid, secs in served_since(session, office.id or 0, now - LEARN_WINDOW):
-        samples.setdefault(sid, []).append(secs)
-    mean_s = {sid: median(v) for sid, v in samples.items()}
-    serving: dict[int, int] = {}
-    for c in _open_counters(session, office):
-        for sid in servable_service_ids(c, services):  # type: ignore[arg-type]
-            serving[sid] = serving.get(sid, 0) + 1
-    waits: dict[int, int] = {}
-    for t in waiting:
-        n = max(1, serving.get(t.service_id, 0))
-        waits[t.id or 0] = int((pos[t.id or 0] // n + 1) * mean_s.get(t.service_id, DEFAULT_SERVICE_S)
-                               if serving.get(t.service_id) else (pos[t.id or 0] + 1) * DEFAULT_SERVICE_S)
+    """Position, expected wait and 80% range for every waiting ticket, and a summary per service."""
+    services = {s.id or 0: s for s in session.execute(select(Service).where(Service.office_id == office.id)).scalars()}
+    snap, waiting = snapshot(session, office, day, now, services)
+    model = service_model(session, office, day, now)
+    pred = predictions(session, office, snap, model, day)
+    positions = {tid: p.position for tid, p in pred.items()}
+    waits = {tid: p.expected_s for tid, p in pred.items()}
+    ranges = {tid: (p.low_s, p.high_s) if p.low_s is not None and p.high_s is not None else None
+              for tid, p in pred.items()}
     summary = []
     for sid, s in services.items():
         if s.archived or (only_services is not None and sid not in only_services):
             continue
         mine = [t for t in waiting if t.service_id == sid]
+        last = mine[-1].id if mine else None
         summary.append({
             "id": sid, "service_id": sid, "code": s.code, "waiting": len(mine),
-            "estimated_wait_s": waits[mine[-1].id or 0] if mine else 0,
+            "estimated_wait_s": waits.get(last or 0) if mine else 0,
+            "estimated_wait_range_s": list(ranges[last or 0] or ()) or None if mine else None,
             "longest_wait_s": int((now - min(t.issued_at for t in mine)).total_seconds()) if mine else 0,
         })
-    return QueueEstimate(pos, waits, summary)
+    return QueueEstimate(positions, waits, ranges, summary, snap, model)
+
+
+def ticket_estimate_range(session: Session, office: Office, ticket: Ticket, now: datetime
+                          ) -> tuple[int | None, int | None, tuple[int, int] | None]:
+    """(position, expected wait, 80% range) of a waiting ticket; Nones for any other status."""
+    if ticket.status != TicketStatus.WAITING:
+        return None, None, None
+    est = estimate_queue(session, office, ticket.office_day, now, only_services={ticket.service_id})
+    tid = ticket.id or 0
+    return est.positions.get(tid), est.waits.get(tid), est.ranges.get(tid)
 
 
 def ticket_estimate(session: Session, office: Office, ticket: Ticket, now: datetime) -> tuple[int | None, int | None]:
-    if ticket.status != "waiting":
-        return None, None
-    est = estimate_queue(session, office, ticket.office_day, now, only_services={ticket.service_id})
-    return est.positions.get(ticket.id or 0), est.waits.get(ticket.id or 0)
+    position, wait, _ = ticket_estimate_range(session, office, ticket, now)
+    return position, wait

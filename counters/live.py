@@ -4,14 +4,19 @@ Used by the live view, by WebSocket snapshots and by displays after a reconnect.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from statistics import mean
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from .clock import day_bounds, iso, office_day
+from .alerts import derived_alerts, staffing, stored_alerts
+from .clock import day_bounds, iso, office_day, zone
 from .estimates import estimate_queue
+from .facts import BUCKET_EDGES_S, bucket
+from .facts import TicketFact as FactTable
+from .reports import office_tree
 from .models import Alert, Announcement, Counter, Feedback, Office, Service, Ticket
 from .schedule import is_issuing_open, is_no_wait_day
 from .types import SATISFIED_RATINGS, CounterState, Desk, TicketStatus
@@ -34,6 +39,55 @@ def wait_s(t: Ticket) -> float | None:
 
 def service_s(t: Ticket) -> float | None:
     return _secs(t.started_at or t.last_called_at, t.finished_at) if t.status == TicketStatus.DONE else None
+
+
+def day_charts(tickets: list[Ticket], tz: str, waits: list[float]) -> dict[str, Any]:
+    """Arrivals and services per office-local hour, and how long people waited (for the dashboard)."""
+    hours: dict[int, list[int]] = {}
+    for t in tickets:
+        hours.setdefault(t.issued_at.astimezone(zone(tz)).hour, [0, 0])[0] += 1
+        if t.status == TicketStatus.DONE and t.finished_at is not None:
+            hours.setdefault(t.finished_at.astimezone(zone(tz)).hour, [0, 0])[1] += 1
+    counts = [0] * (len(BUCKET_EDGES_S) + 1)
+    for w in waits:
+        counts[bucket(int(w))] += 1
+    return {"hours": [{"hour": f"{h:02d}", "issued": v[0], "served": v[1]} for h, v in sorted(hours.items())],
+            "wait_buckets": [{"upto_s": BUCKET_EDGES_S[i] if i < len(BUCKET_EDGES_S) else None, "count": n}
+                             for i, n in enumerate(counts)]}
+
+
+def branch_summaries(session: Session, office: Office, day: date, now: datetime) -> list[dict[str, Any]]:
+    """Today's figures of each branch of a parent office, side by side (grouped queries, not N live views)."""
+    branches = office_tree(session, office)[1:]
+    if not branches:
+        return []
+    ids = [b.id for b in branches]
+    rows: dict[int, dict[str, Any]] = {b.id or 0: {"id": b.id, "name": b.name, "code": b.code, "issued": 0,
+                                                    "waiting": 0, "served": 0, "no_show": 0, "open_counters": 0,
+                                                    "longest_wait_s": 0, "avg_wait_s": None, "alerts": 0}
+                                       for b in branches}
+    q = (select(Ticket.office_id, Ticket.status, func.count(), func.min(Ticket.issued_at))
+         .where(Ticket.office_id.in_(ids), Ticket.office_day == day)  # type: ignore[attr-defined]
+         .group_by(Ticket.office_id, Ticket.status))
+    for oid, status, n, oldest in session.execute(q):
+        r = rows[oid]
+        r["issued"] += n
+        if status in ("waiting", "served", "no_show", "done"):
+            r["served" if status == "done" else status] += n
+        if status == TicketStatus.WAITING and oldest is not None:
+            r["longest_wait_s"] = int((now - oldest).total_seconds())
+    f = FactTable.__table__  # type: ignore[attr-defined]
+    for oid, waited, total in session.execute(
+            select(f.c.office_id, func.count(f.c.wait_s), func.sum(f.c.wait_s))
+            .where(f.c.office_id.in_(ids), f.c.office_day == day).group_by(f.c.office_id)):
+        rows[oid]["avg_wait_s"] = round(total / waited) if waited else None
+    for oid, n in session.execute(select(Counter.office_id, func.count()).where(
+            Counter.office_id.in_(ids), Counter.state == CounterState.OPEN).group_by(Counter.office_id)):  # type: ignore[attr-defined]
+        rows[oid]["open_counters"] = n
+    for oid, n in session.execute(select(Alert.office_id, func.count()).where(
+            Alert.office_id.in_(ids), Alert.cleared_at == None).group_by(Alert.office_id)):  # type: ignore[attr-defined]  # noqa: E711
+        rows[oid]["alerts"] = n
+    return [rows[b.id or 0] for b in branches]
 
 
 def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any]:
@@ -66,6 +120,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "waiting": queues.get(s.id, {}).get("waiting", 0),
             "longest_wait_s": queues.get(s.id, {}).get("longest_wait_s", 0),
             "estimated_wait_s": queues.get(s.id, {}).get("estimated_wait_s", 0),
+            "estimated_wait_range_s": queues.get(s.id, {}).get("estimated_wait_range_s"),
             "issued_today": len([t for t in mine if t.issued_service_id == s.id]),
             "served_today": len(served), "avg_wait_s": round(mean(waits)) if waits else None,
             "avg_service_s": round(mean(svc_times)) if svc_times else None,
@@ -105,8 +160,15 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                                .order_by(Announcement.id.desc()).limit(RECENT_CALLS)))  # type: ignore[union-attr]
     numbers = {c.id: c for c in counters}
     open_now, windows = is_issuing_open(now, tz, office.opening_hours, office.extra_sessions)
-    alerts = list(session.exec(select(Alert).where(Alert.office_id == office.id, Alert.cleared_at == None)))  # noqa: E711
+    stored = list(session.exec(select(Alert).where(Alert.office_id == office.id, Alert.cleared_at == None)))  # noqa: E711
     all_waits = [w for t in tickets if (w := wait_s(t)) is not None]
+    open_counters = sum(1 for c in counters if c.state == CounterState.OPEN)
+    service_map = {s.id or 0: s for s in services}
+    waiting = [t for t in tickets if t.status == TicketStatus.WAITING]
+    advice = staffing(office, service_map, est.snapshot, est.model,
+                      [(t.issued_service_id, t.issued_at) for t in tickets], no_wait, open_counters)
+    alerts = derived_alerts(office, svc_rows, counters, waiting, service_map, advice, now) \
+        + stored_alerts(stored, tz)
     return {
         "at": iso(now, tz), "office": {"id": office.id, "name": office.name, "code": office.code},
         "programs": {"no_wait_day": no_wait,
@@ -121,13 +183,13 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                    "no_show": sum(1 for t in tickets if t.status == TicketStatus.NO_SHOW),
                    "cancelled": sum(1 for t in tickets if t.status == TicketStatus.CANCELLED),
                    "avg_wait_s": round(mean(all_waits)) if all_waits else None,
-                   "open_counters": sum(1 for c in counters if c.state == CounterState.OPEN)},
+                   "open_counters": open_counters},
         "satisfaction": {"counts": counts,
                          "pct": _pct(sum(v for k, v in counts.items() if k in SATISFIED_RATINGS), len(feedback))},
-        "alerts": [{"kind": a.kind, "key": a.key, "message": a.message, "since": iso(a.since, tz), **(a.data or {})}
-                   for a in alerts],
-        "staffing": {"open_counters": sum(1 for c in counters if c.state == CounterState.OPEN),
-                     "suggested_open_counters": None},
+        "alerts": alerts,
+        "staffing": advice.view(),
+        "charts": day_charts(tickets, tz, all_waits),
+        "branches": branch_summaries(session, office, day, now),
         "recent_calls": [{"id": a.id, "ticket_id": a.ticket_id, "display_number": by_id[a.ticket_id].display_number
                           if a.ticket_id in by_id else None, "counter_id": a.counter_id,
                           "counter_number": numbers[a.counter_id].number if a.counter_id in numbers else None,

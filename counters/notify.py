@@ -8,7 +8,7 @@ from sqlmodel import Session
 from . import events
 from .clock import office_day
 from .context import Ctx
-from .estimates import estimate_queue, ticket_estimate
+from .estimates import estimate_queue, ticket_estimate_range
 from .models import Counter, Office, Ticket
 from .types import EventType
 from .views import counter_brief, counter_view, ticket_view
@@ -18,8 +18,9 @@ def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, typ
                  from_status: str | None, counter: Counter | None = None, **extra: Any) -> dict[str, Any]:
     """Record a ticket's state change; returns the ticket view written into the event."""
     session.flush()
-    position, wait = ticket_estimate(session, office, ticket, ctx.now)
-    view = ticket_view(ticket, office.timezone, position=position, estimated_wait_s=wait)
+    position, wait, spread = ticket_estimate_range(session, office, ticket, ctx.now)
+    view = ticket_view(ticket, office.timezone, position=position, estimated_wait_s=wait,
+                       estimated_wait_range_s=spread)
     data: dict[str, Any] = {"ticket": view, "counter": counter_brief(counter) if counter else None, **extra}
     events.record(session, office.id or 0, type, ctx.now, data, actor=ctx.who.actor, ticket_id=ticket.id,
                   counter_id=counter.id if counter else ticket.counter_id, service_id=ticket.service_id,

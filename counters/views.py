@@ -11,7 +11,8 @@ AUDIO_URL = "/api/v1/announcements/{id}.wav"
 
 
 def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
-                estimated_wait_s: int | None = None) -> dict[str, Any]:
+                estimated_wait_s: int | None = None,
+                estimated_wait_range_s: tuple[int, int] | None = None) -> dict[str, Any]:
     waiting = t.status == TicketStatus.WAITING
     return {
         "id": t.id, "office_id": t.office_id, "service_id": t.service_id, "number": t.number,
@@ -23,6 +24,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
         "recalls": t.recalls, "transfers": t.transfers, "note": t.note,
         "position": position if waiting else None,
         "estimated_wait_s": estimated_wait_s if waiting else None,
+        "estimated_wait_range_s": list(estimated_wait_range_s) if waiting and estimated_wait_range_s else None,
         "track_code": t.track_code,
     }
 

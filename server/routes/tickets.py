@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from counters import issuing, serving
 from counters.clock import office_day
-from counters.estimates import estimate_queue, ticket_estimate
+from counters.estimates import estimate_queue, ticket_estimate_range
 from counters.models import Counter, Office, Service, Ticket
 from counters.queue import calling_order
 from counters.views import counter_brief, ticket_view
@@ -27,8 +27,8 @@ STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
 
 
 def ticket_out(session: Session, office: Office, t: Ticket, now: Any) -> dict[str, Any]:
-    position, wait = ticket_estimate(session, office, t, now)
-    return ticket_view(t, office.timezone, position=position, estimated_wait_s=wait)
+    position, wait, spread = ticket_estimate_range(session, office, t, now)
+    return ticket_view(t, office.timezone, position=position, estimated_wait_s=wait, estimated_wait_range_s=spread)
 
 
 @endpoints("POST", "/api/v1/offices/{office_id:int}/tickets", summary="Issue a ticket (kiosk or staff); "
@@ -98,7 +98,8 @@ async def list_tickets(call: Call) -> Any:
         rows = session.exec(select(Ticket).where(*conds).order_by(*order).limit(limit).offset(offset)).all()
         est = estimate_queue(session, office, day, now)
         items = [ticket_view(t, office.timezone, position=est.positions.get(t.id or 0),
-                             estimated_wait_s=est.waits.get(t.id or 0)) for t in rows]
+                             estimated_wait_s=est.waits.get(t.id or 0),
+                             estimated_wait_range_s=est.ranges.get(t.id or 0)) for t in rows]
         return page(items, total)
     return await call.read(run)
 
@@ -155,11 +156,12 @@ async def track(call: Call) -> Any:
         office = office_of(session, t)
         service = session.get(Service, t.service_id)
         counter = session.get(Counter, t.counter_id) if t.counter_id else None
-        position, wait = ticket_estimate(session, office, t, call.now())
+        position, wait, spread = ticket_estimate_range(session, office, t, call.now())
         return {"display_number": t.display_number, "ticket_id": t.id, "office_id": office.id,
                 "office": {"id": office.id, "name": office.name},
                 "service": {"id": service.id, "name": service.name, "name_en": service.name_en} if service else None,
                 "status": t.status, "position": position, "estimated_wait_s": wait,
+                "estimated_wait_range_s": list(spread) if spread else None,
                 "counter": counter_brief(counter) if counter and t.status in ("called", "serving") else None,
                 "issued_at": ticket_view(t, office.timezone)["issued_at"]}
     return await call.read(run)
