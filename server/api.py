@@ -136,6 +136,30 @@ async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:
                        errors=problems) from None
 
 
+def _scoped_models() -> dict[str, type[Any]]:
+    """Path parameters that name a row of some office: checked before the body (403/404 before 422)."""
+    from counters.models import Counter, Office, Service, Ticket
+    from ticket_printer.models import Printer, PrintJob
+
+    from .models import Device, User
+    return {"office_id": Office, "service_id": Service, "counter_id": Counter, "ticket_id": Ticket,
+            "user_id": User, "device_id": Device, "printer_id": Printer, "job_id": PrintJob}
+
+
+def check_scope(session: Session, actor: Actor, params: dict[str, Any], read_only: bool) -> None:
+    from .auth import may_access_office
+    for name, model in _scoped_models().items():
+        if name not in params:
+            continue
+        row = session.get(model, params[name])
+        office_id = params[name] if name == "office_id" else getattr(row, "office_id", None)
+        if office_id is not None and (row is not None or name == "office_id") \
+                and not may_access_office(session, actor, office_id, read_only=read_only):
+            raise ApiError(403, "forbidden", "That belongs to an office you may not act on.")
+        if row is None or getattr(row, "archived", False):
+            raise ApiError(404, "not_found", f"{model.__name__} {params[name]} does not exist.")
+
+
 def make_route(ep: Endpoint) -> Route:
     async def endpoint(request: Request) -> Response:
         try:
@@ -144,6 +168,10 @@ def make_route(ep: Endpoint) -> Route:
                 actor = await request.app.state.qms.authenticate(request)
                 if ep.allow and actor.kind not in ep.allow:
                     raise ApiError(403, "forbidden", f"A {actor.kind} may not do this.", actor=actor.kind)
+                if request.path_params:
+                    scoped_actor, params = actor, dict(request.path_params)
+                    await request.app.state.qms.db.read(
+                        lambda s: check_scope(s, scoped_actor, params, ep.method == "GET"))
             body = await _parse_body(request, ep.body)
             result = await ep.handler(Call(request, actor, body))
         except QueueError as e:

@@ -59,7 +59,7 @@ async def login(call: Call) -> Any:
 async def logout(call: Call) -> Any:
     token_id = call.actor.token_id
     await call.write(lambda s: revoke_tokens(s, token_id=token_id))
-    await call.qms.hub.close_token(token_id)
+    await call.qms.close_token(token_id)
     response = JSONResponse({"ok": True})
     response.delete_cookie(COOKIE)
     response.delete_cookie(CSRF_COOKIE)
@@ -137,7 +137,7 @@ async def delete_user(call: Call) -> Any:
         session.add(user)
         return user_view(user)
     result = await call.write(run)
-    await call.qms.hub.close_actor("user", result["id"])
+    await call.qms.close_actor("user", result["id"])
     return result
 
 

@@ -157,7 +157,7 @@ async def patch_device(call: Call) -> Any:
         events.record(session, d.office_id, EventType.DEVICE_STATUS, now, {"device": view}, actor=call.actor.label)
         return view
     result = await call.write(run)
-    await call.qms.hub.close_actor("device", result["id"], code=4000, reason="device settings changed")
+    await call.qms.close_actor("device", result["id"], code=4000, reason="device settings changed")
     return result
 
 
@@ -177,5 +177,5 @@ async def delete_device(call: Call) -> Any:
                       actor=call.actor.label)
         return view
     result = await call.write(run)
-    await call.qms.hub.close_actor("device", result["id"], code=4001, reason="revoked")
+    await call.qms.close_actor("device", result["id"], code=4001, reason="revoked")
     return result
