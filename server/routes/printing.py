@@ -309,7 +309,7 @@ async def claim_job(call: Call) -> Any:
     won = await call.write(run)
     if isinstance(won, dict):
         raise ApiError(409, "already_claimed", f"Print job {won['id']} is {won['status']} already.",
-                       status=won["status"])
+                       job_status=won["status"])
     p = won.printer
     try:
         data = await asyncio.get_running_loop().run_in_executor(None, lambda: ticket_bytes(
@@ -332,7 +332,7 @@ async def job_status(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         job = _job_for(session, call.param("job_id"), call.actor)
         if job.claimed_by != f"device:{call.actor.id}":
-            raise ApiError(409, "not_claimed", "Claim the job before reporting on it.", status=job.status)
+            raise ApiError(409, "not_claimed", "Claim the job before reporting on it.", job_status=job.status)
         printed = body.status == "printed"
         out = record_outcome(session, job.id or 0, now, printed=printed, error=body.error or
                              (None if printed else "printing failed"), permanent=body.status == "failed"
