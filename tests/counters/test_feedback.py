@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine
@@ -14,7 +14,7 @@ from counters.errors import Forbidden, InvalidValue, StateConflict
 from counters.feedback import REASONS, check_values, submit_rating
 from counters.models import Counter, Event, Feedback, Office, OfficeSeq, Service, Ticket
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 TABLET = Who("device:7", device_id=7)
 
 

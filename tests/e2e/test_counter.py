@@ -157,8 +157,8 @@ def test_two_concurrent_next_presses_call_exactly_one_ticket(server: ServerProce
             current = clerk.ok("GET", f"/api/v1/counters/{c1['id']}")["current_ticket"]["id"]
         tabs = [office.server.client(clerk.token) for _ in range(2)]
         with ThreadPoolExecutor(2) as pool:
-            results = list(pool.map(lambda api: api.post(f"/api/v1/counters/{c1['id']}/next",
-                                                         json={"current_ticket_id": current}), tabs))
+            results = list(pool.map(lambda api, shown=current: api.post(
+                f"/api/v1/counters/{c1['id']}/next", json={"current_ticket_id": shown}), tabs))
         codes = sorted(r.status_code for r in results)
         assert codes == [200, 409], [r.text for r in results]
         refused = next(r for r in results if r.status_code == 409).json()["error"]

@@ -5,19 +5,27 @@ must carry the no-wait-day flag their banner reads.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from starlette.testclient import TestClient
 
-from tests.server.test_feedback import ClockedOffice, MovableClock, clocked  # noqa: F401 - the fixture
+from tests.server.test_feedback import ClockedOffice, MovableClock, clocked_app
+
+
+@pytest.fixture(scope="module")
+def clocked() -> Iterator[tuple[TestClient, MovableClock]]:
+    with clocked_app() as app:
+        yield app
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FRIDAY = datetime(2026, 11, 27, 8, 0, tzinfo=TZ)  # a Friday, office-local
 
 
 def _at(local: datetime) -> datetime:
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def _svc(live: dict, service_id: int) -> dict:

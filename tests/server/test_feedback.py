@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from tests.support.server import ADMIN_PASSWORD, fresh_database_url
 class MovableClock:
     """The server's clock for a test: starts at the real now and moves only when told."""
 
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __call__(self) -> datetime:
         return self.now
@@ -92,8 +93,9 @@ class ClockedOffice:
         return self.admin.ok("GET", f"/api/v1/offices/{self.id}/live")  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def clocked() -> Iterator[tuple[TestClient, MovableClock]]:
+@contextmanager
+def clocked_app() -> Iterator[tuple[TestClient, MovableClock]]:
+    """The real app in-process on a fresh database (SQLite, or PostgreSQL/Redis in CI) with a movable clock."""
     data_dir = Path(tempfile.mkdtemp(prefix="qms-clocked-"))
     settings = Settings(data_dir=data_dir, database_url=fresh_database_url(data_dir),
                         redis_url=os.environ.get("QMS_TEST_REDIS_URL"), admin_password=ADMIN_PASSWORD,
@@ -103,8 +105,14 @@ def clocked() -> Iterator[tuple[TestClient, MovableClock]]:
         yield http, clock
 
 
+@pytest.fixture(scope="module")
+def clocked() -> Iterator[tuple[TestClient, MovableClock]]:
+    with clocked_app() as app:
+        yield app
+
+
 @pytest.fixture()
-def desk(clocked: tuple[TestClient, MovableClock]) -> "Desk":
+def desk(clocked: tuple[TestClient, MovableClock]) -> Desk:
     http, clock = clocked
     return Desk(ClockedOffice(http, clock))
 
