@@ -87,6 +87,7 @@ class PrintWorker:
         self.name = f"worker:{socket.gethostname()}:{os.getpid()}"
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="qms-printer")
         self._draining: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()  # woken while draining: look once more before stopping
         self._silent_until: dict[int, float] = {}  # printers that do not answer DLE EOT: ask again later
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -141,6 +142,7 @@ class PrintWorker:
     def _spawn(self, key: int, coro: Any) -> None:
         if key in self._draining and not self._draining[key].done():
             coro.close()
+            self._again.add(key)
             return
         task = asyncio.create_task(coro)
         self._draining[key] = task
@@ -155,8 +157,11 @@ class PrintWorker:
             def take(session: Session) -> ClaimedJob | None:
                 job_id = next_due_job(session, printer_id, now)
                 return claim(session, job_id, self.name, now, self.public_url) if job_id is not None else None
+            self._again.discard(printer_id)
             claimed = await self.write(take)
             if claimed is None:
+                if printer_id in self._again:
+                    continue
                 return
             await self.print_claimed(claimed)
 
