@@ -8,6 +8,10 @@
   slowing the others.
 - A client is registered before its replay is read, and every client skips seqs it already has, so
   nothing falls between the replay and the live stream.
+- Fast path (`RawSocket`): under uvicorn the frame of an event is built once per audience and
+  written straight to each idle client's transport, instead of one ASGI send per client. A client whose
+  queue is not empty, whose sender is busy, or whose socket is not writable takes the queue as before,
+  so order, bounded queues and the slow-client policy are unchanged.
 """
 from __future__ import annotations
 
@@ -30,6 +34,66 @@ GAP_WAIT_S = 0.3
 Fetch = Callable[[int, int, int | None], Awaitable[list[dict[str, Any]]]]  # office, after seq, up to
 
 
+def text_frame(text: str) -> bytes:
+    """A whole unmasked, unfragmented WebSocket text frame (RFC 6455 5.2), as a server sends it."""
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        head = bytes((0x81, n))
+    elif n < 1 << 16:
+        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
+    else:
+        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
+    return head + payload
+
+
+class RawSocket:
+    """Writes ready-made frames to a uvicorn WebSocket connection's transport, skipping the per-client ASGI
+    send (which re-encodes and re-frames the same text for every client: most of a fan-out's cost).
+
+    Only for uvicorn's websockets-sansio protocol without compression (`ws_per_message_deflate=False`):
+    every frame is written whole in one call on the event loop thread, so it never interleaves with the
+    library's own frames. `write` refuses (the caller then queues) when the connection is not open or
+    its transport is paused by flow control, so slow clients still go through the bounded queue.
+    """
+
+    def __init__(self, protocol: Any) -> None:
+        self.protocol = protocol
+
+    @classmethod
+    def of(cls, ws: WebSocket) -> "RawSocket | None":
+        send: Any = getattr(ws, "_send", None)
+        for _ in range(8):  # Starlette wraps the server's send in closures named `send`
+            owner = getattr(send, "__self__", None)
+            if owner is not None:
+                return cls(owner) if cls._supported(owner) else None
+            code, cells = getattr(send, "__code__", None), getattr(send, "__closure__", None)
+            if code is None or not cells or "send" not in code.co_freevars:
+                return None
+            send = cells[code.co_freevars.index("send")].cell_contents
+        return None
+
+    @staticmethod
+    def _supported(protocol: Any) -> bool:
+        if type(protocol).__name__ != "WebSocketsSansIOProtocol":
+            return False
+        conn = getattr(protocol, "conn", None)
+        extensions = getattr(conn, "extensions", None)
+        return (extensions == [] and hasattr(protocol, "transport") and hasattr(protocol, "writable")
+                and hasattr(protocol, "close_sent"))
+
+    def write(self, frame: bytes) -> bool:
+        p = self.protocol
+        try:
+            if (p.close_sent or not p.handshake_complete or p.transport.is_closing()
+                    or not p.writable.is_set() or p.conn.state.name != "OPEN"):
+                return False
+            p.transport.write(frame)
+            return True
+        except (AttributeError, RuntimeError, OSError):
+            return False
+
+
 @dataclass(eq=False)
 class Client:
     ws: WebSocket
@@ -42,6 +106,9 @@ class Client:
     last_seq: int = 0
     last_pong: float = 0.0
     closed: bool = False
+    raw: RawSocket | None = None  # direct frame writes, when the server allows them
+    direct: bool = False  # set once the catch-up is queued: from then on live events may skip the queue
+    sending: bool = False  # the sender holds an item not yet written
 
 
 @dataclass
@@ -84,18 +151,27 @@ class Hub:
                 item = await client.queue.get()
                 if item is None:
                     return
+                client.sending = True
                 seq, text = item
                 if seq and seq <= client.last_seq:
+                    client.sending = False
                     continue
                 await client.ws.send_text(text)
                 if seq:
                     client.last_seq = seq
+                client.sending = False
         except (WebSocketDisconnect, RuntimeError, OSError):
             client.closed = True
 
-    def send_now(self, client: Client, seq: int, text: str) -> None:
+    def send_now(self, client: Client, seq: int, text: str, frame: bytes | None = None) -> None:
         if client.closed:
             return
+        if (client.direct and client.raw is not None and not client.sending and client.queue.empty()
+                and not (seq and seq <= client.last_seq)):
+            if client.raw.write(frame if frame is not None else text_frame(text)):
+                if seq:
+                    client.last_seq = seq
+                return
         try:
             client.queue.put_nowait((seq, text))
         except asyncio.QueueFull:
@@ -133,10 +209,13 @@ class Hub:
 
     def _drain(self, office_id: int, stream: OfficeStream) -> None:
         assert stream.delivered is not None
+        ready = []
         while stream.delivered + 1 in stream.pending:
             m = stream.pending.pop(stream.delivered + 1)
             stream.delivered = m["seq"]
-            self._fan_out(office_id, m)
+            ready.append(m)
+        if ready:
+            self._fan_out(office_id, ready)
 
     async def _fill_gap(self, office_id: int, stream: OfficeStream) -> None:
         """Wait briefly for late messages, then read what is still missing from the event log."""
@@ -166,20 +245,32 @@ class Hub:
                 stream.pending.setdefault(m["seq"], m)
             self._drain(office_id, stream)
 
-    def _fan_out(self, office_id: int, msg: dict[str, Any]) -> None:
+    def _fan_out(self, office_id: int, msgs: list[dict[str, Any]]) -> None:
+        """Hand consecutive events to every client: serialized and framed once per audience; an idle
+        client on the fast path gets all of them in one write (one syscall per client per action)."""
         clients = self.clients.get(office_id)
         if not clients:
             return
-        texts: dict[str, str | None] = {}
+        forms: dict[str, list[tuple[int, str, bytes]]] = {}
         for client in list(clients):
-            if client.audience not in texts:
-                shown = filter_event(client.audience, msg)
-                texts[client.audience] = json.dumps(shown, ensure_ascii=False, separators=(",", ":")) \
-                    if shown is not None else None
-            text = texts[client.audience]
-            if text is not None:
-                self.send_now(client, msg["seq"], text)
-                self.sent_messages += 1
+            out = forms.get(client.audience)
+            if out is None:
+                out = forms[client.audience] = []
+                for msg in msgs:
+                    shown = filter_event(client.audience, msg)
+                    if shown is not None:
+                        text = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
+                        out.append((msg["seq"], text, text_frame(text)))
+            if not out:
+                continue
+            self.sent_messages += len(out)
+            if (len(out) > 1 and client.direct and client.raw is not None and not client.closed
+                    and not client.sending and client.queue.empty() and out[0][0] > client.last_seq
+                    and client.raw.write(b"".join(f for _, _, f in out))):
+                client.last_seq = out[-1][0]
+                continue
+            for seq, text, frame in out:
+                self.send_now(client, seq, text, frame)
 
     # ---- control
     async def close_where(self, match: Callable[[Client], bool], code: int, reason: str) -> int:

@@ -18,7 +18,7 @@ from counters.models import Office, Ticket
 
 from .audience import audience_of, filter_event, filter_snapshot
 from .auth import Actor, may_access_office
-from .hub import Client
+from .hub import Client, RawSocket
 
 HELLO_TIMEOUT_S = 10.0
 MAX_REPLAY = 5000
@@ -72,6 +72,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             live.append(client.queue.get_nowait())
         for item in first + live:
             client.queue.put_nowait(item)
+        client.raw = RawSocket.of(ws)
+        client.direct = True  # the catch-up is queued: later events may be written directly once it is out
         sender = asyncio.create_task(qms.hub.sender(client))
         pinger = asyncio.create_task(_pings(qms, client))
         while not client.closed:

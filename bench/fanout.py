@@ -1,0 +1,382 @@
+"""Bench: call-to-display latency with 100, 1,000 and 5,000 connected lobby displays, against the floor.
+
+For each size, N display WebSocket clients (asyncio + websockets, split over two client processes)
+connect to a real `qms serve` subprocess with a paired display's token, and the same N connect to a bare
+Starlette broadcast server (bench/floor_server.py, uvicorn, no per-message compression) that sends the
+very same `ticket.called` text. One round = one trigger: `POST /counters/{id}/next` for QMS, `POST
+/broadcast` for the floor. Latency = receipt at a client - the instant just before the trigger's HTTP
+request, both read from CLOCK_MONOTONIC on this machine. The first round of each size is a warm-up and
+is not counted. Prints p50/p99 per size, the ratio of the p99s, and the servers' RSS at 5,000 clients.
+
+    python -m bench.fanout [--sizes 100,1000,5000] [--rounds 15]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import resource
+import subprocess
+import sys
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = (100, 1000, 5000)
+CLIENT_PROCS = 2
+CONNECT_BATCH = 100
+ROUND_TIMEOUT_S = 20.0
+TARGET_RATIO = 1.5
+CALL_MARK = '"ticket.called"'
+
+
+# ---------------------------------------------------------------- client processes
+def _client_main(conn: Connection, url: str, n: int, hello: str) -> None:
+    asyncio.run(_clients(conn, url, n, hello))
+
+
+async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
+    import websockets
+    rounds: dict[int, list[float]] = {}
+    loop = asyncio.get_running_loop()
+
+    async def reader(ws: Any) -> None:
+        seen = 0
+        try:
+            async for raw in ws:
+                if CALL_MARK in raw:
+                    at = time.monotonic()
+                    seen += 1
+                    got = rounds.setdefault(seen, [])
+                    got.append(at)
+                    if len(got) == len(sockets):
+                        conn.send(("round", seen, got))
+                elif raw == '{"type":"ping"}':
+                    await ws.send('{"type":"pong"}')
+        except websockets.ConnectionClosed:
+            pass
+
+    async def connect() -> Any:
+        ws = await websockets.connect(url, compression=None, ping_interval=None, open_timeout=120,
+                                      close_timeout=1, max_size=2**22)
+        await ws.send(hello)
+        return ws
+
+    sockets: list[Any] = []
+    for i in range(0, n, CONNECT_BATCH):
+        sockets += await asyncio.gather(*(connect() for _ in range(min(CONNECT_BATCH, n - i))))
+    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+    conn.send(("ready", len(sockets)))
+    await loop.run_in_executor(None, conn.recv)  # "close"
+    for ws in sockets:
+        ws.transport.abort()  # an abrupt close, so thousands of goodbyes do not slow the next size
+    for t in readers:
+        t.cancel()
+    conn.send(("closed", len(sockets)))
+
+
+class ClientFleet:
+    """N connections over CLIENT_PROCS processes; collects each round's receipt times."""
+
+    def __init__(self, url: str, n: int, hello: dict[str, Any]) -> None:
+        ctx = mp.get_context("spawn")
+        self.pipes: list[Connection] = []
+        self.procs = []
+        share = [n // CLIENT_PROCS + (1 if i < n % CLIENT_PROCS else 0) for i in range(CLIENT_PROCS)]
+        for k in share:
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_client_main, args=(child, url, k, json.dumps(hello)), daemon=True)
+            p.start()
+            self.pipes.append(parent)
+            self.procs.append(p)
+        for pipe in self.pipes:
+            kind, _ = pipe.recv()
+            assert kind == "ready"
+
+    def round(self, r: int) -> list[float] | None:
+        """Every client's receipt time of the r-th call, or None if some did not get it in time."""
+        times: list[float] = []
+        deadline = time.monotonic() + ROUND_TIMEOUT_S
+        for pipe in self.pipes:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not pipe.poll(left):
+                    return None
+                kind, num, got = pipe.recv()
+                if kind == "round" and num == r:
+                    times += got
+                    break
+        return times
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send("close")
+        for pipe, p in zip(self.pipes, self.procs):
+            try:
+                while pipe.poll(10):
+                    if pipe.recv()[0] == "closed":
+                        break
+            except EOFError:
+                pass
+            p.join(10)
+            if p.is_alive():
+                p.kill()
+
+
+# ---------------------------------------------------------------- the two servers
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB (from /proc)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class QmsTarget:
+    name = "qms"
+
+    def __init__(self) -> None:
+        sys.path.insert(0, str(ROOT))
+        from tests.support.server import OfficeSetup, ServerProcess
+        self.server = ServerProcess(env={"QMS_PING_INTERVAL_S": "60", "QMS_LOG_LEVEL": "warning"}).start()
+        office = OfficeSetup(self.server, code="BENCH")
+        svc = office.service("A", "Chứng thực")
+        counter = office.counter(1, [svc["id"]])
+        self.head = office.user("bench_head", role="head")
+        self.display_token = office.device("display", "Bench display").token
+        self.office_id = office.id
+        self.counter_id = counter["id"]
+        self.http = httpx.Client(base_url=self.server.base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {self.head.token}"})
+        self.http.post(f"/api/v1/counters/{self.counter_id}/open").raise_for_status()
+        self.service_id = svc["id"]
+        self.sample = ""
+
+    def ensure_tickets(self, n: int) -> None:
+        for _ in range(n):
+            self.http.post(f"/api/v1/offices/{self.office_id}/tickets",
+                           json={"service_id": self.service_id, "print": False}).raise_for_status()
+
+    @property
+    def pid(self) -> int:
+        assert self.server.proc is not None
+        return self.server.proc.pid
+
+    def url_and_hello(self) -> tuple[str, dict[str, Any]]:
+        last = self.last_seq()
+        return f"{self.server.ws_url}?token={self.display_token}", {"type": "hello", "since_seq": last}
+
+    def last_seq(self) -> int:
+        async def get() -> int:
+            import websockets
+            async with websockets.connect(f"{self.server.ws_url}?token={self.display_token}",
+                                          compression=None) as ws:
+                await ws.send(json.dumps({"type": "hello", "since_seq": None}))
+                while True:
+                    msg = json.loads(await ws.recv())
+                    if msg["type"] == "snapshot":
+                        return int(msg["seq"])
+        return asyncio.run(get())
+
+    def trigger(self) -> None:
+        r = self.http.post(f"/api/v1/counters/{self.counter_id}/next")
+        r.raise_for_status()
+        assert r.json()["ticket"] is not None, "ran out of tickets"
+
+    def capture_call_text(self) -> str:
+        """The exact `ticket.called` text a display receives (the floor broadcasts the same bytes)."""
+        async def get() -> str:
+            import websockets
+            async with websockets.connect(f"{self.server.ws_url}?token={self.display_token}",
+                                          compression=None) as ws:
+                await ws.send(json.dumps({"type": "hello", "since_seq": None}))
+                await ws.recv()
+                await asyncio.get_running_loop().run_in_executor(None, self.trigger)
+                while True:
+                    raw = await ws.recv()
+                    if CALL_MARK in raw:
+                        return str(raw)
+        self.ensure_tickets(1)
+        return asyncio.run(get())
+
+    def connected(self) -> int:
+        for line in self.http.get("/metrics").text.splitlines():
+            if line.startswith("qms_websocket_clients "):
+                return int(float(line.split()[1]))
+        return 0
+
+    def stop(self) -> None:
+        self.http.close()
+        self.server.stop()
+
+
+class FloorTarget:
+    name = "floor"
+
+    def __init__(self, message: str) -> None:
+        from tests.support.server import free_port
+        self.port = free_port()
+        self.message = message.encode()
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.floor_server", "--port", str(self.port)],
+                                     cwd=str(ROOT), start_new_session=True)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.http.get("/count").raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def url_and_hello(self) -> tuple[str, dict[str, Any]]:
+        return f"ws://127.0.0.1:{self.port}/ws", {"type": "hello", "since_seq": None}
+
+    def ensure_tickets(self, n: int) -> None:
+        pass
+
+    def trigger(self) -> None:
+        self.http.post("/broadcast", content=self.message).raise_for_status()
+
+    def connected(self) -> int:
+        return int(self.http.get("/count").text)
+
+    def stop(self) -> None:
+        self.http.close()
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+# ---------------------------------------------------------------- measuring
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, int(round(q / 100 * (len(s) - 1)))))]
+
+
+def measure(target: Any, n: int, rounds: int) -> dict[str, Any]:
+    """Latencies (ms) of `rounds` calls seen by n clients, after one warm-up call."""
+    target.ensure_tickets(rounds + 1)
+    url, hello = target.url_and_hello()
+    started = time.monotonic()
+    fleet = ClientFleet(url, n, hello)
+    connect_s = time.monotonic() - started
+    lat: list[float] = []
+    after_reply: list[float] = []
+    lost = 0
+    rss = 0.0
+    try:
+        for r in range(1, rounds + 2):
+            t0 = time.monotonic()
+            target.trigger()
+            t1 = time.monotonic()
+            got = fleet.round(r)
+            if got is None:
+                lost += 1
+                continue
+            if r > 1:
+                lat += [(t - t0) * 1000 for t in got]
+                after_reply += [(t - t1) * 1000 for t in got]
+            time.sleep(0.15)
+        rss = _rss_mb(target.pid)
+    finally:
+        fleet.close()
+        settle(target)
+    return {"p50": _pct(lat, 50) if lat else float("nan"), "p99": _pct(lat, 99) if lat else float("nan"),
+            "max": max(lat) if lat else float("nan"),
+            "reply_p99": _pct(after_reply, 99) if after_reply else float("nan"), "samples": len(lat), "lost_rounds": lost,
+            "connect_s": connect_s, "rss_mb": rss}
+
+
+def settle(target: Any, timeout: float = 60) -> None:
+    """Wait until the server has let go of every client, so one size's teardown never overlaps the next."""
+    deadline = time.monotonic() + timeout
+    while target.connected() > 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+
+
+def raise_fd_limit(need: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else max(soft, need)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if want < need:
+        print(f"warning: open-file limit {want} < {need}; raise it (ulimit -n) for the largest size")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.fanout")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv if argv is not None else [])
+    sizes = [int(s) for s in args.sizes.split(",")]
+    raise_fd_limit(max(sizes) + 512)
+    os.chdir(ROOT)
+    qms = QmsTarget()
+    floor = None
+    rows = []
+    try:
+        sample = qms.capture_call_text()
+        floor = FloorTarget(sample)
+        print(f"message: ticket.called, {len(sample.encode())} bytes; {CLIENT_PROCS} client processes; "
+              f"{args.rounds} calls per size after a warm-up; {os.cpu_count()} CPUs", flush=True)
+        for n in sizes:
+            f = measure(floor, n, args.rounds)
+            q = measure(qms, n, args.rounds)
+            rows.append((n, f, q))
+            ratio = q["p99"] / f["p99"] if f["p99"] else float("inf")
+            print(f"  {n:>5} clients  floor p50 {f['p50']:7.1f} ms  p99 {f['p99']:7.1f} ms | "
+                  f"qms p50 {q['p50']:7.1f} ms  p99 {q['p99']:7.1f} ms | p99 ratio {ratio:4.2f}"
+                  f"  (lost rounds {f['lost_rounds']}/{q['lost_rounds']}, connect {q['connect_s']:.1f} s)",
+                  flush=True)
+    finally:
+        qms.stop()
+        if floor is not None:
+            floor.stop()
+
+    print()
+    print("Latency from just before the trigger's HTTP request to receipt (for qms that includes the `next`")
+    print("transaction); 'after reply' counts from the trigger's HTTP response instead, which the in-process hub")
+    print("sends once the events are on every client's queue (the fan-out alone).")
+    print("| clients | floor p50 ms | floor p99 ms | qms p50 ms | qms p99 ms | p99 ratio | target "
+          "| floor p99 after reply | qms p99 after reply |")
+    print("|--------:|-------------:|-------------:|-----------:|-----------:|----------:|:------:"
+          "|------:|------:|")
+    ok = True
+    for n, f, q in rows:
+        ratio = q["p99"] / f["p99"] if f["p99"] else float("inf")
+        hit = ratio <= TARGET_RATIO and not q["lost_rounds"]
+        ok &= hit
+        print(f"| {n:>7,} | {f['p50']:12.1f} | {f['p99']:12.1f} | {q['p50']:10.1f} | {q['p99']:10.1f} | "
+              f"{ratio:9.2f} | {'ok' if hit else 'MISS'} | {f['reply_p99']:.1f} | {q['reply_p99']:.1f} |")
+    big = rows[-1]
+    print(f"\nserver RSS with {big[0]:,} display clients connected: qms {big[2]['rss_mb']:.0f} MB, "
+          f"floor {big[1]['rss_mb']:.0f} MB")
+    print(f"target p99 <= {TARGET_RATIO}x floor at every size: {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
