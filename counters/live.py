@@ -109,6 +109,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     queues = {q["id"]: q for q in est.services}
 
     svc_rows = []
+    level = {"waits": 0, "within": 0, "totals": 0, "totals_within": 0}  # programme service level of the day
     for s in services:
         mine = [t for t in tickets if t.service_id == s.id]
         target_s = (office.no_wait_target_min if no_wait else s.target_wait_min) * 60
@@ -127,12 +128,16 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "target_wait_s": target_s,
             "within_target_pct": _pct(sum(1 for w in waits if w <= target_s), len(waits)),
         }
+        level["waits"] += len(waits)
+        level["within"] += sum(1 for w in waits if w <= target_s)
         if s.desk == Desk.DO_IT_NOW:
             total_target = (s.target_total_min or 10) * 60
             totals = [_secs(t.issued_at, t.finished_at) or 0 for t in served]
             row["target_total_s"] = total_target
             row["total_within_target_pct"] = _pct(sum(1 for x in totals if x <= total_target), len(totals))
             row["avg_total_s"] = round(mean(totals)) if totals else None
+            level["totals"] += len(totals)
+            level["totals_within"] += sum(1 for x in totals if x <= total_target)
         svc_rows.append(row)
 
     fb_by_counter: dict[int, list[Feedback]] = {}
@@ -175,6 +180,9 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                      "targets": {"wait_min": office.no_wait_target_min if no_wait else None,
                                  "do_it_now_total_min": next((s.target_total_min or 10 for s in services
                                                               if s.desk == Desk.DO_IT_NOW), None)},
+                     "service_level": {"wait_within_target_pct": _pct(level["within"], level["waits"]),
+                                       "do_it_now_within_target_pct": _pct(level["totals_within"],
+                                                                           level["totals"])},
                      "issuing_open": open_now,
                      "hours_today": [w.as_pair() for w in windows] if windows is not None else None},
         "services": svc_rows, "counters": counter_rows,

@@ -56,6 +56,7 @@ def test_no_wait_day_reports_its_target_and_the_share_within_it(clocked: tuple[T
     assert live["programs"]["no_wait_day"] is True and live["programs"]["targets"]["wait_min"] == 10
     row = _svc(live, b["id"])
     assert row["target_wait_s"] == 600 and row["within_target_pct"] == 50.0
+    assert live["programs"]["service_level"]["wait_within_target_pct"] == 50.0
     # the kiosk and display read the banner flag from their snapshot
     with http.websocket_connect(f"/ws?token={display.token}") as ws:
         ws.send_json({"type": "hello", "since_seq": None})
@@ -108,6 +109,7 @@ def test_do_it_now_tickets_stay_at_their_desk_and_are_measured_issue_to_finish(
     assert row["target_total_s"] == 600 and row["total_within_target_pct"] == 50.0
     assert row["avg_total_s"] == 600 and row["served_today"] == 2
     assert live["programs"]["targets"]["do_it_now_total_min"] == 10
+    assert live["programs"]["service_level"]["do_it_now_within_target_pct"] == 50.0
     assert "target_total_s" not in _svc(live, b["id"])
     assert all(clerk.ok("GET", f"/api/v1/tickets/{t['id']}")["counter_id"] == desk["id"] for t in (a1, a2))
 
