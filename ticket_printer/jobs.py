@@ -216,6 +216,6 @@ def job_view(job: PrintJob) -> dict[str, Any]:
 
 
 def job_details(job: PrintJob) -> dict[str, Any]:
-    return {**job_view(job), "created_at": job.created_at.isoformat(),
+    return {**job_view(job), "claimed_by": job.claimed_by, "created_at": job.created_at.isoformat(),
             "printed_at": job.printed_at.isoformat() if job.printed_at else None,
             "next_attempt_at": job.next_attempt_at.isoformat() if job.next_attempt_at else None}
