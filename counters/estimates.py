@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, event, func, select
 from sqlmodel import Session
 
 from .models import Counter, Office, Service, Ticket
 from .prediction import (ArrivalRates, OpenCounter, Prediction, QueueSnapshot, ServiceSample, ServiceTimeModel,
                          WaitingTicket, predict)
-from .queue import servable_service_ids, waiting_tickets
+from .queue import calling_order, servable_service_ids
 from .types import CounterState, PriorityPolicy, TicketStatus
 
 LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (weights halve every 3 h)
@@ -66,8 +66,25 @@ CACHE = _PredictionCache()
 
 
 def _runs(n: int) -> int:
-    """Fewer Monte Carlo runs for long queues: keeps a 300-ticket office near 40 ms per prediction."""
-    return max(40, min(300, 6000 // max(n, 1)))
+    """Fewer Monte Carlo runs for long queues: about 4000 simulated tickets per prediction, whatever the queue."""
+    return max(30, min(300, 4000 // max(n, 1)))
+
+
+# A session's write generation: bumped by every flush and every ORM-level DML statement, so one
+# transaction that asks for the same office's estimate twice without changing anything pays once.
+_GENERATION = "qms_estimate_generation"
+_MEMO = "qms_estimate_memo"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _ctx: Any) -> None:
+    session.info[_GENERATION] = session.info.get(_GENERATION, 0) + 1
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info[_GENERATION] = state.session.info.get(_GENERATION, 0) + 1
 
 
 def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
@@ -98,13 +115,22 @@ def _normals_since_priority(session: Session, office: Office, day: date) -> int:
     return int(session.execute(select(func.count()).select_from(Ticket).where(*conds)).scalar_one())
 
 
+def waiting_rows(session: Session, office: Office, day: date) -> list[Any]:
+    """Today's waiting tickets in calling order, as light rows (id, service_id, priority, queue_at, ...)."""
+    return list(session.execute(
+        select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queue_at, Ticket.target_counter_id,
+               Ticket.issued_at)
+        .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING)
+        .order_by(*calling_order(office, None, True))).all())
+
+
 def snapshot(session: Session, office: Office, day: date, now: datetime,
-             services: dict[int, Service]) -> tuple[QueueSnapshot, list[Ticket]]:
+             services: dict[int, Service]) -> tuple[QueueSnapshot, list[Any]]:
     """The queue as `predict` sees it: waiting tickets in calling order and the open or paused counters."""
-    waiting = waiting_tickets(session, office, day)
+    waiting = waiting_rows(session, office, day)
     snap = QueueSnapshot(
         now=now, counters=_counters(session, office, services),
-        waiting=tuple(WaitingTicket(t.id or 0, t.service_id, t.priority is not None, t.queue_at, t.target_counter_id)
+        waiting=tuple(WaitingTicket(t.id, t.service_id, t.priority is not None, t.queue_at, t.target_counter_id)
                       for t in waiting),
         priority_policy="interleave" if office.priority_policy == PriorityPolicy.INTERLEAVE else "strict",
         interleave_every=max(1, office.interleave_every),
@@ -118,7 +144,8 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
     """Service times learned from the office's recent finished tickets (call to finish), and today's no-shows."""
     rows = session.execute(
         select(Ticket.service_id, Ticket.called_at, Ticket.last_called_at, Ticket.finished_at)
-        .where(Ticket.office_id == office.id, Ticket.status == TicketStatus.DONE,
+        .where(Ticket.office_id == office.id, Ticket.office_day >= day - LEARN_WINDOW,  # the (office, day) index
+               Ticket.office_day <= day, Ticket.status == TicketStatus.DONE,
                Ticket.finished_at >= now - LEARN_WINDOW, Ticket.finished_at <= now)  # type: ignore[operator]
         .order_by(Ticket.finished_at.desc()).limit(MAX_SAMPLES)).all()  # type: ignore[union-attr]
     samples = [ServiceSample(sid, fin, (fin - (last or first)).total_seconds())
@@ -168,6 +195,18 @@ def predictions(session: Session, office: Office, snap: QueueSnapshot, model: Se
 def estimate_queue(session: Session, office: Office, day: date, now: datetime,
                    only_services: set[int] | None = None) -> QueueEstimate:
     """Position, expected wait and 80% range for every waiting ticket, and a summary per service."""
+    key = (office.id, day, now, session.info.get(_GENERATION, 0))
+    memo = session.info.get(_MEMO)
+    if memo is None or memo[0] != key:
+        memo = (key, _estimate(session, office, day, now))
+        session.info[_MEMO] = memo
+    full: QueueEstimate = memo[1]
+    if only_services is None:
+        return full
+    return replace(full, services=[row for row in full.services if row["id"] in only_services])
+
+
+def _estimate(session: Session, office: Office, day: date, now: datetime) -> QueueEstimate:
     services = {s.id or 0: s for s in session.execute(select(Service).where(Service.office_id == office.id)).scalars()}
     snap, waiting = snapshot(session, office, day, now, services)
     model = service_model(session, office, day, now)
@@ -178,7 +217,7 @@ def estimate_queue(session: Session, office: Office, day: date, now: datetime,
               for tid, p in pred.items()}
     summary = []
     for sid, s in services.items():
-        if s.archived or (only_services is not None and sid not in only_services):
+        if s.archived:
             continue
         mine = [t for t in waiting if t.service_id == sid]
         last = mine[-1].id if mine else None

@@ -79,10 +79,13 @@ class TicketFact(SQLModel, table=True):
 
 
 class ReportRollup(SQLModel, table=True):
-    """Sums of ticket facts per office, period, dimension and key (hour 0-23 or a service/counter/clerk id)."""
+    """Sums of ticket facts per office, period, dimension and key (hour 0-23 or a service/counter/clerk id).
+
+    The unique key's column order serves the report query: one office, one dimension, a range of periods.
+    """
 
     __tablename__ = "report_rollup"
-    __table_args__ = (UniqueConstraint("office_id", "period", "start", "dim", "key", name="uq_report_rollup"),)
+    __table_args__ = (UniqueConstraint("office_id", "dim", "period", "start", "key", name="uq_report_rollup"),)
     id: int | None = Field(default=None, primary_key=True)
     office_id: int
     period: str
@@ -311,7 +314,7 @@ def _upsert_rollups(session: Session, deltas: dict[RowKey, dict[str, int]]) -> N
         if not m:
             continue
         stmt = _insert(session, table).values(office_id=office_id, period=period, start=start, dim=dim, key=key, **m)
-        stmt = stmt.on_conflict_do_update(index_elements=["office_id", "period", "start", "dim", "key"],
+        stmt = stmt.on_conflict_do_update(index_elements=["office_id", "dim", "period", "start", "key"],
                                           set_={k: table.c[k] + stmt.excluded[k] for k in m})
         session.execute(stmt)
 

@@ -24,7 +24,7 @@ GROUP_BY = ("day", "hour", "service", "counter", "clerk")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
           "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct")
-EXACT_LIMIT = 60_000
+EXACT_LIMIT = 50_000
 MAX_DAYS = 732
 
 Totals = dict[str, int]
@@ -137,22 +137,33 @@ def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int
 
 def _rollup_sums(session: Session, office_ids: Sequence[int], start: date, end: date,
                  group_by: str) -> list[tuple[int, Any, Totals]]:
-    """(office_id, raw key, summed metrics) rows from the rollups covering [start, end]."""
+    """(office_id, raw key, summed metrics) rows from the rollups covering [start, end].
+
+    Summed in SQL down to what the report shows: by day or hour across offices (office_id is then
+    one sample office), by service code across offices, by counter and clerk per office.
+    """
     t = ReportRollup.__table__  # type: ignore[attr-defined]
-    sums = [func.sum(t.c[m]).label(m) for m in METRICS]
+    sums = [func.sum(t.c[m]) for m in METRICS]
     if group_by == "day":
-        where = and_(t.c.period == "d", t.c.dim == "day", t.c.start >= start, t.c.start <= end)
-        raw_col = t.c.start
+        where = and_(t.c.dim == "day", t.c.period == "d", t.c.start >= start, t.c.start <= end)
     else:
         months, days = split_range(start, end)
         parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for a, b in days]
         if months:
             parts.append(and_(t.c.period == "m", t.c.start.in_(months)))
         where = and_(t.c.dim == group_by, or_(*parts))
-        raw_col = t.c.key
-    q = (select(t.c.office_id, raw_col.label("raw"), *sums).where(t.c.office_id.in_(office_ids), where)
-         .group_by(t.c.office_id, raw_col))
-    return [(r.office_id, r.raw, {m: int(getattr(r, m) or 0) for m in METRICS}) for r in session.execute(q)]
+    base = [t.c.office_id.in_(office_ids), where]
+    if group_by == "day":
+        q = select(func.min(t.c.office_id), t.c.start, *sums).where(*base).group_by(t.c.start)
+    elif group_by == "hour":
+        q = select(func.min(t.c.office_id), t.c.key, *sums).where(*base).group_by(t.c.key)
+    elif group_by == "service":
+        s = Service.__table__  # type: ignore[attr-defined]
+        q = (select(func.min(t.c.office_id), func.min(t.c.key), *sums).select_from(t.join(s, s.c.id == t.c.key))
+             .where(*base).group_by(s.c.code))
+    else:
+        q = select(t.c.office_id, t.c.key, *sums).where(*base).group_by(t.c.office_id, t.c.key)
+    return [(r[0], r[1], dict(zip(METRICS, (int(v or 0) for v in r[2:])))) for r in session.execute(q)]
 
 
 def _exact_values(session: Session, office_ids: Sequence[int], start: date, end: date, group_by: str,
@@ -161,16 +172,23 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
     t = TicketFact.__table__  # type: ignore[attr-defined]
     col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
            "clerk": t.c.clerk_id}[group_by]
-    q = select(t.c.office_id, col.label("raw"), t.c.wait_s, t.c.service_s).where(
+    q = select(t.c.office_id, col, t.c.wait_s, t.c.service_s).where(
         t.c.office_id.in_(office_ids), t.c.office_day >= start, t.c.office_day <= end, col.is_not(None),
         or_(t.c.wait_s.is_not(None), t.c.service_s.is_not(None)))
-    out: dict[OutKey, tuple[list[int], list[int]]] = {}
-    for office_id, raw, wait, service in session.execute(q):
-        waits, services = out.setdefault(out_key(office_id, raw), ([], []))
+    raw: dict[tuple[int, Any], tuple[list[int], list[int]]] = {}
+    for office_id, key, wait, service in session.execute(q).tuples():
+        pair = raw.get((office_id, key))
+        if pair is None:
+            pair = raw[(office_id, key)] = ([], [])
         if wait is not None:
-            waits.append(wait)
+            pair[0].append(wait)
         if service is not None:
-            services.append(service)
+            pair[1].append(service)
+    out: dict[OutKey, tuple[list[int], list[int]]] = {}
+    for (office_id, key), (waits, services) in raw.items():
+        acc = out.setdefault(out_key(office_id, key), ([], []))
+        acc[0].extend(waits)
+        acc[1].extend(services)
     return out
 
 

@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('s19', sa.Integer(), server_default='0', nullable=False),
     sa.Column('s20', sa.Integer(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('office_id', 'period', 'start', 'dim', 'key', name='uq_report_rollup')
+    sa.UniqueConstraint('office_id', 'dim', 'period', 'start', 'key', name='uq_report_rollup')
     )
     op.create_table('ticket_fact',
     sa.Column('ticket_id', sa.Integer(), autoincrement=False, nullable=False),
