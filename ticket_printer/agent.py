@@ -128,9 +128,9 @@ class PrinterAgent:
                     self.config.token_file.unlink(missing_ok=True)
                     self.token, self.seq = None, None
                     continue
-                except (OSError, httpx.HTTPError, asyncio.TimeoutError, ConnectionError) as e:
+                except (TimeoutError, OSError, httpx.HTTPError, ConnectionError) as e:
                     log.info("disconnected from %s: %s", self.base, e)
-                except Exception as e:  # noqa: BLE001 - websockets' own errors; keep trying
+                except Exception as e:
                     if type(e).__module__.startswith("websockets"):
                         log.info("connection closed: %s", e)
                     else:
@@ -155,7 +155,7 @@ class PrinterAgent:
             while True:
                 try:
                     raw = await asyncio.wait_for(ws.recv(), timeout=SAFETY_POLL_S)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await self.fetch_queued()
                     continue
                 msg = json.loads(raw)

@@ -19,7 +19,7 @@ from counters.estimates import ticket_estimate
 from counters.models import Office, Service, Ticket
 from counters.types import Desk, EventType
 
-from .layout import TicketPrint
+from .layout import Lang, TicketPrint
 from .models import Printer, PrintJob
 from .printer_state import ACTOR, note_printer_state
 
@@ -49,7 +49,7 @@ class PrinterConfig:
     profile: str | None
 
     @classmethod
-    def of(cls, p: Printer) -> "PrinterConfig":
+    def of(cls, p: Printer) -> PrinterConfig:
         return cls(p.id or 0, p.office_id, p.name, p.transport, p.address, p.width_px, p.mode, p.profile)
 
 
@@ -81,7 +81,7 @@ def ticket_print(session: Session, ticket: Ticket, base_url: str | None, public_
     service = session.get(Service, ticket.service_id)
     assert office is not None and service is not None
     parent = session.get(Office, office.parent_id) if office.parent_id else None
-    lang = "en" if ticket.lang == "en" else "vi"
+    lang: Lang = "en" if ticket.lang == "en" else "vi"
     position, wait = ticket_estimate(session, office, ticket, now)
     return TicketPrint(
         office_name=parent.name if parent else office.name,
@@ -110,7 +110,7 @@ def claim(session: Session, job_id: int, who: str, now: datetime, public_url: st
     won = session.execute(
         update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "queued")  # type: ignore[arg-type]
         .values(status="printing", claimed_by=who, claimed_at=now, attempts=PrintJob.attempts + 1)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if won != 1:
         return None
     job = session.get(PrintJob, job_id, populate_existing=True)
@@ -132,7 +132,7 @@ def next_due_job(session: Session, printer_id: int, now: datetime) -> int | None
 def due_printers(session: Session, now: datetime) -> tuple[list[int], datetime | None]:
     """Printers this server prints to that have jobs due now, and when the next future job falls due."""
     rows = session.exec(select(PrintJob.printer_id, PrintJob.next_attempt_at).join(Printer).where(
-        PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
+        PrintJob.status == "queued", PrintJob.next_attempt_at != None,
         Printer.transport.in_(SERVER_TRANSPORTS))).all()  # type: ignore[attr-defined]
     due = sorted({pid for pid, at in rows if at is not None and at <= now})
     later = [at for _, at in rows if at is not None and at > now]
@@ -167,13 +167,13 @@ def record_outcome(session: Session, job_id: int, now: datetime, *, printed: boo
 def announce_due_agent_jobs(session: Session, now: datetime) -> int:
     """Agent jobs whose retry time came: send `print.job` again (once: the announcement is a claim too)."""
     rows = session.exec(select(PrintJob).join(Printer).where(
-        PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
+        PrintJob.status == "queued", PrintJob.next_attempt_at != None,
         PrintJob.next_attempt_at <= now, Printer.transport == "agent")).all()  # type: ignore[operator]
     n = 0
     for job in rows:
         won = session.execute(update(PrintJob).where(
             PrintJob.id == job.id, PrintJob.status == "queued",  # type: ignore[arg-type]
-            PrintJob.next_attempt_at == job.next_attempt_at).values(next_attempt_at=None)).rowcount  # type: ignore[arg-type]
+            PrintJob.next_attempt_at == job.next_attempt_at).values(next_attempt_at=None)).rowcount  # type: ignore[arg-type,attr-defined]
         if won == 1:
             session.refresh(job)
             job_event(session, job, session.get(Printer, job.printer_id), now)

@@ -114,7 +114,7 @@ class PrintWorker:
                 delay = await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the database may be down for a moment; try again soon
+            except Exception:
                 log.exception("print worker tick failed")
                 delay = self.poll_s
             try:
@@ -146,7 +146,11 @@ class PrintWorker:
             return
         task = asyncio.create_task(coro)
         self._draining[key] = task
-        task.add_done_callback(lambda t, k=key: self._draining.pop(k, None) if self._draining.get(k) is t else None)
+
+        def forget(t: asyncio.Task[None], k: int = key) -> None:
+            if self._draining.get(k) is t:
+                self._draining.pop(k, None)
+        task.add_done_callback(forget)
 
     # ---- printing
     async def _drain(self, printer_id: int) -> None:
@@ -154,7 +158,7 @@ class PrintWorker:
         while not self._stopping:
             now = self.now()
 
-            def take(session: Session) -> ClaimedJob | None:
+            def take(session: Session, now: datetime = now) -> ClaimedJob | None:
                 job_id = next_due_job(session, printer_id, now)
                 return claim(session, job_id, self.name, now, self.public_url) if job_id is not None else None
             self._again.discard(printer_id)
@@ -182,7 +186,7 @@ class PrintWorker:
             await self._outcome(job, printed=False, error=e.message, permanent=e.permanent,
                                 online=paper == "out", paper=paper)
             return
-        except Exception as e:  # noqa: BLE001 - a bug in rendering must not stop the worker; the job fails
+        except Exception as e:
             log.exception("print job %s failed", job.job_id)
             await self._outcome(job, printed=False, error=f"internal error: {e}", permanent=True, online=False)
             return
@@ -204,7 +208,7 @@ class PrintWorker:
     async def probe_printers(self) -> None:
         """Ask printers that are offline or short of paper how they are, so alerts clear without a job."""
         def which(session: Session) -> list[PrinterConfig]:
-            rows = session.exec(select(Printer).where(Printer.archived == False,  # noqa: E712
+            rows = session.exec(select(Printer).where(Printer.archived == False,
                                                       Printer.transport.in_(SERVER_TRANSPORTS))).all()  # type: ignore[attr-defined]
             return [PrinterConfig.of(p) for p in rows if not p.online or p.paper in ("out", "near_end")]
         loop = asyncio.get_running_loop()
@@ -214,6 +218,9 @@ class PrintWorker:
                 online, error = True, None
             except TransportError as e:
                 paper, online, error = None, False, e.message
-            now = self.now()
-            await self.write(lambda s, p=p, paper=paper, online=online, error=error:
-                             note_printer_state(s, p.id, now, online=online, paper=paper, error=error) and None)
+            await self.write(partial(_note, printer_id=p.id, now=self.now(), online=online, paper=paper, error=error))
+
+
+def _note(session: Session, *, printer_id: int, now: datetime, online: bool, paper: str | None,
+          error: str | None) -> None:
+    note_printer_state(session, printer_id, now, online=online, paper=paper, error=error)

@@ -17,8 +17,16 @@ from sqlmodel import Session, select
 from starlette.responses import Response
 
 from counters.models import Office, Ticket
-from ticket_printer.jobs import ClaimedJob, claim, job_details, jobs_of_printer, job_view, record_outcome, \
-    reprint, ticket_print
+from ticket_printer.jobs import (
+    ClaimedJob,
+    claim,
+    job_details,
+    job_view,
+    jobs_of_printer,
+    record_outcome,
+    reprint,
+    ticket_print,
+)
 from ticket_printer.models import Printer, PrintJob
 from ticket_printer.printer_state import clear_printer_alerts, printer_view
 from ticket_printer.printing import ticket_bytes, ticket_png, validate_printer
@@ -181,8 +189,8 @@ def _ticket_for(session: Session, ticket_id: int, actor: Actor) -> Ticket:
 async def list_printers(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
-        rows = session.exec(select(Printer).where(Printer.office_id == office.id, Printer.archived == False)  # noqa: E712
-                            .order_by(Printer.id)).all()
+        rows = session.exec(select(Printer).where(Printer.office_id == office.id, Printer.archived == False)
+                            .order_by(Printer.id)).all()  # type: ignore[arg-type]
         if call.actor.kind == "printer":
             rows = [p for p in rows if _serves(call.actor, p)]
         items = [printer_view(p, office.timezone) for p in rows]
@@ -315,9 +323,10 @@ async def claim_job(call: Call) -> Any:
         data = await asyncio.get_running_loop().run_in_executor(None, lambda: ticket_bytes(
             won.ticket, width_px=p.width_px, mode=p.mode, profile=p.profile))  # type: ignore[arg-type]
     except ValueError as e:
-        await call.write(lambda s: record_outcome(s, won.job_id, call.now(), printed=False, error=str(e),
+        problem, at = str(e), call.now()
+        await call.write(lambda s: record_outcome(s, won.job_id, at, printed=False, error=problem,
                                                   permanent=True, online=False))
-        raise ApiError(409, "printer_misconfigured", str(e)) from None
+        raise ApiError(409, "printer_misconfigured", problem) from None
     return {"id": won.job_id, "ticket_id": won.ticket_id, "printer_id": p.id, "status": "printing",
             "attempts": won.attempts, "error": None, "escpos_b64": base64.b64encode(data).decode()}
 

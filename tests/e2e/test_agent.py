@@ -30,7 +30,7 @@ class AgentProcess:
         self.lines: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
 
-    def start(self) -> "AgentProcess":
+    def start(self) -> AgentProcess:
         self.proc = subprocess.Popen(self.args, cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)},
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
@@ -148,11 +148,11 @@ def test_printer_test_command_prints_a_test_page(server: ServerProcess, office: 
         office.admin.ok("POST", f"/api/v1/offices/{office.id}/printers",
                         json={"name": f"Lobby {office.id}", "transport": "network", "address": printer.address})
         run = subprocess.run([sys.executable, "-m", "server.cli", "printer", "test", f"Lobby {office.id}"],
-                             cwd=str(ROOT), env=server.env(), capture_output=True, text=True, timeout=60)
+                             cwd=str(ROOT), env=server.env(), capture_output=True, text=True, timeout=60, check=False)
         assert run.returncode == 0, run.stdout + run.stderr
         printer.wait_for_cut(1)
         [page] = printer.tickets()
         assert [c.data.decode() for c in scan_codes(page.convert("L"))] == [f"qms printer test Lobby {office.id}"]
         missing = subprocess.run([sys.executable, "-m", "server.cli", "printer", "test", "no such printer"],
-                                 cwd=str(ROOT), env=server.env(), capture_output=True, text=True, timeout=60)
+                                 cwd=str(ROOT), env=server.env(), capture_output=True, text=True, timeout=60, check=False)
         assert missing.returncode == 1 and "No printer named" in missing.stdout

@@ -3,7 +3,7 @@ agent announcements, printer state and its alerts. Plain sessions on a fresh SQL
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-import counters.models  # noqa: F401 - registers the queue's tables
+import counters.models
 from counters import events, issuing, setup
 from counters.context import Ctx, Who
 from counters.models import Alert, Office, Ticket
@@ -20,7 +20,7 @@ from ticket_printer.models import Printer, PrintJob
 from ticket_printer.printer_state import note_printer_state
 from ticket_printer.worker import enqueue
 
-NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # 09:00 in Hà Nội, a Monday
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội, a Monday
 
 
 @pytest.fixture
@@ -42,8 +42,8 @@ def office_ticket(engine: Engine) -> tuple[int, int]:
     with _session(engine) as s, s.begin():
         office = setup.create_office(s, ctx, "P1", "Phường Một")
         service = setup.create_service(s, ctx, office, {"code": "A", "name": "Chứng thực", "desk": "do_it_now"})
-        s.add(Printer(office_id=office.id, name="LAN", transport="network", address="127.0.0.1:9"))
-        s.add(Printer(office_id=office.id, name="USB agent", transport="agent", address="7"))
+        s.add(Printer(office_id=office.id or 0, name="LAN", transport="network", address="127.0.0.1:9"))
+        s.add(Printer(office_id=office.id or 0, name="USB agent", transport="agent", address="7"))
         ticket = issuing.issue_ticket(s, ctx, office, service, priority="elderly")
         events.seal(s)
         return office.id or 0, ticket.id or 0
@@ -64,7 +64,7 @@ def _enqueue(engine: Engine, office_ticket: tuple[int, int], transport: str) -> 
         assert job is not None
         sent = events.pending(s)
         assert [e.type for e in sent][-1] == "print.job"
-        assert sent[-1].data["device_id"] == (7 if transport == "agent" else None)
+        assert (sent[-1].data or {})["device_id"] == (7 if transport == "agent" else None)
         events.seal(s)
         return job.id or 0
 
@@ -117,7 +117,7 @@ def test_failures_back_off_then_fail_for_good(engine: Engine, office_ticket: tup
             events.seal(s)
     assert delays[:5] == [0.5, 1.0, 2.0, 4.0, 8.0] and max(delays) == jobs.BACKOFF_CAP_S
     with _session(engine) as s:
-        open_alerts = s.exec(select(Alert).where(Alert.cleared_at == None)).all()  # noqa: E711
+        open_alerts = s.exec(select(Alert).where(Alert.cleared_at == None)).all()
         assert [a.kind for a in open_alerts] == ["printer_offline"]  # raised once, not once per attempt
 
 
@@ -154,7 +154,7 @@ def test_agent_jobs_wait_for_the_agent_and_are_announced_again_after_a_retry(
     later = NOW + timedelta(seconds=jobs.BACKOFF_BASE_S)
     with _session(engine) as s, s.begin():
         assert jobs.announce_due_agent_jobs(s, later) == 1
-        assert [e.data["job"]["id"] for e in events.pending(s) if e.type == "print.job"] == [job_id]
+        assert [(e.data or {})["job"]["id"] for e in events.pending(s) if e.type == "print.job"] == [job_id]
         assert jobs.announce_due_agent_jobs(s, later) == 0  # once
         events.seal(s)
 
@@ -162,7 +162,7 @@ def test_agent_jobs_wait_for_the_agent_and_are_announced_again_after_a_retry(
 def test_printer_state_raises_and_clears_alerts(engine: Engine, office_ticket: tuple[int, int]) -> None:
     def open_kinds() -> list[str]:
         with _session(engine) as s:
-            return sorted(a.kind for a in s.exec(select(Alert).where(Alert.cleared_at == None)))  # noqa: E711
+            return sorted(a.kind for a in s.exec(select(Alert).where(Alert.cleared_at == None)))
 
     def note(**kw: object) -> None:
         with _session(engine) as s, s.begin():
