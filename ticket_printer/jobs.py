@@ -27,6 +27,7 @@ MAX_ATTEMPTS = 10
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
 STALE_AFTER = timedelta(minutes=2)  # a claim this old lost its printer process; never print it twice
+EXPIRE_AFTER = timedelta(minutes=15)  # a ticket not printed by then is on the citizen's screen/phone already
 DO_IT_NOW_LABEL = {"vi": "Bộ phận làm ngay", "en": "Do-it-now desk"}
 PRIORITY_LABELS = {
     "vi": {"elderly": "Người cao tuổi", "disabled": "Người khuyết tật", "pregnant": "Phụ nữ có thai",
@@ -187,6 +188,17 @@ def fail_stale(session: Session, now: datetime) -> int:
                                                PrintJob.claimed_at < now - STALE_AFTER)).all()  # type: ignore[operator]
     for job in rows:
         job.status, job.error = "failed", "interrupted while printing; reprint if the ticket did not come out"
+        session.add(job)
+        job_event(session, job, session.get(Printer, job.printer_id), now)
+    return len(rows)
+
+
+def expire_old(session: Session, now: datetime) -> int:
+    """Queued jobs too old to be worth printing (an agent PC that was off all night) fail as expired."""
+    rows = session.exec(select(PrintJob).where(PrintJob.status == "queued",
+                                               PrintJob.created_at < now - EXPIRE_AFTER)).all()  # type: ignore[operator]
+    for job in rows:
+        job.status, job.error, job.next_attempt_at = "failed", "expired: not printed within 15 minutes", None
         session.add(job)
         job_event(session, job, session.get(Printer, job.printer_id), now)
     return len(rows)

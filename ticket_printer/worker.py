@@ -30,6 +30,7 @@ from .jobs import (
     announce_due_agent_jobs,
     claim,
     due_printers,
+    expire_old,
     fail_stale,
     job_event,
     job_view,
@@ -128,7 +129,7 @@ class PrintWorker:
         mono = time.monotonic()
         if mono - self._last_housekeeping >= self.housekeeping_s:
             self._last_housekeeping = mono
-            await self.write(lambda s: (fail_stale(s, now), announce_due_agent_jobs(s, now)))
+            await self.write(lambda s: (fail_stale(s, now), expire_old(s, now), announce_due_agent_jobs(s, now)))
         if mono - self._last_probe >= self.probe_s:
             self._last_probe = mono
             self._spawn(-1, self.probe_printers())

@@ -185,3 +185,13 @@ def test_printer_state_raises_and_clears_alerts(engine: Engine, office_ticket: t
         assert (p.online, p.paper, p.last_error, p.last_seen) == (True, "ok", None, NOW)
         kinds = [e.type for e in s.exec(select(counters.models.Event))]
         assert kinds.count("alert.raised") == 3 and kinds.count("alert.cleared") == 3
+
+
+def test_old_queued_jobs_expire_instead_of_printing_hours_later(engine: Engine, office_ticket: tuple[int, int]) -> None:
+    job_id = _enqueue(engine, office_ticket, "agent")
+    with _session(engine) as s, s.begin():
+        assert jobs.expire_old(s, NOW + jobs.EXPIRE_AFTER - timedelta(seconds=1)) == 0
+        assert jobs.expire_old(s, NOW + jobs.EXPIRE_AFTER + timedelta(seconds=1)) == 1
+        assert jobs.claim(s, job_id, "device:7", NOW, None) is None
+        job = s.get(PrintJob, job_id)
+        assert job is not None and job.status == "failed" and "expired" in (job.error or "")
