@@ -61,7 +61,7 @@ class RawSocket:
         self.protocol = protocol
 
     @classmethod
-    def of(cls, ws: WebSocket) -> "RawSocket | None":
+    def of(cls, ws: WebSocket) -> RawSocket | None:
         send: Any = getattr(ws, "_send", None)
         for _ in range(8):  # Starlette wraps the server's send in closures named `send`
             owner = getattr(send, "__self__", None)
@@ -126,6 +126,19 @@ class Hub:
         self.clients: dict[int, set[Client]] = defaultdict(set)
         self.streams: dict[int, OfficeStream] = defaultdict(OfficeStream)
         self.sent_messages = 0
+        self.device_links: dict[int, int] = defaultdict(int)  # device id -> open sockets in this worker
+
+    def link_device(self, device_id: int) -> bool:
+        """Count a device's socket; True for its first one (only then is presence worth a database write)."""
+        self.device_links[device_id] += 1
+        return self.device_links[device_id] == 1
+
+    def unlink_device(self, device_id: int) -> bool:
+        """True when the device's last socket in this worker closed."""
+        left = self.device_links[device_id] = max(0, self.device_links[device_id] - 1)
+        if not left:
+            del self.device_links[device_id]
+        return not left
 
     # ---- clients
     async def register(self, client: Client) -> None:
@@ -167,11 +180,11 @@ class Hub:
         if client.closed:
             return
         if (client.direct and client.raw is not None and not client.sending and client.queue.empty()
-                and not (seq and seq <= client.last_seq)):
-            if client.raw.write(frame if frame is not None else text_frame(text)):
-                if seq:
-                    client.last_seq = seq
-                return
+                and not (seq and seq <= client.last_seq)
+                and client.raw.write(frame if frame is not None else text_frame(text))):
+            if seq:
+                client.last_seq = seq
+            return
         try:
             client.queue.put_nowait((seq, text))
         except asyncio.QueueFull:

@@ -63,7 +63,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         since = None
     await qms.hub.register(client)  # live events queue up from here on...
     sender = pinger = None
-    if actor is not None and actor.is_device:
+    linked = actor is not None and actor.is_device
+    if linked and actor is not None and qms.hub.link_device(actor.id):  # a reconnect storm of one device is one write, not N
         await qms.device_seen(actor, online=True)
     try:
         first = await _catch_up(qms, client, since, track_ticket)  # ...and the catch-up goes in front of them
@@ -89,7 +90,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         for task in (pinger, sender):
             if task is not None:
                 task.cancel()
-        if actor is not None and actor.is_device:
+        if linked and actor is not None and qms.hub.unlink_device(actor.id):
             await qms.device_seen(actor, online=False)
 
 

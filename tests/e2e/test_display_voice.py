@@ -4,6 +4,7 @@ from __future__ import annotations
 import array
 import concurrent.futures
 import io
+import itertools
 import math
 import shutil
 import wave
@@ -48,7 +49,7 @@ def test_announcement_wav_is_espeak_speech_and_is_synthesized_once(server: Serve
     loud = [r > 500 for r in rms]
     assert sum(loud) * 0.05 > 2.0, "at least two seconds of voiced audio"
     assert max(rms) > 2000
-    changes = sum(1 for x, y in zip(loud, loud[1:]) if x != y)
+    changes = sum(1 for x, y in itertools.pairwise(loud) if x != y)
     assert changes >= 8, "syllables and pauses alternate as in speech"
 
     files = _cache_files(server)
