@@ -190,6 +190,7 @@ function showTicket(ticket, s, priority) {
   if (priority) tags.append(el("span", { class: "tag prio", text: t(priority) }));
   $("#t-ahead").textContent = ticket.position ?? 0;
   $("#t-wait").textContent = minutes(ticket.estimated_wait_s);
+  $("#t-wait").parentElement.classList.toggle("hidden", ticket.estimated_wait_s == null);
   const qr = $("#t-qr");
   qr.classList.remove("loaded");
   qr.onload = () => qr.classList.add("loaded");

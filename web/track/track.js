@@ -45,6 +45,7 @@ function render() {
   $("#facts").classList.toggle("hidden", !waiting);
   $("#ahead").textContent = track.position ?? "–";
   $("#wait").textContent = minutes(track.estimated_wait_s);
+  $("#wait").parentElement.classList.toggle("hidden", track.estimated_wait_s == null);
   const counter = track.counter ? track.counter.number : "";
   const called = track.status === "called";
   $("#turn").classList.toggle("hidden", !called);
