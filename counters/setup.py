@@ -29,8 +29,15 @@ OFFICE_SETTINGS = ("name", "address", "timezone", "parent_id", "opening_hours", 
                    "feedback_window_min")
 
 
+NULLABLE_OFFICE = {"address", "parent_id", "opening_hours", "extra_sessions", "no_wait_days",
+                   "announcement_template", "default_printer_id"}
+
+
 def _check_office_fields(session: Session, office: Office | None, fields: dict[str, Any]) -> dict[str, Any]:
     out = dict(fields)
+    for name, value in out.items():
+        if value is None and name not in NULLABLE_OFFICE:
+            raise InvalidValue(f"{name} cannot be null", field=name)
     if "timezone" in out and not valid_timezone(out["timezone"]):
         raise InvalidValue(f"unknown timezone {out['timezone']!r}", field="timezone")
     if "opening_hours" in out:

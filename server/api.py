@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DataError, StatementError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,6 +29,7 @@ T = TypeVar("T")
 Handler = Callable[["Call"], Awaitable[Any]]
 
 ANYONE = None  # public endpoint marker
+MAX_ID = 2**63  # larger path ids cannot name a row (and would overflow the database's integer)
 STAFF = frozenset({"admin", "head", "clerk"})
 HEADS = frozenset({"admin", "head"})
 ADMIN = frozenset({"admin"})
@@ -168,6 +170,8 @@ def make_route(ep: Endpoint) -> Route:
                 actor = await request.app.state.qms.authenticate(request)
                 if ep.allow and actor.kind not in ep.allow:
                     raise ApiError(403, "forbidden", f"A {actor.kind} may not do this.", actor=actor.kind)
+                if any(isinstance(v, int) and not 0 <= v < MAX_ID for v in request.path_params.values()):
+                    raise ApiError(404, "not_found", "No such row.")
                 if request.path_params:
                     scoped_actor, params = actor, dict(request.path_params)
                     await request.app.state.qms.db.read(
@@ -176,6 +180,12 @@ def make_route(ep: Endpoint) -> Route:
             result = await ep.handler(Call(request, actor, body))
         except QueueError as e:
             return from_queue_error(e)
+        except (OverflowError, DataError) as e:
+            return from_queue_error(ApiError(422, "out_of_range", f"A number is out of range: {type(e).__name__}"))
+        except StatementError as e:
+            if isinstance(e.orig, OverflowError):
+                return from_queue_error(ApiError(422, "out_of_range", "A number is out of range."))
+            raise
         if isinstance(result, Response):
             return result
         return JSONResponse(result, status_code=ep.status)

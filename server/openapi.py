@@ -54,8 +54,6 @@ def build_openapi(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
                                              else {"type": "string"}}}
         responses: dict[str, Any] = {str(ep.status): ok}
         for code, desc in ERRORS.items():
-            if code in ("401", "403") and ep.allow is None:
-                continue
             responses[code] = {"description": desc, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}
         if ep.path == "/healthz":

@@ -20,9 +20,10 @@ def office(server: ServerProcess) -> OfficeSetup:
     return OfficeSetup(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():  # type: ignore[no-untyped-def]
-    """One headless Chromium for the session (Playwright async/sync API: sync here)."""
+    """Headless Chromium for one test module (Playwright's sync API runs a loop in this thread while it
+    lives, so it is closed with the module; tests use tests.support.aio.run for their own coroutines)."""
     from tests.support.browser import browser
     with browser() as b:
         yield b

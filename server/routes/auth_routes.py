@@ -111,7 +111,7 @@ async def patch_user(call: Call) -> Any:
         user = load(session, User, call.param("user_id"), call.actor)
         if user.role == "admin" and call.actor.kind != "admin":
             raise ApiError(403, "forbidden", "Only an admin changes an admin.")
-        changes = body.model_dump(exclude_unset=True)
+        changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
         if "password" in changes:
             user.password_hash = hash_password(changes.pop("password"))
             revoke_tokens(session, user_id=user.id)

@@ -6,6 +6,7 @@ from collections import Counter as Tally
 
 import httpx
 
+from tests.support.aio import run
 from tests.support.server import OfficeSetup, ServerProcess
 
 TICKETS = 500
@@ -44,13 +45,13 @@ def test_twenty_counters_call_every_ticket_exactly_once(server: ServerProcess, o
     head = office.user("truong_cc", "head")
     for cid in counters:
         head.ok("POST", f"/api/v1/counters/{cid}/open")
-    issued = asyncio.run(_issue_all(server.base_url, head.token or "", office.id, services))
+    issued = run(_issue_all(server.base_url, head.token or "", office.id, services))
     assert len(set(issued)) == TICKETS
 
     async def all_counters() -> list[list[int]]:
         return await asyncio.gather(*(_press_next_until_empty(server.base_url, head.token or "", cid)
                                       for cid in counters))
-    per_counter = asyncio.run(all_counters())
+    per_counter = run(all_counters())
     called = [t for calls in per_counter for t in calls]
     dupes = [t for t, n in Tally(called).items() if n > 1]
     assert not dupes, f"tickets called twice: {dupes[:10]}"

@@ -8,6 +8,7 @@ import time
 
 import httpx
 
+from tests.support.aio import run
 from tests.support.server import OfficeSetup, ServerProcess, WsClient
 
 
@@ -69,7 +70,7 @@ def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
             watch_until_killed.accepted = accepted  # type: ignore[attr-defined]
             return ws, last
 
-        _, last_seen = asyncio.run(watch_until_killed())
+        _, last_seen = run(watch_until_killed())
         accepted: list[dict] = watch_until_killed.accepted  # type: ignore[attr-defined]
         assert len(accepted) > 10, "the load really ran before the kill"
 
@@ -95,7 +96,7 @@ def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
             await again.close()
             return everything, missed
 
-        everything, missed = asyncio.run(resume())
+        everything, missed = run(resume())
         seqs = [m["seq"] for m in everything]
         assert seqs == list(range(1, len(seqs) + 1)), "seq has no holes and survives the crash"
         assert seqs[-1] > last_seen, "seq continues after the restart"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.support.aio import run
 from tests.support.server import OfficeSetup, ServerProcess, WsClient
 
 
@@ -69,7 +70,7 @@ def test_life_cycle_over_http_and_websocket(server: ServerProcess, office: Offic
         assert seqs == list(range(start_seq + 1, start_seq + 1 + len(seqs))), "consecutive seq"
         return events
 
-    events = asyncio.run(scenario())
+    events = run(scenario())
     types = [e["type"] for e in events]
     for t in ("ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.transferred",
               "ticket.finished", "ticket.no_show", "ticket.cancelled", "counter.updated", "queue.updated",

@@ -47,6 +47,7 @@ class ServerProcess:
     def __init__(self, data_dir: Path | None = None, database_url: str | None = None, workers: int = 1,
                  env: dict[str, str] | None = None, demo: bool = False) -> None:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="qms-test-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.database_url = database_url or fresh_database_url(self.data_dir)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
