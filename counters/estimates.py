@@ -27,6 +27,7 @@ LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (we
 MAX_AGE = timedelta(seconds=30)    # a cached prediction is counted down at most this long
 CACHE_SIZE = 256
 MAX_SAMPLES = 400
+MIN_SERVICE_S = 20.0  # shorter "services" are a clerk skipping ahead, not a service: not learned from
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,8 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
                Ticket.finished_at >= now - LEARN_WINDOW, Ticket.finished_at <= now)  # type: ignore[operator]
         .order_by(Ticket.finished_at.desc()).limit(MAX_SAMPLES)).all()  # type: ignore[union-attr]
     samples = [ServiceSample(sid, fin, (fin - (last or first)).total_seconds())
-               for sid, first, last, fin in rows if fin is not None and (last or first) is not None]
+               for sid, first, last, fin in rows if fin is not None and (last or first) is not None
+               and (fin - (last or first)).total_seconds() >= MIN_SERVICE_S]
     called, absent = session.execute(
         select(func.count(), func.sum(case((Ticket.status == TicketStatus.NO_SHOW, 1), else_=0)))
         .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.called_at.is_not(None))  # type: ignore[union-attr]
