@@ -77,8 +77,11 @@ def actor_from_token(session: Session, token: str, now: datetime) -> Actor | Non
 
 
 def revoke_tokens(session: Session, *, user_id: int | None = None, device_id: int | None = None,
-                  token_id: int | None = None) -> None:
+                  token_id: int | None = None, keep_token_id: int | None = None) -> None:
+    """Revoke tokens; `keep_token_id` spares the caller's own session (a password change logs out the rest)."""
     q = select(AuthToken).where(AuthToken.revoked == False)  # noqa: E712
+    if keep_token_id is not None:
+        q = q.where(AuthToken.id != keep_token_id)
     if token_id is not None:
         q = q.where(AuthToken.id == token_id)
     elif user_id is not None:

@@ -112,9 +112,13 @@ async def patch_user(call: Call) -> Any:
         if user.role == "admin" and call.actor.kind != "admin":
             raise ApiError(403, "forbidden", "Only an admin changes an admin.")
         changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+        if (user.role == "admin" or user.id == call.actor.id) and (
+                changes.get("active") is False or "role" in changes):
+            raise ApiError(409, "account_protected", "An admin's role, and your own account's role or active "
+                           "state, cannot be changed here; ask another admin.")
         if "password" in changes:
             user.password_hash = hash_password(changes.pop("password"))
-            revoke_tokens(session, user_id=user.id)
+            revoke_tokens(session, user_id=user.id, keep_token_id=call.actor.token_id)
         for k, v in changes.items():
             if v is not None:
                 setattr(user, k, v)
