@@ -206,6 +206,9 @@ def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int
 
 
 def check_query(start: date, end: date, group_by: str) -> None:
+    for name, d in (("from", start), ("to", end)):
+        if not date(2000, 1, 1) <= d <= date(2199, 12, 31):
+            raise InvalidValue(f"{name} must be a date between 2000 and 2199", field=name)
     if group_by not in GROUP_BY:
         raise InvalidValue(f"group_by must be one of {', '.join(GROUP_BY)}", field="group_by")
     if end < start:

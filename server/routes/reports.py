@@ -6,6 +6,7 @@ import io
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlmodel import Session
 from starlette.responses import Response
@@ -19,6 +20,14 @@ from ..errors import ApiError
 from ..models import User
 
 endpoints = EndpointGroup("reports")
+
+
+class ReportOut(BaseModel):
+    """`format=json`; csv and xlsx return the same rows as files."""
+
+    model_config = ConfigDict(extra="allow")
+    items: list[dict[str, Any]]
+    total: int
 FORMATS = ("json", "csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -65,7 +74,7 @@ def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
 @endpoints("GET", "/api/v1/offices/{office_id:int}/reports", summary="Report rows per day, hour, service, counter "
            "or clerk over office-local dates (inclusive); a parent office includes its branches", allow=HEADS,
            query={"from": "YYYY-MM-DD (default today)", "to": "YYYY-MM-DD (default from)",
-                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en"})
+                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en"}, response=ReportOut)
 async def get_report(call: Call) -> Any:
     start_arg, end_arg = _date(call, "from"), _date(call, "to")
     group_by = call.query("group_by") or "day"

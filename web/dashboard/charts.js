@@ -19,7 +19,7 @@ function niceMax(v) {
 }
 
 // Grouped vertical bars: categories on x, one bar per series; legend on top.
-export function barChart({ labels, series, width = 560, height = 220, unit = "", title = "" }) {
+export function barChart({ labels, series, width = 560, height = 220, unit = "", title = "", maxLabels = 16 }) {
   const pad = { l: 42, r: 10, t: 26, b: 30 };
   const w = width - pad.l - pad.r, h = height - pad.t - pad.b;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values.map((v) => v || 0))));
@@ -37,7 +37,7 @@ export function barChart({ labels, series, width = 560, height = 220, unit = "",
       root.append(svg("rect", { x, y: pad.t + h - bh, width: bw - 1, height: Math.max(0, bh), class: `bar s${j}` },
         svg("title", {}, `${label}: ${fmt(v)}${unit} (${s.name})`)));
     });
-    if (n <= 16 || i % Math.ceil(n / 16) === 0) {
+    if (n <= maxLabels || i % Math.ceil(n / maxLabels) === 0) {
       root.append(svg("text", { x: pad.l + i * group + group / 2, y: height - 10, class: "axis", "text-anchor": "middle" }, label));
     }
   });

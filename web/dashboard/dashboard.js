@@ -200,7 +200,7 @@ function renderCharts(live) {
   clear($("#chart-hours")).append(barChart({ labels: ch.hours.map((h) => h.hour + "h"), title: t("chart_hours"), width: 480,
     series: [{ name: t("arrivals"), values: ch.hours.map((h) => h.issued) }, { name: t("served_series"), values: ch.hours.map((h) => h.served) }] }));
   const buckets = ch.wait_buckets.filter((b, i) => i < 14 || b.count);
-  clear($("#chart-waits")).append(barChart({ title: t("chart_waits"), width: 380,
+  clear($("#chart-waits")).append(barChart({ title: t("chart_waits"), width: 380, maxLabels: 7,
     labels: buckets.map((b) => (b.upto_s ? "≤" + Math.round(b.upto_s / 60) : ">" + 240) + "'"),
     series: [{ name: t("waiting"), values: buckets.map((b) => b.count) }] }));
   const counts = (live.satisfaction || {}).counts || {};
