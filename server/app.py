@@ -16,6 +16,7 @@ from . import __version__
 from .api import Endpoint, make_route
 from .bootstrap import ensure_admin
 from .errors import http_exception, unhandled
+from .logs import install_redaction
 from .metrics import Metrics, MetricsMiddleware
 from .migrate import upgrade
 from .openapi import build_openapi
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        install_redaction()
         if migrate:
             upgrade(qms.db.engine)
         ensure_admin(qms.db, settings.admin_password)
