@@ -6,13 +6,14 @@ used by the tests. Handlers are thin: parse, authorize, call `counters`, publish
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +27,7 @@ from .auth import Actor
 from .errors import ApiError, from_queue_error
 
 T = TypeVar("T")
+log = logging.getLogger("qms.api")
 Handler = Callable[["Call"], Awaitable[Any]]
 
 ANYONE = None  # public endpoint marker
@@ -182,6 +184,10 @@ def make_route(ep: Endpoint) -> Route:
             return from_queue_error(e)
         except (OverflowError, DataError) as e:
             return from_queue_error(ApiError(422, "out_of_range", f"A number is out of range: {type(e).__name__}"))
+        except (OperationalError, InterfaceError) as e:
+            log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(e).__name__)
+            return from_queue_error(ApiError(503, "database_unavailable", "The database is not answering; "
+                                             "nothing was changed. Try again shortly.", retry=True))
         except StatementError as e:
             if isinstance(e.orig, OverflowError):
                 return from_queue_error(ApiError(422, "out_of_range", "A number is out of range."))

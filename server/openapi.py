@@ -14,7 +14,8 @@ ERROR_SCHEMA = {
         "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}},
 }
 ERRORS = {"400": "malformed", "401": "not authenticated", "403": "not allowed", "404": "unknown",
-          "409": "state conflict", "422": "invalid value", "429": "rate limited"}
+          "409": "state conflict", "422": "invalid value", "429": "rate limited",
+          "503": "the database (or the voice engine) is not answering; retry"}
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -59,9 +60,6 @@ def build_openapi(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
         if ep.path == "/healthz":
             responses["503"] = {"description": "not ok", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Health"}}}}
-        if ep.path.endswith(".wav") or "voice" in ep.path:
-            responses["503"] = {"description": "voice unavailable", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}}
         op["responses"] = responses
         if ep.allow is not None:
             op["security"] = [{"bearer": []}, {"cookie": []}]
