@@ -99,13 +99,27 @@ def template_facts(template: list[dict[str, Any]], day: date) -> list[Any]:
     return facts
 
 
-def template_rollups(facts: list[Any]) -> dict[tuple[str, int], dict[str, int]]:
-    """Day-level rollups of a template by (dim, symbolic key), computed by production code."""
-    from counters.facts import add_into
+def template_rollups(facts: list[Any]) -> dict[tuple[str, int], tuple[int, ...]]:
+    """Day-level rollups of a template by (dim, symbolic key), computed by production code, as metric vectors."""
+    from counters.facts import METRICS, add_into, service_key
     totals: dict[Any, dict[str, int]] = {}
     for f in facts:
-        add_into(totals, f, +1)
-    return {(k[3], k[4]): m for k, m in totals.items() if k[1] == "d"}
+        add_into(totals, f, +1, (0,), service_key(SERVICES[f.service_id][0]))
+    return {(k[3], k[4]): tuple(m.get(x, 0) for x in METRICS) for k, m in totals.items() if k[1] == "d"}
+
+
+ZERO: tuple[int, ...] = ()
+N_METRICS = 57
+
+
+def weighted_sum(counts: dict[int, int], vectors: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """Σ count × vector over templates: the rollup of many office days that used those templates."""
+    out = [0] * N_METRICS
+    for t, n in counts.items():
+        for i, v in enumerate(vectors[t]):
+            if v:
+                out[i] += n * v
+    return tuple(out)
 
 
 class Province:
@@ -119,8 +133,6 @@ class Province:
         self.clerk_ids = {o: [(o - 2) * CLERKS + i + 1000 for i in range(CLERKS)] for o in self.office_ids}
 
     def remap(self, office_id: int, dim: str, key: int) -> int:
-        if dim == "service":
-            return self.service_ids[office_id][key]
         if dim == "counter":
             return self.counter_ids[office_id][key]
         if dim == "clerk":
@@ -284,7 +296,7 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
     w.commit()
     dropped = w.drop_indexes(("ticket", "ticket_fact", "feedback", "report_rollup"))
     tid = fid = 0
-    month_totals: dict[tuple[int, date, str, int], dict[str, int]] = {}
+    used: dict[tuple[int, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))  # (office, month) -> template counts
     batch_t: list[tuple[Any, ...]] = []
     batch_f: list[tuple[Any, ...]] = []
     batch_fb: list[tuple[Any, ...]] = []
@@ -298,12 +310,17 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
         batch_t.clear(), batch_f.clear(), batch_fb.clear(), batch_r.clear()
 
     salt = rng.getrandbits(32)
+    shared = sorted({k for _, rolls in templates for k in rolls if k[0] in ("day", "hour", "service")})
     for di, day in enumerate(days):
         d_iso = day.isoformat()
         d_pre = d_iso + " "
         month = day.replace(day=1)
+        day_counts: dict[int, int] = defaultdict(int)
         for o in prov.office_ids:
-            rows, rolls = templates[(o * 7919 + di * 104729) % TEMPLATES]
+            which = (o * 7919 + di * 104729) % TEMPLATES
+            rows, rolls = templates[which]
+            used[(o, month)][which] += 1
+            day_counts[which] += 1
             sids, cids, kids = prov.service_ids[o], prov.counter_ids[o], prov.clerk_ids[o]
             for (s, number, display, prio, status, i_s, c_s, st_s, f_s, ci, ki, hour, wait, svc, total, target, dni, tt,
                  rating, fb_s) in rows:
@@ -322,22 +339,32 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
                 if fb_s:
                     fid += 1
                     batch_fb.append((fid, o, tid, counter, clerk, rating, d_pre + fb_s))
-            for (dim, key), m in rolls.items():
+            for (dim, key), vec in rolls.items():
                 real = prov.remap(o, dim, key)
-                batch_r.append((o, "d", d_iso, dim, real) + tuple(m.get(x, 0) for x in METRICS))
-                if dim != "day":
-                    acc = month_totals.setdefault((o, month, dim, real), {})
-                    for x, v in m.items():
-                        acc[x] = acc.get(x, 0) + v
+                batch_r.append((o, "d", d_iso, dim, real) + vec)
+                if dim in ("counter", "clerk"):  # the province's rows of its branches' own counters and clerks
+                    batch_r.append((prov.parent_id, "d", d_iso, dim, real) + vec)
             if len(batch_t) >= 100_000:
                 flush()
+        for dim, key in shared:  # the province's day, hour and service rows: its branches summed
+            vectors = [rolls.get((dim, key)) or ZERO for _, rolls in templates]
+            batch_r.append((prov.parent_id, "d", d_iso, dim, key) + weighted_sum(day_counts, vectors))
         if di % 25 == 0:
             w.commit()
             log(f"  generated {day} ({tid:,} tickets, {time.perf_counter() - t0:.0f} s)", flush=True)
     flush()
+    month_rows: dict[tuple[int, str, str, int], list[int]] = {}
+    for (o, month), counts in used.items():
+        for dim, key in {k for t in counts for k in templates[t][1] if k[0] != "day"}:
+            vec = weighted_sum(counts, [rolls.get((dim, key)) or ZERO for _, rolls in templates])
+            real = prov.remap(o, dim, key)
+            owners = (o, prov.parent_id)
+            for owner in owners:
+                acc = month_rows.setdefault((owner, month.isoformat(), dim, real), [0] * len(METRICS))
+                for i, v in enumerate(vec):
+                    acc[i] += v
     w.rows("report_rollup", ("office_id", "period", "start", "dim", "key") + METRICS,
-           [(o, "m", month.isoformat(), dim, key) + tuple(m.get(x, 0) for x in METRICS)
-            for (o, month, dim, key), m in month_totals.items()])
+           [(o, "m", month, dim, key) + tuple(vec) for (o, month, dim, key), vec in month_rows.items()])
     w.commit()
     t_rows = time.perf_counter() - t0
     log(f"  rows written in {t_rows:.0f} s; building indexes", flush=True)
@@ -396,7 +423,8 @@ def add_today(url: str, offices: int, waiting: int = 25) -> None:
 def check_against_production_fold(url: str) -> bool:
     """One office-month: the bulk rollups equal what `facts.add_into` makes of the generated facts."""
     from sqlalchemy import create_engine, select
-    from counters.facts import FACT_FIELDS, METRICS, Fact, ReportRollup, TicketFact, add_into
+    from counters.facts import FACT_FIELDS, METRICS, Fact, ReportRollup, TicketFact, add_into, service_key
+    from counters.models import Service
     from server.db import normalize_url
     engine = create_engine(normalize_url(url))
     with engine.connect() as c:
@@ -406,9 +434,10 @@ def check_against_production_fold(url: str) -> bool:
         month = day.replace(day=1)
         facts = [Fact(**row._asdict()) for row in c.execute(select(*[f.c[n] for n in FACT_FIELDS]).where(
             f.c.office_id == 2, f.c.office_day >= month, f.c.office_day <= day))]
+        codes = {sid: code for sid, code in c.execute(select(Service.id, Service.code).where(Service.office_id == 2))}
         expected: dict[Any, dict[str, int]] = {}
         for x in facts:
-            add_into(expected, x, +1)
+            add_into(expected, x, +1, (2,), service_key(codes[x.service_id]))
         got = {(row.office_id, row.period, row.start, row.dim, row.key): {m: getattr(row, m) for m in METRICS}
                for row in c.execute(select(r).where(r.c.office_id == 2, r.c.start >= month, r.c.start <= day))}
     engine.dispose()

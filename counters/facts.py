@@ -34,6 +34,15 @@ BUCKET_EDGES_S: tuple[int, ...] = (60, 120, 180, 240, 300, 420, 600, 780, 900, 1
 N_BUCKETS = len(BUCKET_EDGES_S) + 1
 DIMENSIONS = ("day", "hour", "service", "counter", "clerk")
 PERIODS = ("d", "m")  # one office day; one calendar month (start = its first day)
+
+
+def service_key(code: str) -> int:
+    """A service code as the rollups' integer key: services merge by code across a parent's branches."""
+    return int.from_bytes(code.encode(), "big")
+
+
+def service_code(key: int) -> str:
+    return key.to_bytes(max(1, (key.bit_length() + 7) // 8), "big").decode(errors="replace")
 SUMS = ("issued", "served", "no_show", "cancelled", "waited", "wait_sum_s", "within_target", "timed",
         "service_sum_s", "dni_done", "dni_within", "nw_waited", "nw_within", "ratings", "satisfied")
 WAIT_COLS = tuple(f"w{i}" for i in range(N_BUCKETS))
@@ -79,19 +88,21 @@ class TicketFact(SQLModel, table=True):
 
 
 class ReportRollup(SQLModel, table=True):
-    """Sums of ticket facts per office, period, dimension and key (hour 0-23 or a service/counter/clerk id).
+    """Sums of ticket facts per office, period, dimension and key, for an office and every office above it.
 
-    The unique key's column order serves the report query: one office, one dimension, a range of periods.
+    Keys: hour 0-23, `service_key(code)`, a counter id or a clerk's user id (ids are unique across
+    offices). A parent office has its own rows holding its branches' sums, so a province's report reads
+    one office's rows. The primary key is the report query's order and, in SQLite, the table is
+    clustered on it (WITHOUT ROWID): one office, one dimension, a range of periods is one contiguous read.
     """
 
     __tablename__ = "report_rollup"
-    __table_args__ = (UniqueConstraint("office_id", "dim", "period", "start", "key", name="uq_report_rollup"),)
-    id: int | None = Field(default=None, primary_key=True)
-    office_id: int
-    period: str
-    start: date
-    dim: str
-    key: int
+    __table_args__ = {"sqlite_with_rowid": False}
+    office_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    dim: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    start: date = Field(primary_key=True)
+    key: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     issued: int = 0
     served: int = 0
     no_show: int = 0
@@ -164,14 +175,38 @@ class Settings:
 
     offices: dict[int, Office] = field(default_factory=dict)
     services: dict[int, Service] = field(default_factory=dict)
+    _services_of: set[int] = field(default_factory=set)
+
+    def owners(self, office_id: int) -> tuple[int, ...]:
+        """The office and every office above it: the rollup rows a fact of this office counts in."""
+        out, seen = [office_id], {office_id}
+        parent = self.offices[office_id].parent_id if office_id in self.offices else None
+        while parent is not None and parent not in seen and parent in self.offices:
+            out.append(parent)
+            seen.add(parent)
+            parent = self.offices[parent].parent_id
+        return tuple(out)
+
+    def service_key(self, service_id: int) -> int:
+        s = self.services.get(service_id)
+        return service_key(s.code) if s else -service_id
 
     def load(self, session: Session, office_ids: Iterable[int]) -> "Settings":
-        missing = [o for o in set(office_ids) if o not in self.offices]
-        if missing:
+        wanted = set(office_ids)
+        while True:  # the offices and their ancestors
+            missing = [o for o in wanted if o not in self.offices]
+            if not missing:
+                break
             for o in session.execute(select(Office).where(Office.id.in_(missing))).scalars():  # type: ignore[union-attr]
                 self.offices[o.id or 0] = o
+            wanted = {o.parent_id for o in self.offices.values() if o.parent_id is not None} - set(self.offices)
+            if not wanted:
+                break
+        missing = [o for o in set(office_ids) if o not in self._services_of]
+        if missing:
             for s in session.execute(select(Service).where(Service.office_id.in_(missing))).scalars():  # type: ignore[attr-defined]
                 self.services[s.id or 0] = s
+            self._services_of.update(missing)
         return self
 
 
@@ -246,11 +281,14 @@ def fold(fact: Fact | None, event: Event, settings: Settings) -> Fact | None:
 
 # --------------------------------------------------------------------------- what a fact adds to rollups
 
-RowKey = tuple[int, str, date, str, int]  # office_id, period, start, dim, key
+RowKey = tuple[int, str, date, str, int]  # office_id, period, start, dim, key (sorted: lock order)
 
 
-def contributions(f: Fact | None) -> Iterator[tuple[RowKey, dict[str, int]]]:
-    """The rollup rows one fact counts in, and what it adds to each."""
+def contributions(f: Fact | None, owners: Sequence[int], service: int) -> Iterator[tuple[RowKey, dict[str, int]]]:
+    """The rollup rows one fact counts in (its office's and each ancestor's), and what it adds to each.
+
+    `owners`: the fact's office and the offices above it; `service`: its service's `service_key`.
+    """
     if f is None:
         return
     m: dict[str, int] = {"issued": 1}
@@ -281,20 +319,26 @@ def contributions(f: Fact | None) -> Iterator[tuple[RowKey, dict[str, int]]]:
         m["ratings"] = 1
         if f.rating in SATISFIED_RATINGS:
             m["satisfied"] = 1
-    keys = [("day", 0), ("hour", f.hour), ("service", f.service_id)]
+    keys = [("day", 0), ("hour", f.hour), ("service", service)]
     if f.counter_id is not None:
         keys.append(("counter", f.counter_id))
     if f.clerk_id is not None:
         keys.append(("clerk", f.clerk_id))
     month = f.office_day.replace(day=1)
-    for dim, key in keys:
-        yield (f.office_id, "d", f.office_day, dim, key), m
-        if dim != "day":
-            yield (f.office_id, "m", month, dim, key), m
+    for owner in owners:
+        for dim, key in keys:
+            yield (owner, "d", f.office_day, dim, key), m
+            if dim != "day":
+                yield (owner, "m", month, dim, key), m
 
 
-def add_into(totals: dict[RowKey, dict[str, int]], f: Fact | None, sign: int) -> None:
-    for key, m in contributions(f):
+def add_into(totals: dict[RowKey, dict[str, int]], f: Fact | None, sign: int,
+             owners: Sequence[int] | None = None, service: int | None = None) -> None:
+    """Add (sign +1) or take away (-1) a fact's contributions; owners default to its own office."""
+    if f is None:
+        return
+    for key, m in contributions(f, owners if owners is not None else (f.office_id,),
+                                service if service is not None else f.service_id):
         row = totals.setdefault(key, {})
         for name, v in m.items():
             row[name] = row.get(name, 0) + sign * v
@@ -342,8 +386,10 @@ def apply(session: Session, batch: Sequence[Event]) -> None:
         old, new = before.get(tid), after.get(tid)
         if old == new or new is None:
             continue
-        add_into(deltas, old, -1)
-        add_into(deltas, new, +1)
+        owners = settings.owners(new.office_id)
+        if old is not None:
+            add_into(deltas, old, -1, owners, settings.service_key(old.service_id))
+        add_into(deltas, new, +1, owners, settings.service_key(new.service_id))
         if old is None:
             session.execute(table.insert().values(**new.row()))
         else:
@@ -360,10 +406,15 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
     if office_ids is None:
         office_ids = [o for o in session.execute(select(Office.id)).scalars()]  # type: ignore[arg-type]
     fact_t, roll_t = TicketFact.__table__, ReportRollup.__table__  # type: ignore[attr-defined]
+    settings = Settings().load(session, office_ids)
+    owners_of = {o: settings.owners(o) for o in office_ids}
+    rebuilt = set(office_ids) | {a for o in office_ids for a in owners_of[o]}
+    if rebuilt - set(office_ids):  # an ancestor's rows also hold other branches: rebuild its whole tree
+        return rebuild(session, None, chunk)
     session.execute(delete(fact_t).where(fact_t.c.office_id.in_(office_ids)))
     session.execute(delete(roll_t).where(roll_t.c.office_id.in_(office_ids)))
-    settings = Settings().load(session, office_ids)
     written = 0
+    totals: dict[RowKey, dict[str, int]] = defaultdict(dict)
     for office_id in office_ids:
         facts: dict[int, Fact | None] = {}
         q = (select(Event).where(Event.office_id == office_id, Event.type.in_(sorted(TICKET_EVENTS)),  # type: ignore[attr-defined]
@@ -371,17 +422,16 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
              .order_by(Event.seq).execution_options(yield_per=chunk))
         for e in session.execute(q).scalars():
             facts[e.ticket_id or 0] = fold(facts.get(e.ticket_id or 0), e, settings)
-        totals: dict[RowKey, dict[str, int]] = defaultdict(dict)
         rows = []
         for f in facts.values():
             if f is not None:
-                add_into(totals, f, +1)
+                add_into(totals, f, +1, owners_of[office_id], settings.service_key(f.service_id))
                 rows.append(f.row())
         for i in range(0, len(rows), chunk):
             session.execute(fact_t.insert(), rows[i:i + chunk])
-        roll_rows = [{"office_id": k[0], "period": k[1], "start": k[2], "dim": k[3], "key": k[4],
-                      **{n: m.get(n, 0) for n in METRICS}} for k, m in totals.items()]
-        for i in range(0, len(roll_rows), chunk):
-            session.execute(roll_t.insert(), roll_rows[i:i + chunk])
         written += len(rows)
+    roll_rows = [{"office_id": k[0], "period": k[1], "start": k[2], "dim": k[3], "key": k[4],
+                  **{n: m.get(n, 0) for n in METRICS}} for k, m in totals.items()]
+    for i in range(0, len(roll_rows), chunk):
+        session.execute(roll_t.insert(), roll_rows[i:i + chunk])
     return written

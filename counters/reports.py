@@ -17,14 +17,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from .errors import InvalidValue
-from .facts import BUCKET_EDGES_S, METRICS, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact
+from .facts import BUCKET_EDGES_S, METRICS, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact, service_code, service_key
 from .models import Counter, Office, Service
 
 GROUP_BY = ("day", "hour", "service", "counter", "clerk")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
           "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct")
-EXACT_LIMIT = 50_000
+EXACT_LIMIT = 20_000
 MAX_DAYS = 732
 
 Totals = dict[str, int]
@@ -91,33 +91,43 @@ class Labels:
     def several(self) -> bool:
         return len(self.offices) > 1
 
-    def out_key(self, group_by: str, office_id: int, raw: Any) -> OutKey:
+    def service_for(self, key: int) -> Service | None:
+        """A service with this code key: the report's own office's first, else a branch's."""
+        code = service_code(key)
+        same = [s for s in self.services.values() if s.code == code]
+        same.sort(key=lambda s: (s.office_id != self.root_id, s.archived, s.id))
+        return same[0] if same else None
+
+    @property
+    def root_id(self) -> int:
+        return next(iter(self.offices))
+
+    def out_key(self, group_by: str, raw: Any) -> OutKey:
         if group_by == "service":
-            s = self.services.get(raw)
-            return (s.sort_order, s.code) if s else (10**6, str(raw))
+            s = self.service_for(raw)
+            return (s.sort_order if s else 10**6, service_code(raw))
         if group_by == "counter":
             c = self.counters.get(raw)
-            office = self.offices.get(office_id)
-            return ((office.code if office and self.several else ""), c.number if c else 10**6, raw if not c else 0)
+            office = self.offices.get(c.office_id) if c else None
+            return ((office.code if office and self.several else ""), c.number if c else 10**6, raw)
         if group_by == "clerk":
-            return (self.clerks.get(raw, (f"user{raw}", ""))[0],)
+            return (self.clerks.get(raw, (f"user{raw}", ""))[0], raw)
         return (raw,)
 
-    def key_label(self, group_by: str, out: OutKey, sample: tuple[int, Any]) -> tuple[str, str]:
-        office_id, raw = sample
+    def key_label(self, group_by: str, out: OutKey, raw: Any) -> tuple[str, str]:
         if group_by == "day":
             d: date = out[0]
             return d.isoformat(), d.strftime("%d/%m/%Y") if self.lang == "vi" else d.isoformat()
         if group_by == "hour":
             return f"{out[0]:02d}", f"{out[0]:02d}:00–{(out[0] + 1) % 24:02d}:00"
         if group_by == "service":
-            s = self.services.get(raw)
+            s = self.service_for(raw)
             if s is None:
-                return str(raw), str(raw)
+                return service_code(raw), service_code(raw)
             return s.code, (s.name_en or s.name) if self.lang == "en" else s.name
         if group_by == "counter":
             c = self.counters.get(raw)
-            office = self.offices.get(office_id)
+            office = self.offices.get(c.office_id) if c else None
             prefix = f"{office.code}:" if office and self.several else ""
             if c is None:
                 return f"{prefix}#{raw}", f"{prefix}#{raw}"
@@ -135,39 +145,26 @@ def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int
     return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)  # type: ignore[arg-type]
 
 
-def _rollup_sums(session: Session, office_ids: Sequence[int], start: date, end: date,
-                 group_by: str) -> list[tuple[int, Any, Totals]]:
-    """(office_id, raw key, summed metrics) rows from the rollups covering [start, end].
-
-    Summed in SQL down to what the report shows: by day or hour across offices (office_id is then
-    one sample office), by service code across offices, by counter and clerk per office.
-    """
+def _rollup_sums(session: Session, office_id: int, start: date, end: date, group_by: str) -> list[tuple[Any, Totals]]:
+    """(raw key, summed metrics) from the office's own rollup rows (which include its branches) over [start, end]."""
     t = ReportRollup.__table__  # type: ignore[attr-defined]
     sums = [func.sum(t.c[m]) for m in METRICS]
     if group_by == "day":
-        where = and_(t.c.dim == "day", t.c.period == "d", t.c.start >= start, t.c.start <= end)
+        where = and_(t.c.period == "d", t.c.start >= start, t.c.start <= end)
+        raw = t.c.start
     else:
         months, days = split_range(start, end)
         parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for a, b in days]
         if months:
             parts.append(and_(t.c.period == "m", t.c.start.in_(months)))
-        where = and_(t.c.dim == group_by, or_(*parts))
-    base = [t.c.office_id.in_(office_ids), where]
-    if group_by == "day":
-        q = select(func.min(t.c.office_id), t.c.start, *sums).where(*base).group_by(t.c.start)
-    elif group_by == "hour":
-        q = select(func.min(t.c.office_id), t.c.key, *sums).where(*base).group_by(t.c.key)
-    elif group_by == "service":
-        s = Service.__table__  # type: ignore[attr-defined]
-        q = (select(func.min(t.c.office_id), func.min(t.c.key), *sums).select_from(t.join(s, s.c.id == t.c.key))
-             .where(*base).group_by(s.c.code))
-    else:
-        q = select(t.c.office_id, t.c.key, *sums).where(*base).group_by(t.c.office_id, t.c.key)
-    return [(r[0], r[1], dict(zip(METRICS, (int(v or 0) for v in r[2:])))) for r in session.execute(q)]
+        where = or_(*parts)
+        raw = t.c.key
+    q = select(raw, *sums).where(t.c.office_id == office_id, t.c.dim == group_by, where).group_by(raw)
+    return [(r[0], dict(zip(METRICS, (int(v or 0) for v in r[1:])))) for r in session.execute(q)]
 
 
 def _exact_values(session: Session, office_ids: Sequence[int], start: date, end: date, group_by: str,
-                  out_key: Callable[[int, Any], OutKey]) -> dict[OutKey, tuple[list[int], list[int]]]:
+                  out_key: Callable[[Any], OutKey], labels: Labels) -> dict[OutKey, tuple[list[int], list[int]]]:
     """Per output key: the waits and service times of the selected tickets."""
     t = TicketFact.__table__  # type: ignore[attr-defined]
     col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
@@ -176,7 +173,7 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
         t.c.office_id.in_(office_ids), t.c.office_day >= start, t.c.office_day <= end, col.is_not(None),
         or_(t.c.wait_s.is_not(None), t.c.service_s.is_not(None)))
     raw: dict[tuple[int, Any], tuple[list[int], list[int]]] = {}
-    for office_id, key, wait, service in session.execute(q).tuples():
+    for office_id, key, wait, service in session.execute(q):
         pair = raw.get((office_id, key))
         if pair is None:
             pair = raw[(office_id, key)] = ([], [])
@@ -186,7 +183,10 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
             pair[1].append(service)
     out: dict[OutKey, tuple[list[int], list[int]]] = {}
     for (office_id, key), (waits, services) in raw.items():
-        acc = out.setdefault(out_key(office_id, key), ([], []))
+        if group_by == "service":
+            svc = labels.services.get(key)
+            key = service_key(svc.code) if svc else -key
+        acc = out.setdefault(out_key(key), ([], []))
         acc[0].extend(waits)
         acc[1].extend(services)
     return out
@@ -220,26 +220,30 @@ def check_query(start: date, end: date, group_by: str) -> None:
 def report(session: Session, offices: Sequence[Office], start: date, end: date, group_by: str, *,
            clerks: Mapping[int, tuple[str, str]] | None = None, lang: str = "vi",
            exact_limit: int = EXACT_LIMIT) -> list[dict[str, Any]]:
-    """Report rows (API.md "Live view and reports") for the offices over office-local dates [start, end]."""
+    """Report rows (API.md "Live view and reports") over office-local dates [start, end].
+
+    `offices`: the office first, then its branches (`office_tree`); the office's rollups already hold
+    the branches' sums, the branches are needed for labels and exact percentiles.
+    """
     check_query(start, end, group_by)
     ids = [o.id or 0 for o in offices]
     labels = load_labels(session, offices, clerks or {}, lang)
     merged: dict[OutKey, Totals] = {}
-    sample: dict[OutKey, tuple[int, Any]] = {}
+    sample: dict[OutKey, Any] = {}
 
-    def out_key(office_id: int, raw: Any) -> OutKey:
-        return labels.out_key(group_by, office_id, raw)
+    def out_key(raw: Any) -> OutKey:
+        return labels.out_key(group_by, raw)
 
-    for office_id, raw, m in _rollup_sums(session, ids, start, end, group_by):
+    for raw, m in _rollup_sums(session, ids[0], start, end, group_by):
         if not m["issued"] and not m["ratings"]:
             continue
-        k = out_key(office_id, raw)
-        sample.setdefault(k, (office_id, raw))
+        k = out_key(raw)
+        sample.setdefault(k, raw)
         acc = merged.setdefault(k, dict.fromkeys(METRICS, 0))
         for name, v in m.items():
             acc[name] += v
     exact = sum(m["issued"] for m in merged.values()) <= exact_limit
-    values = _exact_values(session, ids, start, end, group_by, out_key) if exact else {}
+    values = _exact_values(session, ids, start, end, group_by, out_key, labels) if exact else {}
     rows = []
     for k in sorted(merged):
         m = merged[k]

@@ -17,7 +17,7 @@ from counters import calling, facts, feedback, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import histogram_rank, nearest_rank, report, split_range
+from counters.reports import histogram_rank, nearest_rank, office_tree, report, split_range
 from server.db import Database
 
 DAY = date(2026, 11, 23)  # a Monday
@@ -40,7 +40,10 @@ class Script:
 
         def seed(s: Session) -> tuple[int, dict[str, int], dict[int, int]]:
             ctx = Ctx(clerk1, at(7, 0))
-            o = setup.create_office(s, ctx, "P", "Phường Một", no_wait_days=["2026-11-24"], no_wait_target_min=10)
+            parent = setup.create_office(s, ctx, "TINH", "Trung tâm tỉnh")
+            o = setup.create_office(s, ctx, "P", "Phường Một", no_wait_days=["2026-11-24"], no_wait_target_min=10,
+                                    parent_id=parent.id)
+            self.parent_id = parent.id or 0
             a = setup.create_service(s, ctx, o, {"code": "A", "name": "Chứng thực", "desk": "do_it_now"})
             b = setup.create_service(s, ctx, o, {"code": "B", "name": "Hộ tịch", "target_wait_min": 15,
                                                  "sort_order": 1})
@@ -79,9 +82,11 @@ class Script:
                                    tablet_counter_id=self.counters[counter], rating=rating)
         self.step(when, counter, fn)
 
-    def report(self, group_by: str, start: date = DAY, end: date = DAY, **kw: Any) -> dict[str, dict[str, Any]]:
+    def report(self, group_by: str, start: date = DAY, end: date = DAY, office_id: int | None = None,
+               **kw: Any) -> dict[str, dict[str, Any]]:
         def run(s: Session) -> list[dict[str, Any]]:
-            return report(s, [s.get(Office, self.office_id)], start, end, group_by, clerks=CLERKS, **kw)  # type: ignore[list-item]
+            office = s.get(Office, office_id or self.office_id)
+            return report(s, office_tree(s, office), start, end, group_by, clerks=CLERKS, **kw)  # type: ignore[arg-type]
         return {r["key"]: r for r in self.db.read_sync(run)}
 
 
@@ -193,3 +198,11 @@ def test_rebuild_from_the_event_log_equals_the_incremental_rollups(day: Script) 
     day.db.write_sync(lambda s: facts.rebuild(s))
     after = day.db.read_sync(_dump)
     assert after == before
+
+
+def test_a_parent_office_reads_its_own_rollup_rows_holding_its_branch(day: Script) -> None:
+    for group_by in ("day", "hour", "service", "clerk"):
+        assert day.report(group_by, office_id=day.parent_id) == day.report(group_by)
+    counters = day.report("counter", office_id=day.parent_id)
+    assert sorted(counters) == ["P:1", "P:2"] and counters["P:2"]["label"] == "Phường Một – Quầy 2"
+    assert counters["P:2"]["p90_wait_s"] == day.report("counter")["2"]["p90_wait_s"]
