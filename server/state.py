@@ -32,7 +32,7 @@ from .db import Database
 from .errors import ApiError
 from .hub import Hub
 from .models import Device
-from .pubsub.base import CONTROL, EVENTS, pubsub_from_url
+from .pubsub.base import pubsub_from_url
 from .settings import Settings
 from .throttle import Throttle
 
@@ -42,12 +42,20 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REPLAY_WINDOW = timedelta(hours=36)
 
 
+def deployment_namespace(database_url: str) -> str:
+    """One deployment = one database: its Redis channels and keys are named after it (password left out)."""
+    from sqlalchemy.engine import make_url
+    safe = make_url(database_url).render_as_string(hide_password=True)
+    return "qms:" + hashlib.sha256(safe.encode()).hexdigest()[:12]
+
+
 class Qms:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.db = Database(settings.database_url)
-        self.pubsub = pubsub_from_url(settings.redis_url)
+        self.namespace = deployment_namespace(self.db.url)
+        self.pubsub = pubsub_from_url(settings.redis_url, self.namespace)
         self.hub = Hub(self.fetch_events, self.last_seq)
         self.pubsub.on_message = self._on_pubsub
         self.pubsub.on_reconnect = self.hub.resync
@@ -63,6 +71,11 @@ class Qms:
     # ---- life cycle
     async def start(self) -> None:
         await self.pubsub.connect()
+        if self.settings.redis_url:
+            import redis.asyncio as aioredis  # shared counters across workers
+            shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3)
+            for t in (self.login_throttle, self.pairing_throttle, self.issue_throttle):
+                t.redis, t.namespace = shared, self.namespace
         self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
 
     async def stop(self) -> None:
@@ -94,14 +107,14 @@ class Qms:
 
     async def publish(self, messages: list[dict[str, Any]]) -> None:
         try:
-            await self.pubsub.publish(EVENTS, json.dumps(messages, ensure_ascii=False))
+            await self.pubsub.publish(self.pubsub.events, json.dumps(messages, ensure_ascii=False))
         except Exception as e:  # noqa: BLE001 - committed already; the hubs fill the gap from the log
             log.error("publishing %d events failed (%s); clients catch up from the event log", len(messages), e)
 
     async def _on_pubsub(self, channel: str, message: str) -> None:
-        if channel == EVENTS:
+        if channel == self.pubsub.events:
             await self.hub.on_events(json.loads(message))
-        elif channel == CONTROL:
+        elif channel == self.pubsub.control:
             op = json.loads(message)
             await self._close_local(op)
 
@@ -212,7 +225,7 @@ class Qms:
                                  "reason": "logged out"})
 
     async def _control(self, op: dict[str, Any]) -> None:
-        await self.pubsub.publish(CONTROL, json.dumps(op))
+        await self.pubsub.publish(self.pubsub.control, json.dumps(op))
 
     async def _close_local(self, op: dict[str, Any]) -> None:
         kind, ident = op.get("kind"), op.get("id")

@@ -10,14 +10,14 @@ from collections.abc import Awaitable, Callable
 
 Listener = Callable[[str, str], Awaitable[None]]  # (channel, message)
 
-EVENTS = "qms.events"
-CONTROL = "qms.control"
-
-
 class PubSub(ABC):
-    def __init__(self) -> None:
+    """`namespace` keeps deployments that share one Redis apart (their office ids and seqs overlap)."""
+
+    def __init__(self, namespace: str = "qms") -> None:
         self.on_message: Listener | None = None
         self.on_reconnect: Callable[[], Awaitable[None]] | None = None
+        self.events = f"{namespace}.events"
+        self.control = f"{namespace}.control"
 
     @abstractmethod
     async def connect(self) -> None: ...
@@ -32,12 +32,12 @@ class PubSub(ABC):
     async def healthy(self) -> bool: ...
 
 
-def pubsub_from_url(url: str | None) -> PubSub:
+def pubsub_from_url(url: str | None, namespace: str = "qms") -> PubSub:
     """`None`/memory:// for one process; redis://… for several workers and hosts (imported lazily)."""
     if not url or url.startswith("memory://"):
         from .memory import MemoryPubSub
-        return MemoryPubSub()
+        return MemoryPubSub(namespace)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from .redis import RedisPubSub
-        return RedisPubSub(url)
+        return RedisPubSub(url, namespace)
     raise ValueError(f"unknown pub/sub URL {url!r}: use memory:// or redis://")

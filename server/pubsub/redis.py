@@ -5,14 +5,14 @@ import asyncio
 import logging
 from typing import Any
 
-from .base import CONTROL, EVENTS, PubSub
+from .base import PubSub
 
 log = logging.getLogger("qms.pubsub")
 
 
 class RedisPubSub(PubSub):
-    def __init__(self, url: str) -> None:
-        super().__init__()
+    def __init__(self, url: str, namespace: str = "qms") -> None:
+        super().__init__(namespace)
         self.url = url
         self._client: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -33,7 +33,7 @@ class RedisPubSub(PubSub):
         while True:
             pubsub = self._client.pubsub()
             try:
-                await pubsub.subscribe(EVENTS, CONTROL)
+                await pubsub.subscribe(self.events, self.control)
                 self._connected.set()
                 if not first:
                     log.warning("Redis pub/sub reconnected; filling the gap from the event log")

@@ -30,7 +30,7 @@ def user_view(u: User) -> dict[str, Any]:
 async def login(call: Call) -> Any:
     body: LoginBody = call.body
     client = call.request.client.host if call.request.client else "?"
-    call.qms.login_throttle.check(f"{body.username.lower()}|{client}")
+    await call.qms.login_throttle.check(f"{body.username.lower()}|{client}")
     now = call.now()
 
     def check(session: Session) -> dict[str, Any] | None:
@@ -43,7 +43,7 @@ async def login(call: Call) -> Any:
 
     result = await call.write(check)
     if result is None:
-        call.qms.login_throttle.fail(f"{body.username.lower()}|{client}")
+        await call.qms.login_throttle.fail(f"{body.username.lower()}|{client}")
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
     response = JSONResponse(result)
     secure = call.request.url.scheme == "https"

@@ -49,7 +49,7 @@ def _check_links(session: Session, office: Office, kind: str, counter_id: int | 
            allow=ANYONE, body=PairingCreate, response=PairingOut, status=201)
 async def create_pairing(call: Call) -> Any:
     client = call.request.client.host if call.request.client else "?"
-    call.qms.pairing_throttle.hit(client)
+    await call.qms.pairing_throttle.hit(client)
     now = call.now()
     expires = now + timedelta(seconds=call.qms.settings.pairing_ttl_s)
 
@@ -97,7 +97,7 @@ async def poll_pairing(call: Call) -> Any:
 async def approve_pairing(call: Call) -> Any:
     body: PairingApprove = call.body
     office_id, now = call.param("office_id"), call.now()
-    call.qms.pairing_throttle.hit(f"approve:{call.actor.id}")
+    await call.qms.pairing_throttle.hit(f"approve:{call.actor.id}")
 
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, office_id)

@@ -38,7 +38,7 @@ async def issue(call: Call) -> Any:
     body: TicketCreate = call.body
     actor = call.actor
     if actor.kind == "kiosk":
-        call.qms.issue_throttle.hit(f"device:{actor.id}")
+        await call.qms.issue_throttle.hit(f"device:{actor.id}")
     channel = body.channel or ("kiosk" if actor.kind == "kiosk" else "staff")
 
     def run(session: Session) -> dict[str, Any]:

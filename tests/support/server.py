@@ -51,7 +51,7 @@ class ServerProcess:
         self.database_url = database_url or fresh_database_url(self.data_dir)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
+        self.workers = workers if workers != 1 else int(os.environ.get("QMS_TEST_WORKERS", "1"))
         self.demo = demo
         self.extra_env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
