@@ -10,6 +10,7 @@ BENCHMARKS = {
     "printing": "bench.printing",
     "prediction": "bench.prediction",
     "reports": "bench.reports",
+    "scale": "bench.scale",
 }
 
 

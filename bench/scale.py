@@ -1,0 +1,139 @@
+"""Province scale: 4 workers on PostgreSQL + Redis.
+
+- 10,000 display WebSocket clients spread over the workers receive a call: latency p50/p99 from just
+  before the `next` request to receipt, and the resident memory of each worker.
+- Ticket issuing at a fixed 200 requests/s for 60 s (open loop): p50/p99 latency and the rate achieved.
+
+Uses QMS_TEST_POSTGRES_URL / QMS_TEST_REDIS_URL when set, else starts private servers (needs the
+postgresql and redis-server Debian packages). Run: `qms bench --only scale`. Figures are printed.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.fanout import ClientFleet, raise_fd_limit  # noqa: E402
+from tests.support.server import OfficeSetup, ServerProcess  # noqa: E402
+from tests.support.services import PrivatePostgres, PrivateRedis  # noqa: E402
+
+WORKERS = 4
+DISPLAYS = int(os.environ.get("QMS_BENCH_DISPLAYS", "10000"))
+CALLS = 5
+RATE = 200
+SECONDS = int(os.environ.get("QMS_BENCH_SECONDS", "60"))
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master_pid) and "VmRSS" in fields:
+            out.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return sorted(out)
+
+
+async def issue_at_rate(base: str, token: str, office_id: int, service_ids: list[int]) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                                 limits=limits) as c:
+        async def one(i: int) -> None:
+            nonlocal errors
+            t0 = time.perf_counter()
+            try:
+                r = await c.post(f"/api/v1/offices/{office_id}/tickets",
+                                 json={"service_id": service_ids[i % len(service_ids)], "print": False})
+                if r.status_code != 201:
+                    errors += 1
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append(time.perf_counter() - t0)
+        start = time.perf_counter()
+        tasks = []
+        for i in range(RATE * SECONDS):
+            delay = start + i / RATE - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+        return latencies, errors, time.perf_counter() - start
+
+
+def main() -> int:
+    pg = redis = None
+    pg_url, redis_url = os.environ.get("QMS_TEST_POSTGRES_URL"), os.environ.get("QMS_TEST_REDIS_URL")
+    if not pg_url:
+        pg = PrivatePostgres().init()
+        pg_url = pg.url
+    if not redis_url:
+        redis = PrivateRedis().start()
+        redis_url = redis.url
+    os.environ["QMS_TEST_POSTGRES_URL"], os.environ["QMS_TEST_REDIS_URL"] = pg_url, redis_url
+    raise_fd_limit(DISPLAYS + 2000)
+    server = ServerProcess(workers=WORKERS, env={"QMS_REDIS_URL": redis_url, "QMS_PING_INTERVAL_S": "15"}).start()
+    fleet = None
+    try:
+        office = OfficeSetup(server)
+        services = [office.service(c)["id"] for c in "ABCD"]
+        counter = office.counter(1, services)["id"]
+        head = office.user("bench_scale", "head")
+        display = office.device("display")
+        head.ok("POST", f"/api/v1/counters/{counter}/open")
+        for _ in range(CALLS):
+            head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": services[0], "print": False})
+        print(f"{WORKERS} workers on PostgreSQL + Redis; {os.cpu_count()} cores shared with the clients")
+        t = time.monotonic()
+        fleet = ClientFleet(f"{server.ws_url}?token={display.token}", DISPLAYS, {"type": "hello", "since_seq": None})
+        print(f"{DISPLAYS} display clients connected in {time.monotonic() - t:.1f} s")
+        time.sleep(3)
+        rss_before = worker_rss_mb(server.proc.pid if server.proc else 0)
+        lat: list[float] = []
+        for r in range(1, CALLS + 1):
+            t0 = time.monotonic()
+            head.ok("POST", f"/api/v1/counters/{counter}/next")
+            got = fleet.round(r, timeout=60)
+            if got is None:
+                print(f"call {r}: not every client received it within 60 s")
+                return 1
+            lat += [x - t0 for x in got]
+            time.sleep(0.5)
+        print(f"call to {DISPLAYS} displays: p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms, "
+              f"max {max(lat) * 1000:.0f} ms ({CALLS} calls)")
+        print("worker RSS MB: " + ", ".join(f"{m:.0f}" for m in rss_before))
+        fleet.close()
+        fleet = None
+        lat, errors, wall = asyncio.run(issue_at_rate(server.base_url, head.token or "", office.id, services))
+        print(f"issuing at {RATE}/s for {SECONDS} s: {len(lat)} requests in {wall:.1f} s "
+              f"({len(lat) / wall:.0f}/s achieved), p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms, "
+              f"errors {errors}")
+    finally:
+        if fleet is not None:
+            fleet.close()
+        server.stop()
+        if pg:
+            pg.stop()
+        if redis:
+            redis.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
