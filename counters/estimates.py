@@ -188,10 +188,76 @@ def predictions(session: Session, office: Office, snap: QueueSnapshot, model: Se
         return {tid: Prediction(p.position, *(max(0, v - gone) if v is not None else None
                                               for v in (p.expected_s, p.low_s, p.high_s)))
                 for tid, p in cached.items()}
+    if session.info.get(QUICK):
+        return quick_predictions(office, snap, model)
     rates, _ = arrival_rates(session, office, day, snap.now)
     result = predict(snap, model, runs=_runs(len(snap.waiting)), seed=office.id or 0, arrivals=rates)
     CACHE.put(key, snap.now, result)
+    LATEST.learn(office.id or 0, snap, result)
     return result
+
+
+# Inside write transactions (the single SQLite writer, PostgreSQL's per-office seq lock) the Monte Carlo
+# is too slow to run on every issue; there the estimate is scaled from the office's latest full
+# prediction, and the server refreshes the full prediction right after the commit (server/estimator.py).
+QUICK = "qms_quick_estimates"
+LATEST_MAX_AGE = timedelta(minutes=15)
+
+
+class _LatestRates:
+    """Per office and service: seconds of wait per place in the queue, and the 80% range's spread,
+    as the last full prediction found them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[int, tuple[datetime, dict[int, tuple[float, float, float]]]] = {}
+
+    def learn(self, office_id: int, snap: QueueSnapshot, result: dict[int, Prediction]) -> None:
+        per: dict[int, list[tuple[int, Prediction]]] = {}
+        places: dict[int, int] = {}
+        for t in snap.waiting:
+            places[t.service_id] = places.get(t.service_id, 0) + 1
+            p = result.get(t.id)
+            if p is not None and p.expected_s is not None:
+                per.setdefault(t.service_id, []).append((places[t.service_id], p))
+        rates = {}
+        for sid, rows in per.items():
+            place, last = rows[-1]
+            exp = max(1.0, float(last.expected_s or 0))
+            rates[sid] = (exp / place, (last.low_s or 0) / exp, (last.high_s or exp) / exp)
+        with self._lock:
+            self._items[office_id] = (snap.now, rates)
+
+    def get(self, office_id: int, now: datetime) -> dict[int, tuple[float, float, float]]:
+        with self._lock:
+            hit = self._items.get(office_id)
+        return hit[1] if hit and timedelta(0) <= now - hit[0] <= LATEST_MAX_AGE else {}
+
+
+LATEST = _LatestRates()
+
+
+def quick_predictions(office: Office, snap: QueueSnapshot, model: ServiceTimeModel) -> dict[int, Prediction]:
+    """Cheap estimate: place in the service's queue × seconds per place (learned, else mean ÷ counters)."""
+    rates = LATEST.get(office.id or 0, snap.now)
+    serving: dict[int, int] = {}
+    for c in snap.counters:
+        if c.state == "open":
+            for sid in c.service_ids:
+                serving[sid] = serving.get(sid, 0) + 1
+    places: dict[int, int] = {}
+    out = {}
+    for t in snap.waiting:
+        places[t.service_id] = places.get(t.service_id, 0) + 1
+        place = places[t.service_id]
+        if not any(t.service_id in c.service_ids or c.id == t.target_counter_id for c in snap.counters):
+            out[t.id] = Prediction(place - 1, None, None, None)
+            continue
+        per, lo, hi = rates.get(t.service_id) or (
+            model.mean_s(t.service_id) / max(1, serving.get(t.service_id, 0)), 0.5, 1.6)
+        expected = per * place
+        out[t.id] = Prediction(place - 1, int(expected), int(expected * lo), int(expected * hi))
+    return out
 
 
 def estimate_queue(session: Session, office: Office, day: date, now: datetime,

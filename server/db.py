@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from counters import events
+from counters.estimates import QUICK
 
 T = TypeVar("T")
 log = logging.getLogger("qms.db")
@@ -88,6 +89,7 @@ class Database:
         """Run `fn` in one write transaction; returns its result and the sealed event messages."""
         for attempt in range(RETRIES):
             session = Session(self.engine, expire_on_commit=False)
+            session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
             try:
                 with session.begin():
                     result = fn(session)

@@ -30,6 +30,7 @@ from counters.views import counter_brief
 from .auth import Actor, actor_from_token
 from .db import Database
 from .errors import ApiError
+from .estimator import Estimator
 from .hub import Hub
 from .models import Device
 from .pubsub.base import pubsub_from_url
@@ -67,6 +68,7 @@ class Qms:
         self._tasks: list[asyncio.Task[None]] = []
         self._secret = self._load_secret()
         self._voice: Any = None
+        self.estimator = Estimator(self)
 
     # ---- life cycle
     async def start(self) -> None:
@@ -79,6 +81,7 @@ class Qms:
         self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
 
     async def stop(self) -> None:
+        self.estimator.stop()
         for t in self._tasks:
             t.cancel()
         await self.hub.close_where(lambda c: True, 1001, "server shutting down")
@@ -103,6 +106,7 @@ class Qms:
         result, messages = await self.db.write(fn)
         if messages:
             await self.publish(messages)
+            self.estimator.touch(messages)
         return result
 
     async def publish(self, messages: list[dict[str, Any]]) -> None:
