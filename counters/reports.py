@@ -60,6 +60,36 @@ def histogram_rank(counts: Sequence[int], p: float = 0.9) -> int | None:
     return None
 
 
+def split_weeks(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """Whole ISO weeks (their Mondays) inside [start, end] and the leftover day ranges."""
+    first = start + timedelta(days=(7 - start.weekday()) % 7)
+    weeks: list[date] = []
+    cur = first
+    while cur + timedelta(days=6) <= end:
+        weeks.append(cur)
+        cur += timedelta(days=7)
+    if not weeks:
+        return [], [(start, end)]
+    days = []
+    if start < weeks[0]:
+        days.append((start, weeks[0] - timedelta(days=1)))
+    if weeks[-1] + timedelta(days=6) < end:
+        days.append((weeks[-1] + timedelta(days=7), end))
+    return weeks, days
+
+
+def split_periods(start: date, end: date) -> tuple[list[date], list[date], list[tuple[date, date]]]:
+    """[start, end] as whole months, whole weeks of what is left, and the remaining day ranges."""
+    months, rest = split_range(start, end)
+    weeks: list[date] = []
+    days: list[tuple[date, date]] = []
+    for a, b in rest:
+        w, d = split_weeks(a, b)
+        weeks += w
+        days += d
+    return months, weeks, days
+
+
 def split_range(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
     """Whole calendar months inside [start, end] and the leftover day ranges at either end."""
     months: list[date] = []
@@ -153,10 +183,12 @@ def _rollup_sums(session: Session, office_id: int, start: date, end: date, group
         where = and_(t.c.period == "d", t.c.start >= start, t.c.start <= end)
         raw = t.c.start
     else:
-        months, days = split_range(start, end)
+        months, weeks, days = split_periods(start, end)
         parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for a, b in days]
+        if weeks:
+            parts.append(and_(t.c.period == "w", t.c.start.in_(weeks)))  # head and tail: not contiguous
         if months:
-            parts.append(and_(t.c.period == "m", t.c.start.in_(months)))
+            parts.append(and_(t.c.period == "m", t.c.start >= months[0], t.c.start <= months[-1]))
         where = or_(*parts)
         raw = t.c.key
     q = select(raw, *sums).where(t.c.office_id == office_id, t.c.dim == group_by, where).group_by(raw)

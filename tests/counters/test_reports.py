@@ -17,7 +17,7 @@ from counters import calling, facts, feedback, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import histogram_rank, nearest_rank, office_tree, report, split_range
+from counters.reports import histogram_rank, nearest_rank, office_tree, report, split_periods, split_range
 from server.db import Database
 
 DAY = date(2026, 11, 23)  # a Monday
@@ -175,6 +175,18 @@ def test_large_selections_read_percentiles_from_histograms(day: Script) -> None:
     assert nearest_rank([5, 1, 9, 3]) == 9 and nearest_rank([]) is None
 
 
+def test_months_weeks_and_days_cover_a_range_exactly_once() -> None:
+    start = date(2025, 11, 20)
+    for length in (0, 3, 9, 40, 100, 365):
+        end = start + timedelta(days=length)
+        months, weeks, days = split_periods(start, end)
+        covered = [m + timedelta(days=k) for m in months for k in range(31) if (m + timedelta(days=k)).month == m.month]
+        covered += [w + timedelta(days=k) for w in weeks for k in range(7)]
+        covered += [a + timedelta(days=k) for a, b in days for k in range((b - a).days + 1)]
+        assert sorted(covered) == [start + timedelta(days=k) for k in range(length + 1)]
+        assert all(w.weekday() == 0 for w in weeks)
+
+
 def test_month_and_day_rollups_cover_a_range_exactly() -> None:
     months, days = split_range(date(2026, 1, 15), date(2026, 4, 30))
     assert months == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
@@ -206,3 +218,9 @@ def test_a_parent_office_reads_its_own_rollup_rows_holding_its_branch(day: Scrip
     counters = day.report("counter", office_id=day.parent_id)
     assert sorted(counters) == ["P:1", "P:2"] and counters["P:2"]["label"] == "Phường Một – Quầy 2"
     assert counters["P:2"]["p90_wait_s"] == day.report("counter")["2"]["p90_wait_s"]
+
+
+def test_a_range_of_weeks_and_months_reads_the_same_as_its_days(day: Script) -> None:
+    wide = day.report("service", DAY - timedelta(days=40), DAY + timedelta(days=40))
+    assert wide["A"]["issued"] == 2 and wide["B"]["issued"] == 5
+    assert wide["B"]["avg_wait_s"] == day.report("service", DAY, DAY + timedelta(days=1))["B"]["avg_wait_s"]
