@@ -48,10 +48,11 @@ def _close_current(session: Session, ctx: Ctx, office: Office, counter: Counter,
     if current is None or current.status not in (TicketStatus.CALLED, TicketStatus.SERVING):
         counter.current_ticket_id = None
         return
+    # the counter's own counter.updated comes with its next ticket (or, if none waits, from call_next)
     if close_current == "no_show" and current.status == TicketStatus.CALLED:
-        no_show(session, ctx, office, current)
+        no_show(session, ctx, office, current, announce_free=False)
     else:
-        finish(session, ctx, office, current)
+        finish(session, ctx, office, current, announce_free=False)
     session.refresh(counter)
 
 
@@ -84,11 +85,14 @@ def call_next(session: Session, ctx: Ctx, office: Office, counter: Counter, *, c
               expected_current_id: int | None = None) -> Ticket | None:
     counter = _lock_counter(session, counter)
     _require_open(counter)
-    _close_current(session, ctx, office, counter, close_current, expected_current_id)
     services = {s.id: s for s in session.exec(select(Service).where(Service.office_id == office.id))}
+    had_ticket = counter.current_ticket_id
+    _close_current(session, ctx, office, counter, close_current, expected_current_id)
     ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),  # type: ignore[arg-type]
                         _call_values(ctx, counter))
     if ticket is None:
+        if had_ticket:
+            counter_event(session, ctx, office, counter)
         return None
     return _called(session, ctx, office, counter, ticket, TicketStatus.WAITING)
 

@@ -51,7 +51,8 @@ def start(session: Session, ctx: Ctx, office: Office, ticket: Ticket) -> Ticket:
     return ticket
 
 
-def finish(session: Session, ctx: Ctx, office: Office, ticket: Ticket) -> Ticket:
+def finish(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, announce_free: bool = True) -> Ticket:
+    """Done. `announce_free=False` when the same transaction gives the counter its next ticket."""
     check_move("finish", ticket.display_number, ticket.status)
     before = ticket.status
     ticket.status, ticket.finished_at = TicketStatus.DONE, ctx.now
@@ -60,7 +61,7 @@ def finish(session: Session, ctx: Ctx, office: Office, ticket: Ticket) -> Ticket
     view = ticket_event(session, ctx, office, ticket, EventType.TICKET_FINISHED, before, counter)
     if counter is not None:
         request_feedback(session, ctx, office, ticket, counter, view)
-    _freed(session, ctx, office, counter, freed)
+    _freed(session, ctx, office, counter, freed and announce_free)
     return ticket
 
 
@@ -77,14 +78,14 @@ def request_feedback(session: Session, ctx: Ctx, office: Office, ticket: Ticket,
     }, actor=ctx.who.actor, ticket_id=ticket.id, counter_id=counter.id, service_id=ticket.service_id)
 
 
-def no_show(session: Session, ctx: Ctx, office: Office, ticket: Ticket) -> Ticket:
+def no_show(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, announce_free: bool = True) -> Ticket:
     check_move("no_show", ticket.display_number, ticket.status)
     before = ticket.status
     ticket.status = TicketStatus.NO_SHOW
     session.add(ticket)
     counter, freed = release_counter(session, ticket)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_NO_SHOW, before, counter)
-    _freed(session, ctx, office, counter, freed)
+    _freed(session, ctx, office, counter, freed and announce_free)
     return ticket
 
 
