@@ -188,8 +188,6 @@ def predictions(session: Session, office: Office, snap: QueueSnapshot, model: Se
         return {tid: Prediction(p.position, *(max(0, v - gone) if v is not None else None
                                               for v in (p.expected_s, p.low_s, p.high_s)))
                 for tid, p in cached.items()}
-    if session.info.get(QUICK):
-        return quick_predictions(office, snap, model)
     rates, _ = arrival_rates(session, office, day, snap.now)
     result = predict(snap, model, runs=_runs(len(snap.waiting)), seed=office.id or 0, arrivals=rates)
     CACHE.put(key, snap.now, result)
@@ -237,32 +235,14 @@ class _LatestRates:
 LATEST = _LatestRates()
 
 
-def quick_predictions(office: Office, snap: QueueSnapshot, model: ServiceTimeModel) -> dict[int, Prediction]:
-    """Cheap estimate: place in the service's queue × seconds per place (learned, else mean ÷ counters)."""
-    rates = LATEST.get(office.id or 0, snap.now)
-    serving: dict[int, int] = {}
-    for c in snap.counters:
-        if c.state == "open":
-            for sid in c.service_ids:
-                serving[sid] = serving.get(sid, 0) + 1
-    places: dict[int, int] = {}
-    out = {}
-    for t in snap.waiting:
-        places[t.service_id] = places.get(t.service_id, 0) + 1
-        place = places[t.service_id]
-        if not any(t.service_id in c.service_ids or c.id == t.target_counter_id for c in snap.counters):
-            out[t.id] = Prediction(place - 1, None, None, None)
-            continue
-        per, lo, hi = rates.get(t.service_id) or (
-            model.mean_s(t.service_id) / max(1, serving.get(t.service_id, 0)), 0.5, 1.6)
-        expected = per * place
-        out[t.id] = Prediction(place - 1, int(expected), int(expected * lo), int(expected * hi))
-    return out
-
-
 def estimate_queue(session: Session, office: Office, day: date, now: datetime,
                    only_services: set[int] | None = None) -> QueueEstimate:
-    """Position, expected wait and 80% range for every waiting ticket, and a summary per service."""
+    """Position, expected wait and 80% range for every waiting ticket, and a summary per service.
+
+    In QUICK mode (write transactions) only the per-service summary is computed, with SQL aggregates.
+    """
+    if session.info.get(QUICK):
+        return _quick_estimate(session, office, day, now, only_services)
     key = (office.id, day, now, session.info.get(_GENERATION, 0))
     memo = session.info.get(_MEMO)
     if memo is None or memo[0] != key:
@@ -303,6 +283,8 @@ def ticket_estimate_range(session: Session, office: Office, ticket: Ticket, now:
     """(position, expected wait, 80% range) of a waiting ticket; Nones for any other status."""
     if ticket.status != TicketStatus.WAITING:
         return None, None, None
+    if session.info.get(QUICK):
+        return _quick_ticket(session, office, ticket, now)
     est = estimate_queue(session, office, ticket.office_day, now, only_services={ticket.service_id})
     tid = ticket.id or 0
     return est.positions.get(tid), est.waits.get(tid), est.ranges.get(tid)
@@ -311,3 +293,63 @@ def ticket_estimate_range(session: Session, office: Office, ticket: Ticket, now:
 def ticket_estimate(session: Session, office: Office, ticket: Ticket, now: datetime) -> tuple[int | None, int | None]:
     position, wait, _ = ticket_estimate_range(session, office, ticket, now)
     return position, wait
+
+
+DEFAULT_SERVICE_S = 300.0
+
+
+def _quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
+    """Seconds of wait per place per service: the latest full prediction's, else typical time ÷ counters."""
+    learned = LATEST.get(office.id or 0, now)
+    serving: dict[int, int] = {}
+    for ids, state in session.execute(select(Counter.service_ids, Counter.state).where(
+            Counter.office_id == office.id, Counter.archived == False)).all():  # noqa: E712
+        if state == CounterState.OPEN:
+            for sid in ids or []:
+                serving[sid] = serving.get(sid, 0) + 1
+    sids = [sid for (sid,) in session.execute(select(Service.id).where(Service.office_id == office.id)).all()]
+    return {sid: learned.get(sid) or (DEFAULT_SERVICE_S / max(1, serving.get(sid, 0)), 0.5, 1.6) for sid in sids}
+
+
+def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
+                    only_services: set[int] | None) -> QueueEstimate:
+    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING]
+    rows = {sid: (n, first) for sid, n, first in session.execute(
+        select(Ticket.service_id, func.count(), func.min(Ticket.issued_at)).where(*conds)
+        .group_by(Ticket.service_id)).all()}
+    rates = _quick_rates(session, office, now)
+    services = session.execute(select(Service.id, Service.code, Service.archived).where(
+        Service.office_id == office.id)).all()
+    summary = []
+    for sid, code, archived in services:
+        if archived or (only_services is not None and sid not in only_services):
+            continue
+        n, first = rows.get(sid, (0, None))
+        per, lo, hi = rates.get(sid, (DEFAULT_SERVICE_S, 0.5, 1.6))
+        wait = int(per * n) if n else 0
+        if first is not None and first.tzinfo is None:
+            from datetime import timezone as _tz
+            first = first.replace(tzinfo=_tz.utc)
+        summary.append({"id": sid, "service_id": sid, "code": code, "waiting": n, "estimated_wait_s": wait,
+                        "estimated_wait_range_s": [int(wait * lo), int(wait * hi)] if n else None,
+                        "longest_wait_s": int((now - first).total_seconds()) if first is not None else 0})
+    return QueueEstimate({}, {}, {}, summary)
+
+
+def _quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime
+                  ) -> tuple[int, int, tuple[int, int]]:
+    """Place in its own queue by one COUNT (strict priority, then queue time), wait scaled from rates."""
+    mine = (Ticket.target_counter_id == ticket.target_counter_id) if ticket.target_counter_id else \
+        ((Ticket.service_id == ticket.service_id) & Ticket.target_counter_id.is_(None))  # type: ignore[union-attr]
+    if ticket.priority is not None:
+        ahead = Ticket.priority.is_not(None) & ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
+                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))
+    else:
+        ahead = Ticket.priority.is_not(None) | ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
+                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))
+    position = int(session.execute(select(func.count()).select_from(Ticket).where(
+        Ticket.office_id == ticket.office_id, Ticket.office_day == ticket.office_day,
+        Ticket.status == TicketStatus.WAITING, mine, ahead)).scalar_one())
+    per, lo, hi = _quick_rates(session, office, now).get(ticket.service_id, (DEFAULT_SERVICE_S, 0.5, 1.6))
+    wait = int(per * (position + 1))
+    return position, wait, (int(wait * lo), int(wait * hi))

@@ -10,10 +10,10 @@ from typing import Any
 
 from .auth import Actor
 
-PUBLIC_TYPES = frozenset({
-    "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.finished", "ticket.no_show",
-    "ticket.cancelled", "ticket.transferred", "counter.updated", "queue.updated", "office.updated",
-    "service.updated"})
+# Lobby screens and kiosks need calls and the state they show, nothing else: fewer messages per action
+# also means a call's own message is the first one every display receives.
+PUBLIC_TYPES = frozenset({"ticket.called", "ticket.recalled", "counter.updated", "queue.updated",
+                          "office.updated", "service.updated"})
 TABLET_TYPES = frozenset({"ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
                           "ticket.no_show", "counter.updated", "feedback.request", "feedback.received",
                           "office.updated"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from sqlmodel import Session
@@ -21,6 +22,7 @@ from counters.types import EventType
 
 log = logging.getLogger("qms.estimator")
 DEBOUNCE_S = 0.5
+CPU_SHARE = 0.25  # after a refinement that took t seconds, wait at least t / CPU_SHARE before the next
 MIN_CHANGE_S = 30
 QUEUE_EVENTS = frozenset({"ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
                           "ticket.finished", "ticket.no_show", "counter.updated"})
@@ -31,6 +33,7 @@ class Estimator:
         self.qms = qms
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._published: dict[int, dict[int, int | None]] = {}
+        self._cost: dict[int, float] = {}
 
     def touch(self, messages: list[dict[str, Any]]) -> None:
         for office_id in {m["office_id"] for m in messages if m["type"] in QUEUE_EVENTS}:
@@ -39,9 +42,10 @@ class Estimator:
 
     async def _refine(self, office_id: int) -> None:
         try:
-            await asyncio.sleep(DEBOUNCE_S)
+            await asyncio.sleep(max(DEBOUNCE_S, self._cost.get(office_id, 0.0) / CPU_SHARE))
             del self._pending[office_id]
             now = self.qms.now()
+            started = time.perf_counter()
 
             def full(session: Session) -> list[dict[str, Any]] | None:
                 office = session.get(Office, office_id)
@@ -49,6 +53,7 @@ class Estimator:
                     return None
                 return estimate_queue(session, office, office_day(now, office.timezone), now).services
             services = await self.qms.db.read(full)
+            self._cost[office_id] = time.perf_counter() - started
             if services is None:
                 return
             waits = {row["id"]: row.get("estimated_wait_s") for row in services}

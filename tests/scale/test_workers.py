@@ -44,7 +44,7 @@ def test_fifty_counters_on_four_workers_call_each_ticket_once(cluster: list[Serv
     for cid in counters:
         head.ok("POST", f"/api/v1/counters/{cid}/open")
 
-    async def run() -> tuple[list[int], list[int]]:
+    async def scenario() -> tuple[list[int], list[int]]:
         clients = [httpx.AsyncClient(base_url=n.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
                    for n in cluster]
         sem = asyncio.Semaphore(32)
@@ -71,7 +71,7 @@ def test_fifty_counters_on_four_workers_call_each_ticket_once(cluster: list[Serv
             await c.aclose()
         return issued, called
 
-    issued, called = run(run())
+    issued, called = run(scenario())
     assert not [t for t, n in Tally(called).items() if n > 1], "a ticket was called twice"
     assert sorted(called) == sorted(issued)
     tickets = head.ok("GET", f"/api/v1/offices/{office.id}/tickets?limit=1000")["total"]
@@ -86,7 +86,7 @@ def test_display_on_worker_one_sees_a_call_made_through_worker_three(cluster: li
     head = office.user("head_fan", "head")
     clerk_on_3 = cluster[2].client(head.token)
 
-    async def run() -> dict:
+    async def scenario() -> dict:
         ws = await WsClient(cluster[0].ws_url, display.token).connect()
         await ws.next_event()  # snapshot
         clerk_on_3.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
@@ -98,7 +98,7 @@ def test_display_on_worker_one_sees_a_call_made_through_worker_three(cluster: li
         assert "clerk_id" not in msg["data"]["ticket"] and "track_code" not in msg["data"]["ticket"]
         return msg
 
-    run(run())
+    run(scenario())
 
 
 def test_sigkill_of_a_worker_under_load_loses_nothing(cluster: list[ServerProcess]) -> None:
