@@ -259,6 +259,16 @@ def _estimate(session: Session, office: Office, day: date, now: datetime) -> Que
     snap, waiting = snapshot(session, office, day, now, services)
     model = service_model(session, office, day, now)
     pred = predictions(session, office, snap, model, day)
+    unserved = [p for p in pred.values() if p.expected_s is None]
+    if unserved:  # no open or paused counter serves them: the quick rule (as if one opened), as in writes
+        rates = _quick_rates(session, office, now)
+        by_id = {t.id: t for t in snap.waiting}
+        pred = dict(pred)  # the cached prediction stays as predicted
+        for tid, p in list(pred.items()):
+            if p.expected_s is None:
+                per, lo, hi = rates.get(by_id[tid].service_id, (DEFAULT_SERVICE_S, 0.5, 1.6))
+                wait = int(per * (p.position + 1))
+                pred[tid] = Prediction(p.position, wait, int(wait * lo), int(wait * hi))
     positions = {tid: p.position for tid, p in pred.items()}
     waits = {tid: p.expected_s for tid, p in pred.items()}
     ranges = {tid: (p.low_s, p.high_s) if p.low_s is not None and p.high_s is not None else None
