@@ -53,17 +53,30 @@ def choose_voice(voices: list[Any], lang: str) -> Any | None:
     return None
 
 
+STABLE_S = 0.15
+
+
 def wait_until_complete(path: Path, timeout: float = WAIT_S) -> bool:
-    """Poll until `path` holds a complete WAV with audio in it."""
+    """Poll until `path` holds a valid WAV with audio that has stopped growing for STABLE_S.
+
+    A valid header alone is not enough: the espeak driver rewrites it as it appends, so a file caught
+    mid-write can look complete (seen under load: a sentence cut short).
+    """
     deadline = time.monotonic() + timeout
+    last: tuple[int, float] | None = None
     while time.monotonic() < deadline:
         try:
-            info = validate_wav(path.read_bytes())
+            data = path.read_bytes()
+            info = validate_wav(data)
             if info.frames > 0:
-                return True
+                now = time.monotonic()
+                if last is None or last[0] != len(data):
+                    last = (len(data), now)
+                elif now - last[1] >= STABLE_S:
+                    return True
         except (OSError, ValueError):
-            pass
-        time.sleep(0.02)
+            last = None
+        time.sleep(0.03)
     return False
 
 

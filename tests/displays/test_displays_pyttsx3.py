@@ -75,7 +75,32 @@ def test_worker_waits_only_for_complete_files(tmp_path) -> None:
     path.write_bytes(tone_wav(0.3)[:-100])  # a writer caught half way
     assert not wait_until_complete(path, timeout=0.1)
     path.write_bytes(tone_wav(0.3))
-    assert wait_until_complete(path, timeout=0.1)
+    assert wait_until_complete(path, timeout=1.0)
+
+
+def test_worker_waits_until_a_valid_file_stops_growing(tmp_path) -> None:
+    import threading
+    import time
+
+    from displays_wavgen import tone_wav
+
+    from displays.speech.pyttsx3_worker import STABLE_S, wait_until_complete
+
+    path = tmp_path / "speech.wav"
+    path.write_bytes(tone_wav(0.3))
+    final = tone_wav(0.9)
+
+    def grow() -> None:  # each write is a valid WAV, as a driver that rewrites its header leaves it
+        for seconds in (0.4, 0.5, 0.6, 0.7, 0.8):
+            time.sleep(STABLE_S / 2)
+            path.write_bytes(tone_wav(seconds))
+        time.sleep(STABLE_S / 2)
+        path.write_bytes(final)
+    t = threading.Thread(target=grow)
+    t.start()
+    assert wait_until_complete(path, timeout=5.0)
+    t.join()
+    assert path.read_bytes() == final, "it returned before the writer was done"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("pyttsx3") is None, reason="pyttsx3 is not installed")
