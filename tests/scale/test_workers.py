@@ -25,9 +25,10 @@ pytestmark = pytest.mark.skipif(not (os.environ.get("QMS_TEST_POSTGRES_URL") and
 @pytest.fixture()
 def cluster(tmp_path: Path) -> Iterator[list[ServerProcess]]:
     url = fresh_database_url(tmp_path)
-    first = ServerProcess(data_dir=tmp_path / "w1", database_url=url).start()
+    first = ServerProcess(data_dir=tmp_path / "w1", database_url=url, workers=1).start()
     secret = (tmp_path / "w1" / "secret.key").read_text()
-    rest = [ServerProcess(data_dir=tmp_path / f"w{i}", database_url=url, env={"QMS_SECRET_KEY": secret}).start()
+    rest = [ServerProcess(data_dir=tmp_path / f"w{i}", database_url=url, env={"QMS_SECRET_KEY": secret},
+                          workers=1).start()
             for i in (2, 3, 4)]
     nodes = [first, *rest]
     yield nodes
@@ -45,7 +46,7 @@ def test_fifty_counters_on_four_workers_call_each_ticket_once(cluster: list[Serv
         head.ok("POST", f"/api/v1/counters/{cid}/open")
 
     async def scenario() -> tuple[list[int], list[int]]:
-        clients = [httpx.AsyncClient(base_url=n.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        clients = [httpx.AsyncClient(base_url=n.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=300)
                    for n in cluster]
         sem = asyncio.Semaphore(32)
 

@@ -44,14 +44,14 @@ def fresh_database_url(data_dir: Path) -> str:
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path | None = None, database_url: str | None = None, workers: int = 1,
+    def __init__(self, data_dir: Path | None = None, database_url: str | None = None, workers: int | None = None,
                  env: dict[str, str] | None = None, demo: bool = False) -> None:
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="qms-test-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.database_url = database_url or fresh_database_url(self.data_dir)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers if workers != 1 else int(os.environ.get("QMS_TEST_WORKERS", "1"))
+        self.workers = workers if workers is not None else int(os.environ.get("QMS_TEST_WORKERS", "1"))
         self.demo = demo
         self.extra_env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
