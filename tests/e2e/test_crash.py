@@ -49,18 +49,21 @@ def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
             threads += [threading.Thread(target=_hammer, args=(server.base_url, token, office.id, a, cid, stop,
                                                                accepted)) for cid in counters]
             for t in threads:
+                t.daemon = True
                 t.start()
-            deadline = time.monotonic() + 2.0
-            while time.monotonic() < deadline:
-                try:
-                    m = await ws.next_event(0.2)
-                    last = max(last, m["seq"])
-                except (asyncio.TimeoutError, TimeoutError):
-                    pass
-            server.kill()  # mid-flight: requests are still being sent
-            stop.set()
-            for t in threads:
-                t.join()
+            try:
+                deadline = time.monotonic() + 2.0
+                while time.monotonic() < deadline:
+                    try:
+                        m = await ws.next_event(0.2)
+                        last = max(last, m["seq"])
+                    except (asyncio.TimeoutError, TimeoutError):
+                        pass
+                server.kill()  # mid-flight: requests are still being sent
+            finally:
+                stop.set()  # the load is bounded whatever happens above
+                for t in threads:
+                    t.join(30)
             try:
                 while True:
                     m = await ws.next_event(0.5)

@@ -129,20 +129,22 @@ def test_sigkill_of_a_worker_under_load_loses_nothing(cluster: list[ServerProces
         ws = await WsClient(cluster[1].ws_url, token, office.id).connect()
         snap = await ws.next_event()
         last = snap["seq"]
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(100)]
+        threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(100)]
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            try:
-                last = max(last, (await ws.next_event(0.3)).get("seq", last))
-            except (asyncio.TimeoutError, TimeoutError):
-                pass
-        cluster[1].kill()  # the display's worker dies under load
-        await asyncio.sleep(2)
-        stop.set()
-        for t in threads:
-            t.join()
+        try:
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                try:
+                    last = max(last, (await ws.next_event(0.3)).get("seq", last))
+                except (asyncio.TimeoutError, TimeoutError):
+                    pass
+            cluster[1].kill()  # the display's worker dies under load
+            await asyncio.sleep(2)
+        finally:
+            stop.set()  # the load is bounded whatever happens above
+            for t in threads:
+                t.join(30)
         # the client reconnects to another worker and resumes
         again = await WsClient(cluster[2].ws_url, token, office.id).connect(since_seq=last)
         missed = await again.drain(1.5)
