@@ -458,7 +458,7 @@ def time_estimate_queue(waiting: int = 300) -> tuple[float, float]:
     from counters.clock import office_day
     from counters.context import Ctx, Who
     from counters.estimates import CACHE, estimate_queue
-    from counters.models import Office, Service
+    from counters.models import Office
     from server.db import Database
     db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'e.db'}")
     SQLModel.metadata.create_all(db.engine)

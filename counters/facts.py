@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, UniqueConstraint, delete, select
+from sqlalchemy import Column, Index, Integer, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel
 

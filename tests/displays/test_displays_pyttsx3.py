@@ -1,7 +1,6 @@
 """pyttsx3 run isolated: concurrent requests get their own complete files, or a clear reason."""
 
 import importlib.util
-import itertools
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 

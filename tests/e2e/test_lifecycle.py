@@ -1,7 +1,6 @@
 """The whole ticket life cycle through the HTTP API of a real server, seen by a real WebSocket client."""
 from __future__ import annotations
 
-import asyncio
 
 from tests.support.aio import run
 from tests.support.server import OfficeSetup, ServerProcess, WsClient
