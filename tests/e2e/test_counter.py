@@ -62,6 +62,7 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         page.wait_for_function("() => document.querySelector('#message').textContent.includes('gọi lại')")
         assert clerk.ok("GET", f"/api/v1/tickets/{c01['id']}")["recalls"] == 1
 
+        page.wait_for_selector("#btn-transfer:not([disabled])")  # the recall's request has finished
         page.keyboard.press("t")  # transfer to the civil-status queue with a note
         page.wait_for_selector("#transfer-dialog[open]")
         page.select_option("#transfer-target", str(b["id"]))
@@ -74,6 +75,7 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
 
         page.click("#btn-next")  # the transferred ticket keeps its place (and its priority)
         page.wait_for_function(f"() => document.querySelector('#current-number').textContent === '{c01['display_number']}'")
+        page.wait_for_selector("#btn-start:not([disabled])")
         page.keyboard.press("s")
         page.wait_for_function("() => document.querySelector('#current-status').dataset.status === 'serving'")
         page.wait_for_function("() => document.querySelectorAll('#waiting-body tr').length === 3")
