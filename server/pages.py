@@ -40,10 +40,23 @@ async def track_page(request: Request) -> Response:
     return FileResponse(path, headers={"Cache-Control": "no-cache"})
 
 
+def font_dir() -> Path | None:
+    """Be Vietnam Pro as the PyPI package ships it (served, not copied into the project)."""
+    try:
+        import fontpkg_be_vietnam_pro
+    except ImportError:
+        return None
+    files = Path(fontpkg_be_vietnam_pro.__file__).resolve().parent / "files"
+    return files if files.is_dir() else None
+
+
 def page_routes() -> list[Route | Mount]:
     WEB.mkdir(exist_ok=True)
-    return [Route("/", index), *[_page(p) for p in PAGES], Route("/t/{track_code}", track_page),
-            Mount("/static", StaticFiles(directory=str(WEB)), name="static")]
+    routes: list[Route | Mount] = [Route("/", index), *[_page(p) for p in PAGES], Route("/t/{track_code}", track_page)]
+    fonts = font_dir()
+    if fonts is not None:
+        routes.append(Mount("/fonts", StaticFiles(directory=str(fonts)), name="fonts"))
+    return routes + [Mount("/static", StaticFiles(directory=str(WEB)), name="static")]
 
 
 class SecurityHeaders:
