@@ -6,7 +6,7 @@ a conditional UPDATE whose row count proves that this counter, and no other, got
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
@@ -86,38 +86,3 @@ def claim_next(session: Session, office: Office, counter: Counter, services: dic
             assert ticket is not None
             return ticket
     return None
-
-
-def waiting_tickets(session: Session, office: Office, day: date, service_id: int | None = None) -> list[Ticket]:
-    """Today's waiting tickets of the office in calling order (strict priority, then queue time)."""
-    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING]
-    if service_id is not None:
-        conds.append(Ticket.service_id == service_id)
-    q = select(Ticket).where(*conds).order_by(*calling_order(office, None, True))
-    return list(session.execute(q).scalars())
-
-
-def positions(waiting: list[Ticket]) -> dict[int, int]:
-    """Tickets to be called before each waiting ticket within its own queue (service or target counter)."""
-    seen: dict[tuple[str, int], int] = {}
-    out: dict[int, int] = {}
-    for t in waiting:
-        key = ("counter", t.target_counter_id) if t.target_counter_id else ("service", t.service_id)
-        out[t.id or 0] = seen.get(key, 0)
-        seen[key] = seen.get(key, 0) + 1
-    return out
-
-
-def served_since(session: Session, office_id: int, since: datetime) -> list[tuple[int, float]]:
-    """(service_id, service seconds) of tickets finished since `since`: the sample for estimates."""
-    rows = session.execute(
-        select(Ticket.service_id, Ticket.started_at, Ticket.last_called_at, Ticket.finished_at).where(
-            Ticket.office_id == office_id, Ticket.status == TicketStatus.DONE,
-            Ticket.finished_at >= since)  # type: ignore[operator]
-    ).all()
-    out = []
-    for sid, started, called, finished in rows:
-        begin = started or called
-        if begin and finished:
-            out.append((sid, (finished - begin).total_seconds()))
-    return out
