@@ -45,6 +45,7 @@ async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
     import websockets
     rounds: dict[int, list[float]] = {}
     loop = asyncio.get_running_loop()
+    closing = False
 
     async def reader(ws: Any) -> None:
         seen = 0
@@ -60,7 +61,8 @@ async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
                 elif raw == '{"type":"ping"}':
                     await ws.send('{"type":"pong"}')
         except websockets.ConnectionClosed:
-            pass
+            if not closing:
+                conn.send(("lost", 1, []))
 
     async def connect() -> Any:
         ws = await websockets.connect(url, compression=None, ping_interval=None, open_timeout=120,
@@ -69,11 +71,15 @@ async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
         return ws
 
     sockets: list[Any] = []
+    readers: list[asyncio.Task[None]] = []
     for i in range(0, n, CONNECT_BATCH):
-        sockets += await asyncio.gather(*(connect() for _ in range(min(CONNECT_BATCH, n - i))))
-    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+        batch = await asyncio.gather(*(connect() for _ in range(min(CONNECT_BATCH, n - i))))
+        sockets += batch
+        # read (and answer pings) from the start: a server drops clients that stay silent while the rest connect
+        readers += [asyncio.create_task(reader(ws)) for ws in batch]
     conn.send(("ready", len(sockets)))
     await loop.run_in_executor(None, conn.recv)  # "close"
+    closing = True
     for ws in sockets:
         ws.transport.abort()  # an abrupt close, so thousands of goodbyes do not slow the next size
     for t in readers:
@@ -88,6 +94,7 @@ class ClientFleet:
         ctx = mp.get_context("spawn")
         self.pipes: list[Connection] = []
         self.procs = []
+        self.lost = 0  # connections the server closed while the bench still wanted them
         share = [n // CLIENT_PROCS + (1 if i < n % CLIENT_PROCS else 0) for i in range(CLIENT_PROCS)]
         for k in share:
             parent, child = ctx.Pipe()
@@ -96,8 +103,8 @@ class ClientFleet:
             self.pipes.append(parent)
             self.procs.append(p)
         for pipe in self.pipes:
-            kind, _ = pipe.recv()
-            assert kind == "ready"
+            while (msg := pipe.recv())[0] != "ready":
+                self.lost += msg[1]
 
     def round(self, r: int, timeout: float = ROUND_TIMEOUT_S) -> list[float] | None:
         """Every client's receipt time of the r-th call, or None if some did not get it in time."""
@@ -109,7 +116,9 @@ class ClientFleet:
                 if left <= 0 or not pipe.poll(left):
                     return None
                 kind, num, got = pipe.recv()
-                if kind == "round" and num == r:
+                if kind == "lost":
+                    self.lost += num
+                elif kind == "round" and num == r:
                     times += got
                     break
         return times
