@@ -46,6 +46,7 @@ async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
     rounds: dict[int, list[float]] = {}
     loop = asyncio.get_running_loop()
     closing = False
+    wants_snapshot = json.loads(hello).get("since_seq") is None
 
     async def reader(ws: Any) -> None:
         seen = 0
@@ -68,6 +69,9 @@ async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
         ws = await websockets.connect(url, compression=None, ping_interval=None, open_timeout=120,
                                       close_timeout=1, max_size=2**22)
         await ws.send(hello)
+        if wants_snapshot:  # connected = the server has sent the state, so a call is not stuck behind it
+            while '"snapshot"' not in await ws.recv():
+                pass
         return ws
 
     sockets: list[Any] = []
