@@ -17,7 +17,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from .errors import InvalidValue
-from .facts import BUCKET_EDGES_S, METRICS, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact, service_code, service_key
+from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact,
+                    next_start, service_code, service_key)
 from .models import Counter, Office, Service
 
 GROUP_BY = ("day", "hour", "service", "counter", "clerk")
@@ -25,6 +26,8 @@ FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
           "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct")
 EXACT_LIMIT = 20_000
+ISSUED, RATINGS = METRICS.index("issued"), METRICS.index("ratings")
+WAIT_AT, SERVICE_AT = METRICS.index(WAIT_COLS[0]), METRICS.index(SERVICE_COLS[0])
 MAX_DAYS = 732
 
 Totals = dict[str, int]
@@ -60,51 +63,40 @@ def histogram_rank(counts: Sequence[int], p: float = 0.9) -> int | None:
     return None
 
 
-def split_weeks(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """Whole ISO weeks (their Mondays) inside [start, end] and the leftover day ranges."""
-    first = start + timedelta(days=(7 - start.weekday()) % 7)
-    weeks: list[date] = []
-    cur = first
-    while cur + timedelta(days=6) <= end:
-        weeks.append(cur)
-        cur += timedelta(days=7)
-    if not weeks:
+def whole_periods(period: str, start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """Whole periods ("w", "m", "q") inside [start, end] (their first days) and the leftover day ranges."""
+    cur = PERIOD_START[period](start)
+    if cur < start:
+        cur = next_start(period, cur)
+    found: list[date] = []
+    while next_start(period, cur) - timedelta(days=1) <= end:
+        found.append(cur)
+        cur = next_start(period, cur)
+    if not found:
         return [], [(start, end)]
-    days = []
-    if start < weeks[0]:
-        days.append((start, weeks[0] - timedelta(days=1)))
-    if weeks[-1] + timedelta(days=6) < end:
-        days.append((weeks[-1] + timedelta(days=7), end))
-    return weeks, days
+    rest = [(start, found[0] - timedelta(days=1))] if start < found[0] else []
+    if cur <= end:
+        rest.append((cur, end))
+    return found, rest
 
 
-def split_periods(start: date, end: date) -> tuple[list[date], list[date], list[tuple[date, date]]]:
-    """[start, end] as whole months, whole weeks of what is left, and the remaining day ranges."""
-    months, rest = split_range(start, end)
-    weeks: list[date] = []
-    days: list[tuple[date, date]] = []
-    for a, b in rest:
-        w, d = split_weeks(a, b)
-        weeks += w
-        days += d
-    return months, weeks, days
+COARSE_FIRST = ("q", "m", "w")
 
 
-def split_range(start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
-    """Whole calendar months inside [start, end] and the leftover day ranges at either end."""
-    months: list[date] = []
-    days: list[tuple[date, date]] = []
-    cur = start
-    while cur <= end:
-        month_start = cur.replace(day=1)
-        next_month = (month_start + timedelta(days=32)).replace(day=1)
-        month_end = next_month - timedelta(days=1)
-        if cur == month_start and month_end <= end:
-            months.append(month_start)
-        else:
-            days.append((cur, min(month_end, end)))
-        cur = next_month
-    return months, days
+def split_periods(start: date, end: date) -> tuple[dict[str, list[date]], list[tuple[date, date]]]:
+    """[start, end] as whole quarters, whole months of what is left, whole weeks of what is left after
+    that, and the remaining day ranges: each day of the range is in exactly one of them."""
+    coarse: dict[str, list[date]] = {}
+    rest = [(start, end)]
+    for period in COARSE_FIRST:
+        left: list[tuple[date, date]] = []
+        found: list[date] = []
+        for a, b in rest:
+            whole, leftover = whole_periods(period, a, b)
+            found += whole
+            left += leftover
+        coarse[period], rest = found, left
+    return coarse, rest
 
 
 @dataclass(frozen=True)
@@ -112,8 +104,8 @@ class Labels:
     """How raw keys (ids) become the report's `key` and `label` for one or several offices."""
 
     offices: Mapping[int, Office]
-    services: Mapping[int, Service]
-    counters: Mapping[int, Counter]
+    services: Mapping[int, Any]  # id -> a row with Service's id, office_id, code, name, name_en, sort_order, archived
+    counters: Mapping[int, Any]  # id -> a row with Counter's id, office_id, number, name
     clerks: Mapping[int, tuple[str, str]]  # user id -> (username, full name)
     lang: str = "vi"
 
@@ -121,7 +113,7 @@ class Labels:
     def several(self) -> bool:
         return len(self.offices) > 1
 
-    def service_for(self, key: int) -> Service | None:
+    def service_for(self, key: int) -> Any:
         """A service with this code key: the report's own office's first, else a branch's."""
         code = service_code(key)
         same = [s for s in self.services.values() if s.code == code]
@@ -168,31 +160,40 @@ class Labels:
 
 
 def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int, tuple[str, str]],
-                lang: str = "vi") -> Labels:
+                lang: str = "vi", group_by: str | None = None) -> Labels:
+    """Labels for a report by `group_by` (None: every grouping). Only the rows that grouping names are
+    read, as plain column rows rather than ORM objects: a province has about 1,700 services and counters."""
     ids = [o.id for o in offices]
-    services = {s.id: s for s in session.execute(select(Service).where(Service.office_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
-    counters = {c.id: c for c in session.execute(select(Counter).where(Counter.office_id.in_(ids))).scalars()}  # type: ignore[attr-defined]
-    return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)  # type: ignore[arg-type]
+    services: dict[int, Any] = {}
+    counters: dict[int, Any] = {}
+    if group_by in (None, "service"):
+        q = select(Service.id, Service.office_id, Service.code, Service.name, Service.name_en,  # type: ignore[call-overload]
+                   Service.sort_order, Service.archived).where(Service.office_id.in_(ids))  # type: ignore[attr-defined]
+        services = {r.id: r for r in session.execute(q)}
+    if group_by in (None, "counter"):
+        q = select(Counter.id, Counter.office_id, Counter.number, Counter.name).where(  # type: ignore[call-overload]
+            Counter.office_id.in_(ids))  # type: ignore[attr-defined]
+        counters = {r.id: r for r in session.execute(q)}
+    return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)
 
 
-def _rollup_sums(session: Session, office_id: int, start: date, end: date, group_by: str) -> list[tuple[Any, Totals]]:
-    """(raw key, summed metrics) from the office's own rollup rows (which include its branches) over [start, end]."""
+def _rollup_sums(session: Session, office_id: int, start: date, end: date,
+                 group_by: str) -> list[tuple[Any, tuple[int, ...]]]:
+    """(raw key, summed metrics in `METRICS` order) from the office's own rollup rows (which include its
+    branches) over [start, end]: whole quarters, months and weeks, and the days at the edges."""
     t = ReportRollup.__table__  # type: ignore[attr-defined]
     sums = [func.sum(t.c[m]) for m in METRICS]
     if group_by == "day":
         where = and_(t.c.period == "d", t.c.start >= start, t.c.start <= end)
         raw = t.c.start
     else:
-        months, weeks, days = split_periods(start, end)
+        coarse, days = split_periods(start, end)
         parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for a, b in days]
-        if weeks:
-            parts.append(and_(t.c.period == "w", t.c.start.in_(weeks)))  # head and tail: not contiguous
-        if months:
-            parts.append(and_(t.c.period == "m", t.c.start >= months[0], t.c.start <= months[-1]))
+        parts += [and_(t.c.period == period, t.c.start.in_(starts)) for period, starts in coarse.items() if starts]
         where = or_(*parts)
         raw = t.c.key
     q = select(raw, *sums).where(t.c.office_id == office_id, t.c.dim == group_by, where).group_by(raw)
-    return [(r[0], dict(zip(METRICS, (int(v or 0) for v in r[1:])))) for r in session.execute(q)]
+    return [(r[0], tuple(r[1:])) for r in session.execute(q)]  # sums of NOT NULL integers: ints
 
 
 def _exact_values(session: Session, office_ids: Sequence[int], start: date, end: date, group_by: str,
@@ -259,22 +260,24 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
     """
     check_query(start, end, group_by)
     ids = [o.id or 0 for o in offices]
-    labels = load_labels(session, offices, clerks or {}, lang)
-    merged: dict[OutKey, Totals] = {}
+    labels = load_labels(session, offices, clerks or {}, lang, group_by)
+    merged: dict[OutKey, list[int]] = {}
     sample: dict[OutKey, Any] = {}
 
     def out_key(raw: Any) -> OutKey:
         return labels.out_key(group_by, raw)
 
-    for raw, m in _rollup_sums(session, ids[0], start, end, group_by):
-        if not m["issued"] and not m["ratings"]:
+    for raw, sums in _rollup_sums(session, ids[0], start, end, group_by):
+        if not sums[ISSUED] and not sums[RATINGS]:
             continue
         k = out_key(raw)
-        sample.setdefault(k, raw)
-        acc = merged.setdefault(k, dict.fromkeys(METRICS, 0))
-        for name, v in m.items():
-            acc[name] += v
-    exact = sum(m["issued"] for m in merged.values()) <= exact_limit
+        acc = merged.get(k)
+        if acc is None:
+            merged[k], sample[k] = list(sums), raw
+        else:  # two raw keys with one output key (rare): add them up
+            for i, v in enumerate(sums):
+                acc[i] += v
+    exact = sum(m[ISSUED] for m in merged.values()) <= exact_limit
     values = _exact_values(session, ids, start, end, group_by, out_key, labels) if exact else {}
     rows = []
     for k in sorted(merged):
@@ -283,10 +286,9 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
             waits, services = values.get(k, ([], []))
             p90w, p90s = nearest_rank(waits), nearest_rank(services)
         else:
-            p90w = histogram_rank([m[c] for c in WAIT_COLS])
-            p90s = histogram_rank([m[c] for c in SERVICE_COLS])
+            p90w, p90s = histogram_rank(m[WAIT_AT:SERVICE_AT]), histogram_rank(m[SERVICE_AT:])
         key, label = labels.key_label(group_by, k, sample[k])
-        rows.append(_row(key, label, m, p90w, p90s))
+        rows.append(_row(key, label, dict(zip(METRICS, m)), p90w, p90s))
     return rows
 
 

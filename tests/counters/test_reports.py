@@ -17,7 +17,8 @@ from counters import calling, facts, feedback, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import histogram_rank, nearest_rank, office_tree, report, split_periods, split_range
+from counters.facts import next_start
+from counters.reports import histogram_rank, nearest_rank, office_tree, report, split_periods
 from server.db import Database
 
 DAY = date(2026, 11, 23)  # a Monday
@@ -175,24 +176,36 @@ def test_large_selections_read_percentiles_from_histograms(day: Script) -> None:
     assert nearest_rank([5, 1, 9, 3]) == 9 and nearest_rank([]) is None
 
 
-def test_months_weeks_and_days_cover_a_range_exactly_once() -> None:
+def test_quarters_months_weeks_and_days_cover_a_range_exactly_once() -> None:
     start = date(2025, 11, 20)
-    for length in (0, 3, 9, 40, 100, 365):
+    for length in (0, 3, 9, 40, 100, 200, 365, 400, 731):
         end = start + timedelta(days=length)
-        months, weeks, days = split_periods(start, end)
-        covered = [m + timedelta(days=k) for m in months for k in range(31) if (m + timedelta(days=k)).month == m.month]
-        covered += [w + timedelta(days=k) for w in weeks for k in range(7)]
-        covered += [a + timedelta(days=k) for a, b in days for k in range((b - a).days + 1)]
-        assert sorted(covered) == [start + timedelta(days=k) for k in range(length + 1)]
-        assert all(w.weekday() == 0 for w in weeks)
+        coarse, days = split_periods(start, end)
+        covered = [d for period, starts in coarse.items() for s in starts
+                   for d in _days(s, next_start(period, s))]
+        covered += [d for a, b in days for d in _days(a, b + timedelta(days=1))]
+        assert sorted(covered) == _days(start, end + timedelta(days=1))
+        assert all(w.weekday() == 0 for w in coarse["w"])
+        assert all(m.day == 1 for m in coarse["m"]) and all(q.day == 1 and q.month in (1, 4, 7, 10) for q in coarse["q"])
 
 
-def test_month_and_day_rollups_cover_a_range_exactly() -> None:
-    months, days = split_range(date(2026, 1, 15), date(2026, 4, 30))
-    assert months == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
-    assert days == [(date(2026, 1, 15), date(2026, 1, 31))]
-    months, days = split_range(date(2026, 2, 1), date(2026, 2, 10))
-    assert months == [] and days == [(date(2026, 2, 1), date(2026, 2, 10))]
+def _days(a: date, b: date) -> list[date]:
+    return [a + timedelta(days=k) for k in range((b - a).days)]
+
+
+def test_a_rolling_year_is_quarters_and_a_few_months_weeks_and_days() -> None:
+    coarse, days = split_periods(date(2025, 11, 22), date(2026, 11, 21))
+    assert coarse["q"] == [date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)]
+    assert coarse["m"] == [date(2025, 12, 1), date(2026, 10, 1)]
+    assert coarse["w"] == [date(2025, 11, 24), date(2026, 11, 2), date(2026, 11, 9)]
+    assert days == [(date(2025, 11, 22), date(2025, 11, 23)), (date(2026, 11, 1), date(2026, 11, 1)),
+                    (date(2026, 11, 16), date(2026, 11, 21))]
+    coarse, days = split_periods(date(2026, 1, 1), date(2026, 12, 31))  # a calendar year: four rows per key
+    assert coarse == {"q": [date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1)], "m": [], "w": []}
+    assert days == []
+    assert split_periods(date(2026, 2, 3), date(2026, 2, 4)) == ({"q": [], "m": [], "w": []},
+                                                                 [(date(2026, 2, 3), date(2026, 2, 4))])
+    assert next_start("m", date(2026, 12, 1)) == date(2027, 1, 1) and next_start("q", date(2026, 10, 1)) == date(2027, 1, 1)
 
 
 def _dump(s: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

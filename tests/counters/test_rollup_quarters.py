@@ -1,0 +1,143 @@
+"""Quarter rollups: written by the production fold, rebuilt from the log, and filled by migration 0004
+for history rolled up before it; reports over ranges holding whole quarters read the same as by days."""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, delete, select
+from sqlmodel import Session
+
+import server.models  # noqa: F401 - all tables
+import ticket_printer.models  # noqa: F401
+from counters import calling, facts, issuing, serving, setup
+from counters.context import Ctx, Who
+from counters.facts import METRICS, ReportRollup, next_start
+from counters.models import Counter, Office, Service, Ticket
+from counters.reports import office_tree, report
+from server.db import Database
+from server.migrate import alembic_config, upgrade
+
+# Office days over five months and two quarters (Q3, Q4 2026); each: 3 tickets, 2 served, 1 no-show.
+DAYS = (date(2026, 8, 3), date(2026, 8, 31), date(2026, 9, 15), date(2026, 10, 1), date(2026, 10, 30),
+        date(2026, 11, 23), date(2026, 12, 31))
+CLERK = Who("user:1", 1, None, "Một")
+
+
+def at(day: date, hh: int, mm: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=timezone(timedelta(hours=7))).astimezone(timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database at revision 0003 (the schema before quarter rows)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{Path(tempfile.mkdtemp()) / 'q.db'}"
+        return
+    pg = os.environ.get("QMS_TEST_POSTGRES_URL")
+    if not pg:
+        pytest.skip("QMS_TEST_POSTGRES_URL is not set")
+    import psycopg
+    name = f"qms_test_q_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{pg.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(pg, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _play_history(db: Database) -> int:
+    """Tickets on every day of DAYS through the engine (the production write path); returns the office id."""
+    def seed(s: Session) -> tuple[int, int, int]:
+        ctx = Ctx(CLERK, at(DAYS[0], 7, 0))
+        parent = setup.create_office(s, ctx, "TINH", "Tỉnh")
+        o = setup.create_office(s, ctx, "P", "Phường", parent_id=parent.id)
+        svc = setup.create_service(s, ctx, o, {"code": "B", "name": "Hộ tịch"})
+        c = setup.create_counter(s, ctx, o, {"number": 1, "name": "Quầy 1", "service_ids": [svc.id]})
+        calling.set_counter_state(s, ctx, o, c, "open")  # type: ignore[arg-type]
+        return o.id or 0, svc.id or 0, c.id or 0
+    (office_id, service_id, counter_id), _ = db.write_sync(seed)
+
+    def step(when: datetime, fn: Any) -> Any:
+        return db.write_sync(lambda s: fn(s, Ctx(CLERK, when), s.get(Office, office_id)))[0]
+
+    for i, day in enumerate(DAYS):
+        tickets = [step(at(day, 8, k), lambda s, ctx, o: issuing.issue_ticket(s, ctx, o, s.get(Service, service_id)).id)
+                   for k in range(3)]
+        for k, tid in enumerate(tickets):
+            step(at(day, 8, 10 + 7 * k + i), lambda s, ctx, o: calling.call_next(s, ctx, o, s.get(Counter, counter_id)))
+            if k == 1:
+                step(at(day, 8, 12 + 7 * k + i), lambda s, ctx, o, t=tid: serving.no_show(s, ctx, o, s.get(Ticket, t)))
+        step(at(day, 11, 0), lambda s, ctx, o, t=tickets[-1]: serving.finish(s, ctx, o, s.get(Ticket, t)))
+    return office_id
+
+
+def _rows(s: Session, period: str | None = None) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    t = ReportRollup.__table__  # type: ignore[attr-defined]
+    q = select(t.c.office_id, t.c.dim, t.c.period, t.c.start, t.c.key, *[t.c[m] for m in METRICS])
+    if period:
+        q = q.where(t.c.period == period)
+    return {tuple(r[:5]): tuple(r[5:]) for r in s.execute(q)}
+
+
+def test_migration_0004_fills_quarters_exactly_as_the_production_fold_writes_them(url: str) -> None:
+    engine = create_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    engine.dispose()
+    db = Database(url)
+    _play_history(db)
+    written = db.read_sync(lambda s: _rows(s, "q"))
+    assert {(k[0], k[3]) for k in written} == {(o, q) for o in (1, 2) for q in (date(2026, 7, 1), date(2026, 10, 1))}
+    assert written[(2, "counter", "q", date(2026, 10, 1), 1)][:4] == (12, 8, 4, 0)  # issued, served, no-shows
+    everything = db.read_sync(_rows)
+
+    def forget_quarters(s: Session) -> None:  # as an office rolled up before revision 0004 has them
+        s.execute(delete(ReportRollup.__table__).where(ReportRollup.__table__.c.period == "q"))  # type: ignore[attr-defined]
+    db.write_sync(forget_quarters)
+    assert db.read_sync(lambda s: _rows(s, "q")) == {}
+    upgrade(db.engine)
+    assert db.read_sync(lambda s: _rows(s, "q")) == written
+    assert db.read_sync(_rows) == everything
+    db.write_sync(lambda s: facts.rebuild(s))  # and the log alone gives the same rows
+    assert db.read_sync(_rows) == everything
+    db.dispose()
+
+
+def test_a_range_of_whole_quarters_reads_the_same_as_its_days() -> None:
+    db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'r.db'}")
+    upgrade(db.engine)
+    office_id = _play_history(db)
+    clerks = {1: ("canbo1", "Một")}
+
+    def run(start: date, end: date, group_by: str, office: int) -> Any:
+        def fn(s: Session) -> Any:
+            return report(s, office_tree(s, s.get(Office, office)), start, end, group_by,  # type: ignore[arg-type]
+                          clerks=clerks, exact_limit=0)
+        return db.read_sync(fn)
+
+    # Each day on its own, summed by hand, against a range holding Q3 and Q4 whole (and days around them).
+    by_day = run(DAYS[0], DAYS[-1], "day", office_id)
+    assert [r["key"] for r in by_day] == [d.isoformat() for d in DAYS]
+    for office in (office_id, 1):
+        for group_by in ("hour", "service", "counter", "clerk"):
+            wide = run(date(2026, 6, 29), date(2027, 1, 3), group_by, office)
+            assert wide == run(date(2026, 7, 1), date(2026, 12, 31), group_by, office)
+            assert sum(r["issued"] for r in wide) == 3 * len(DAYS)
+            assert sum(r["served"] for r in wide) == sum(r["served"] for r in by_day) == 2 * len(DAYS)
+            assert sum(r["no_show"] for r in wide) == len(DAYS)
+    late = run(date(2026, 10, 1), date(2026, 12, 31), "clerk", office_id)[0]  # exactly Q4: one row per key
+    assert (late["key"], late["issued"], late["served"], late["no_show"]) == ("canbo1", 12, 8, 4)
+    assert next_start("q", date(2026, 7, 1)) == date(2026, 10, 1)
+    db.dispose()
