@@ -5,6 +5,7 @@ import { getToken, setToken } from "/static/shared/auth.js";
 import { $, clear, el } from "/static/shared/dom.js";
 import { apply, getLang, setDictionary, setLang, t } from "/static/shared/i18n.js";
 import { LiveSocket } from "/static/shared/ws.js";
+import { logOut, wireLoginForm } from "/static/shared/staff.js";
 
 setDictionary({
   vi: {
@@ -504,21 +505,10 @@ function editPrinter(p) {
 }
 
 // ---- wiring
-$("#login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  $("#login-error").textContent = "";
-  try {
-    const res = await post("/api/v1/auth/login", { username: $("#username").value, password: $("#password").value }, { token: null });
-    setToken(res.token);
-    await boot();
-  } catch (e) {
-    $("#login-error").textContent = e instanceof ApiError && e.status === 401 ? t("login_failed") : errText(e);
-  }
-});
+wireLoginForm(boot, errText);
 $("#logout").addEventListener("click", async () => {
-  try { await post("/api/v1/auth/logout"); } catch { /* gone already */ }
   if (S.socket) S.socket.stop();
-  setToken(null);
+  await logOut();
   showLogin();
 });
 $("#office-select").addEventListener("change", async () => {

@@ -7,6 +7,7 @@ import { getToken, setToken } from "/static/shared/auth.js";
 import { $, clear, el } from "/static/shared/dom.js";
 import { apply, getLang, minutes, setDictionary, setLang, t } from "/static/shared/i18n.js";
 import { LiveSocket } from "/static/shared/ws.js";
+import { logOut, wireLoginForm } from "/static/shared/staff.js";
 
 setDictionary({
   vi: {
@@ -125,26 +126,9 @@ async function loadOffice() {
   $("#office-name").textContent = office.name;
 }
 
-async function login(ev) {
-  ev.preventDefault();
-  $("#login-error").textContent = "";
-  $("#login-btn").disabled = true;
-  try {
-    const res = await post("/api/v1/auth/login", { username: $("#username").value, password: $("#password").value }, { token: null });
-    setToken(res.token);
-    $("#password").value = "";
-    await boot();
-  } catch (e) {
-    $("#login-error").textContent = e instanceof ApiError && e.status === 401 ? t("login_failed") : errorText(e);
-  } finally {
-    $("#login-btn").disabled = false;
-  }
-}
-
 async function logout() {
-  try { await post("/api/v1/auth/logout"); } catch { /* the token may be gone already */ }
   if (S.socket) S.socket.stop();
-  setToken(null);
+  await logOut();
   localStorage.removeItem(COUNTER_KEY);
   S.counter = null;
   $("#counter-title").textContent = "";
@@ -450,7 +434,7 @@ function onKey(ev) {
 }
 
 // ---- wiring
-$("#login-form").addEventListener("submit", login);
+wireLoginForm(boot, errorText);
 $("#logout").addEventListener("click", logout);
 $("#switch-counter").addEventListener("click", async () => { await loadOffice(); chooseCounter(); });
 $("#lang-toggle").addEventListener("click", () => {

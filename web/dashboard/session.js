@@ -1,28 +1,15 @@
 // Login and office choice shared by the dashboard and the report page (heads and admins only).
-import { ApiError, get, post } from "/static/shared/api.js";
+import { get } from "/static/shared/api.js";
 import { getToken, setToken } from "/static/shared/auth.js";
 import { $, clear, el } from "/static/shared/dom.js";
 import { getLang, setLang, t } from "/static/shared/i18n.js";
+import { logOut, wireLoginForm } from "/static/shared/staff.js";
 
 export async function startSession(onReady) {
   $("#lang-toggle").textContent = getLang() === "vi" ? "EN" : "VI";
   $("#lang-toggle").addEventListener("click", () => { setLang(getLang() === "vi" ? "en" : "vi"); location.reload(); });
-  $("#logout").addEventListener("click", async () => {
-    try { await post("/api/v1/auth/logout"); } catch { /* the token is dropped anyway */ }
-    setToken(null); location.reload();
-  });
-  $("#login-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    $("#login-error").textContent = "";
-    try {
-      const res = await post("/api/v1/auth/login", { username: $("#username").value, password: $("#password").value },
-        { token: null });
-      setToken(res.token);
-      await enter(onReady);
-    } catch (e) {
-      $("#login-error").textContent = e instanceof ApiError && e.status === 401 ? t("login_failed") : e.message;
-    }
-  });
+  $("#logout").addEventListener("click", async () => { await logOut(); location.reload(); });
+  wireLoginForm(() => enter(onReady));
   if (getToken()) await enter(onReady); else showLogin();
 }
 
