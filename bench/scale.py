@@ -2,7 +2,8 @@
 
 - 10,000 display WebSocket clients spread over the workers receive a call: latency p50/p99 from just
   before the `next` request to receipt, and the resident memory of each worker.
-- Ticket issuing at a fixed 200 requests/s for 60 s (open loop): p50/p99 latency and the rate achieved.
+- Ticket issuing at a fixed 200 requests/s for 60 s (open loop), spread over the province's offices as
+  kiosks would be (ISSUING_OFFICES offices, 4 services each): p50/p99 latency and the rate achieved.
 
 Uses QMS_TEST_POSTGRES_URL / QMS_TEST_REDIS_URL when set, else starts private servers (needs the
 postgresql and redis-server Debian packages). Run: `qms bench --only scale`. Figures are printed.
@@ -26,6 +27,7 @@ WORKERS = 4
 DISPLAYS = int(os.environ.get("QMS_BENCH_DISPLAYS", "10000"))
 CALLS = 5
 RATE = 200
+ISSUING_OFFICES = int(os.environ.get("QMS_BENCH_OFFICES", "20"))
 SECONDS = int(os.environ.get("QMS_BENCH_SECONDS", "60"))
 
 
@@ -49,7 +51,8 @@ def worker_rss_mb(master_pid: int) -> list[float]:
     return sorted(out)
 
 
-async def issue_at_rate(base: str, token: str, office_id: int, service_ids: list[int]) -> tuple[list[float], int, float]:
+async def issue_at_rate(base: str, token: str, targets: list[tuple[int, int]]) -> tuple[list[float], int, float]:
+    """Open loop: request i starts at i / RATE s whatever the earlier ones are doing; targets = (office, service)."""
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
@@ -59,8 +62,8 @@ async def issue_at_rate(base: str, token: str, office_id: int, service_ids: list
             nonlocal errors
             t0 = time.perf_counter()
             try:
-                r = await c.post(f"/api/v1/offices/{office_id}/tickets",
-                                 json={"service_id": service_ids[i % len(service_ids)], "print": False})
+                office_id, service_id = targets[i % len(targets)]
+                r = await c.post(f"/api/v1/offices/{office_id}/tickets", json={"service_id": service_id, "print": False})
                 if r.status_code != 201:
                     errors += 1
             except httpx.HTTPError:
@@ -111,7 +114,8 @@ def main() -> int:
             head.ok("POST", f"/api/v1/counters/{counter}/next")
             got = fleet.round(r, timeout=60)
             if got is None:
-                print(f"call {r}: not every client received it within 60 s")
+                print(f"call {r}: not every client received it within 60 s "
+                      f"({fleet.lost} connections closed by the server)")
                 return 1
             lat += [x - t0 for x in got]
             time.sleep(0.5)
@@ -120,8 +124,12 @@ def main() -> int:
         print("worker RSS MB: " + ", ".join(f"{m:.0f}" for m in rss_before))
         fleet.close()
         fleet = None
-        lat, errors, wall = asyncio.run(issue_at_rate(server.base_url, head.token or "", office.id, services))
-        print(f"issuing at {RATE}/s for {SECONDS} s: {len(lat)} requests in {wall:.1f} s "
+        targets = []
+        for _ in range(ISSUING_OFFICES):
+            branch = OfficeSetup(server)
+            targets += [(branch.id, branch.service(c)["id"]) for c in "ABCD"]
+        lat, errors, wall = asyncio.run(issue_at_rate(server.base_url, office.admin.token or "", targets))
+        print(f"issuing at {RATE}/s for {SECONDS} s over {ISSUING_OFFICES} offices: {len(lat)} requests in {wall:.1f} s "
               f"({len(lat) / wall:.0f}/s achieved), p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms, "
               f"errors {errors}")
     finally:
