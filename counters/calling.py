@@ -23,7 +23,13 @@ from .views import announcement_view
 
 
 def _lock_counter(session: Session, counter: Counter) -> Counter:
-    """Re-read the counter under a row lock so one counter's presses run one after another."""
+    """Re-read the counter under a row lock so one counter's presses run one after another.
+
+    SQLite has no row locks: its writer transaction (BEGIN IMMEDIATE) already excludes every other
+    writer, so a counter read in this transaction is current and is not read again.
+    """
+    if counter in session and session.get_bind().dialect.name == "sqlite":
+        return counter
     locked = session.get(Counter, counter.id, with_for_update=True, populate_existing=True)
     assert locked is not None
     return locked
@@ -53,7 +59,7 @@ def _close_current(session: Session, ctx: Ctx, office: Office, counter: Counter,
         no_show(session, ctx, office, current, announce_free=False)
     else:
         finish(session, ctx, office, current, announce_free=False)
-    session.refresh(counter)
+    # finish/no_show freed the counter on this very object (the session's identity map): no re-read
 
 
 def _announce(session: Session, ctx: Ctx, office: Office, ticket: Ticket, counter: Counter) -> dict[str, Any]:

@@ -78,11 +78,10 @@ def claim_next(session: Session, office: Office, counter: Counter, services: dic
         ticket_id = session.execute(query).scalar_one_or_none()
         if ticket_id is None:
             return None
-        taken = session.execute(
+        ticket = session.execute(  # the conditional update returns the row it took: one round trip
             update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)  # type: ignore[arg-type]
-            .values(**values).execution_options(synchronize_session=False))
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            ticket = session.get(Ticket, ticket_id, populate_existing=True)
-            assert ticket is not None
-            return ticket
+            .values(**values).returning(Ticket),
+            execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
+        if ticket is not None:
+            return ticket  # type: ignore[no-any-return]
     return None

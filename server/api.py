@@ -114,8 +114,21 @@ class Call:
         return await self.qms.db.read(fn)  # type: ignore[no-any-return]
 
     async def write(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn` in a write transaction and publish its events after the commit."""
-        return await self.qms.write(fn)  # type: ignore[no-any-return]
+        """Run `fn` in a write transaction and publish its events after the commit.
+
+        The events go out as soon as the rows commit; folding them into report facts comes after
+        (server/db.py `write_staged`), and the response waits for it, so the caller reads its own write.
+        """
+        qms = self.qms
+        result, messages, fold = await qms.db.write_staged(fn)
+        try:
+            if messages:
+                await qms.publish(messages)
+        finally:
+            await fold()
+        if messages:
+            qms.estimator.touch(messages)
+        return result  # type: ignore[no-any-return]
 
 
 async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -27,6 +29,20 @@ from .state import Qms
 from .ws import websocket_endpoint
 
 log = logging.getLogger("qms")
+GC_THRESHOLDS = (50_000, 20, 100)  # young collections every 50k allocations instead of 700: fewer pauses
+SWITCH_INTERVAL_S = 0.001  # the event loop waits at most ~1 ms (not 5) for the GIL held by a db thread
+
+
+def tune_runtime() -> None:
+    """Latency of a call on the displays: fewer, shorter GC pauses and a quicker GIL hand-over.
+
+    Run once the app has started: `gc.freeze` moves everything loaded so far (modules, the ORM's
+    mappings and caches) out of the collector's sight, so later collections walk only new objects.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def all_endpoints() -> list[Endpoint]:
@@ -45,11 +61,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         install_redaction()
         if migrate:
             upgrade(qms.db.engine)
+        if qms.db.recover_folds():
+            log.warning("folded report facts a previous run left out (it stopped between a commit and its fold)")
         ensure_admin(qms.db, settings.admin_password)
         await qms.start()
         for group in GROUPS:
             if hasattr(group, "on_startup"):
                 await group.on_startup(qms)
+        tune_runtime()
         try:
             yield
         finally:

@@ -5,13 +5,20 @@ crash), one writer thread whose transactions start with BEGIN IMMEDIATE (Dataset
 readers on their own connections. PostgreSQL: a pool of writer threads; the queue's claims use row
 locks, and transactions that lose a deadlock or serialization race are retried.
 `write` returns the events the transaction sealed so the caller publishes them after the commit.
+
+`write_staged` (the API's writes) lets the caller publish before the report facts are folded: on
+SQLite the transaction commits the rows and the numbered events, the caller publishes, then `fold()`
+folds the events into facts and rollups in a second transaction on the same writer thread
+(`events.reconcile_facts`: idempotent, so `recover_folds` at start-up redoes a fold a crash lost).
+The durable record of an acknowledged call is the first commit (synchronous=FULL); facts are derived.
+PostgreSQL folds inside the transaction (its many writer threads would otherwise race on a fact).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,14 +94,20 @@ class Database:
 
     def write_sync(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
         """Run `fn` in one write transaction; returns its result and the sealed event messages."""
+        result, messages, _ = self._write(fn, fold=True)
+        return result, messages
+
+    def _write(self, fn: Callable[[Session], T], fold: bool) -> tuple[T, list[dict[str, Any]], list[int]]:
+        """One write transaction; returns the result, the messages and the tickets left to fold."""
         for attempt in range(RETRIES):
             session = Session(self.engine, expire_on_commit=False)
             session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
             try:
                 with session.begin():
                     result = fn(session)
-                    messages = events.seal(session)
-                return result, messages
+                    sealed = events.seal_events(session, fold=fold)
+                    messages = events.to_messages(session, sealed)
+                return result, messages, [] if fold else events.ticket_ids(sealed)
             except (OperationalError, DBAPIError) as e:
                 events.discard(session)
                 if attempt + 1 < RETRIES and _retryable(e):
@@ -115,6 +128,38 @@ class Database:
 
     async def write(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
         return await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
+
+    async def write_staged(self, fn: Callable[[Session], T]
+                           ) -> tuple[T, list[dict[str, Any]], Callable[[], Awaitable[None]]]:
+        """`write`, but the report facts may be folded later: publish the messages, then await `fold()`."""
+        loop = asyncio.get_running_loop()
+        defer = self.is_sqlite
+        result, messages, left = await loop.run_in_executor(self._writers, self._write, fn, not defer)
+
+        async def fold() -> None:
+            if left:
+                await loop.run_in_executor(self._writers, self.fold_sync, left)
+        return result, messages, fold
+
+    def fold_sync(self, ticket_ids: list[int]) -> int:
+        """Bring these tickets' report facts up to date with their events (one transaction)."""
+        for attempt in range(RETRIES):
+            try:
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    return events.reconcile_facts(session, ticket_ids)
+            except (OperationalError, DBAPIError) as e:
+                if attempt + 1 < RETRIES and _retryable(e):
+                    time.sleep(0.01 * (2 ** attempt))
+                    continue
+                raise
+        raise RuntimeError("unreachable")
+
+    def recover_folds(self) -> int:
+        """At start-up: fold what a crash between a commit and its fold left out (a no-op otherwise)."""
+        if not self.is_sqlite:
+            return 0  # PostgreSQL folds inside the transaction
+        with Session(self.engine) as session, session.begin():
+            return events.reconcile_facts(session, events.recent_ticket_ids(session))
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._readers, self.read_sync, fn)
