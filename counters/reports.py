@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlmodel import Session
 
 from .errors import InvalidValue
 from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact,
-                    next_start, service_code, service_key)
+                    next_start, quarter_start, service_code, service_key)
 from .models import Counter, Office, Service
 
 GROUP_BY = ("day", "hour", "service", "counter", "clerk")
@@ -177,22 +177,82 @@ def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int
     return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)
 
 
-def _rollup_sums(session: Session, office_id: int, start: date, end: date,
+Piece = tuple[str, date, date]  # a rollup period ("q", "m", "w": one row per key) or a range of day rows ("d")
+
+
+def cover(start: date, end: date) -> list[Piece]:
+    """[start, end] as rollup pieces (`split_periods`): each day in exactly one piece."""
+    coarse, days = split_periods(start, end)
+    pieces = [(p, s, next_start(p, s) - timedelta(days=1)) for p, starts in coarse.items() for s in starts]
+    return pieces + [("d", a, b) for a, b in days]
+
+
+def _clip(pieces: list[Piece], last: date) -> list[Piece]:
+    """Without what lies after the newest day with rows (nothing is stored there)."""
+    return [(p, a, min(b, last) if p == "d" else b) for p, a, b in pieces if a <= last]
+
+
+def _cost(pieces: list[Piece]) -> int:
+    """Rows read per key, about: one per period, one per day."""
+    return sum((b - a).days + 1 if p == "d" else 1 for p, a, b in pieces)
+
+
+def plan(start: date, end: date, last: date | None) -> tuple[list[Piece], list[Piece]]:
+    """The rollup pieces to add and to take away so that the sums cover exactly [start, end].
+
+    `last`: the newest day with rows. A range that ends shortly before it (a year "to yesterday" while
+    today is being written) is cheaper read as the whole quarter holding `last` minus the few days after
+    `end`, than as that quarter's months, weeks and days. Exact either way: a period's row is the sum of
+    its days' rows (they are written by the same upsert), so the difference is integer arithmetic.
+    """
+    if last is None:
+        return [], []
+    additive = _clip(cover(start, end), last)
+    horizon = next_start("q", quarter_start(last)) - timedelta(days=1)
+    if end >= horizon:
+        return additive, []
+    plus, minus = _clip(cover(start, horizon), last), _clip(cover(end + timedelta(days=1), horizon), last)
+    both = set(plus) & set(minus)
+    plus, minus = [x for x in plus if x not in both], [x for x in minus if x not in both]
+    return (plus, minus) if _cost(plus) + _cost(minus) < _cost(additive) else (additive, [])
+
+
+def _last_day(session: Session, office_id: int, group_by: str) -> date | None:
+    """The newest day with rollup rows of this office and grouping (one index probe)."""
+    t = ReportRollup.__table__  # type: ignore[attr-defined]
+    return session.execute(select(func.max(t.c.start)).where(  # type: ignore[no-any-return]
+        t.c.office_id == office_id, t.c.dim == group_by, t.c.period == "d")).scalar()
+
+
+def rollup_sums(session: Session, office_id: int, start: date, end: date,
                  group_by: str) -> list[tuple[Any, tuple[int, ...]]]:
     """(raw key, summed metrics in `METRICS` order) from the office's own rollup rows (which include its
-    branches) over [start, end]: whole quarters, months and weeks, and the days at the edges."""
+    branches) over [start, end]: whole quarters, months and weeks, and the days at the edges (`plan`).
+    One statement, so added and taken-away rows come from one snapshot of the database."""
     t = ReportRollup.__table__  # type: ignore[attr-defined]
-    sums = [func.sum(t.c[m]) for m in METRICS]
     if group_by == "day":
-        where = and_(t.c.period == "d", t.c.start >= start, t.c.start <= end)
-        raw = t.c.start
+        q = select(t.c.start, *[func.sum(t.c[m]) for m in METRICS]).where(
+            t.c.office_id == office_id, t.c.dim == "day", t.c.period == "d", t.c.start >= start, t.c.start <= end
+        ).group_by(t.c.start)
+        return [(r[0], tuple(r[1:])) for r in session.execute(q)]
+    plus, minus = plan(start, end, _last_day(session, office_id, group_by))
+    if not plus:
+        return []
+
+    def where(pieces: list[Piece]) -> Any:
+        parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for p, a, b in pieces if p == "d"]
+        for period in COARSE_FIRST:
+            starts = [a for p, a, _ in pieces if p == period]
+            if starts:
+                parts.append(and_(t.c.period == period, t.c.start.in_(starts)))
+        return and_(t.c.office_id == office_id, t.c.dim == group_by, or_(*parts))
+
+    if minus:  # the rows to take away are few (the days after `end`): negated, then summed with the rest
+        both = union_all(select(t.c.key, *[t.c[m] for m in METRICS]).where(where(plus)),
+                         select(t.c.key, *[(-t.c[m]).label(m) for m in METRICS]).where(where(minus))).subquery()
+        q = select(both.c.key, *[func.sum(both.c[m]) for m in METRICS]).group_by(both.c.key)
     else:
-        coarse, days = split_periods(start, end)
-        parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for a, b in days]
-        parts += [and_(t.c.period == period, t.c.start.in_(starts)) for period, starts in coarse.items() if starts]
-        where = or_(*parts)
-        raw = t.c.key
-    q = select(raw, *sums).where(t.c.office_id == office_id, t.c.dim == group_by, where).group_by(raw)
+        q = select(t.c.key, *[func.sum(t.c[m]) for m in METRICS]).where(where(plus)).group_by(t.c.key)
     return [(r[0], tuple(r[1:])) for r in session.execute(q)]  # sums of NOT NULL integers: ints
 
 
@@ -267,7 +327,7 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
     def out_key(raw: Any) -> OutKey:
         return labels.out_key(group_by, raw)
 
-    for raw, sums in _rollup_sums(session, ids[0], start, end, group_by):
+    for raw, sums in rollup_sums(session, ids[0], start, end, group_by):
         if not sums[ISSUED] and not sums[RATINGS]:
             continue
         k = out_key(raw)

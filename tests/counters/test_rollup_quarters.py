@@ -19,9 +19,9 @@ import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
 from counters import calling, facts, issuing, serving, setup
 from counters.context import Ctx, Who
-from counters.facts import METRICS, ReportRollup, next_start
+from counters.facts import METRICS, ReportRollup, Settings, TicketFact, add_into, next_start
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import office_tree, report
+from counters.reports import office_tree, plan, report, rollup_sums
 from server.db import Database
 from server.migrate import alembic_config, upgrade
 
@@ -115,10 +115,17 @@ def test_migration_0004_fills_quarters_exactly_as_the_production_fold_writes_the
     db.dispose()
 
 
-def test_a_range_of_whole_quarters_reads_the_same_as_its_days() -> None:
-    db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'r.db'}")
+@pytest.fixture(scope="module")
+def history() -> Iterator[tuple[Database, int]]:
+    """DAYS played through the engine on a database at the newest revision (SQLite)."""
+    db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'h.db'}")
     upgrade(db.engine)
-    office_id = _play_history(db)
+    yield db, _play_history(db)
+    db.dispose()
+
+
+def test_a_range_of_whole_quarters_reads_the_same_as_its_days(history: tuple[Database, int]) -> None:
+    db, office_id = history
     clerks = {1: ("canbo1", "Một")}
 
     def run(start: date, end: date, group_by: str, office: int) -> Any:
@@ -140,4 +147,62 @@ def test_a_range_of_whole_quarters_reads_the_same_as_its_days() -> None:
     late = run(date(2026, 10, 1), date(2026, 12, 31), "clerk", office_id)[0]  # exactly Q4: one row per key
     assert (late["key"], late["issued"], late["served"], late["no_show"]) == ("canbo1", 12, 8, 4)
     assert next_start("q", date(2026, 7, 1)) == date(2026, 10, 1)
-    db.dispose()
+
+
+def _day_contributions(s: Session) -> dict[tuple[int, str, date, int], list[int]]:
+    """(owner, dim, day, key) -> metric sums of the facts, folded by production code (`add_into`)."""
+    t = TicketFact.__table__  # type: ignore[attr-defined]
+    found = [facts.Fact(**r._asdict()) for r in s.execute(select(*[t.c[n] for n in facts.FACT_FIELDS]))]
+    settings = Settings().load(s, {f.office_id for f in found})
+    totals: dict[Any, dict[str, int]] = {}
+    for f in found:
+        add_into(totals, f, +1, settings.owners(f.office_id), settings.service_key(f.service_id))
+    return {(owner, dim, day, key): [m.get(name, 0) for name in METRICS]
+            for (owner, period, day, dim, key), m in totals.items() if period == "d"}
+
+
+def _fold(daily: dict[tuple[int, str, date, int], list[int]], office_id: int, start: date, end: date,
+          dim: str) -> dict[int, tuple[int, ...]]:
+    out: dict[int, list[int]] = {}
+    for (owner, d, day, key), vec in daily.items():
+        if owner == office_id and d == dim and start <= day <= end:
+            acc = out.setdefault(key, [0] * len(METRICS))
+            for i, v in enumerate(vec):
+                acc[i] += v
+    return {k: tuple(v) for k, v in out.items() if any(v)}
+
+
+def test_rollup_sums_over_any_range_equal_the_fold_of_its_facts(history: tuple[Database, int]) -> None:
+    """Ranges ending anywhere around the data: added periods, or a quarter minus the days after the end."""
+    db, office_id = history
+    edges = sorted({d + timedelta(days=k) for d in DAYS for k in (0, 1)}
+                   | {date(2026, 7, 1), date(2026, 9, 30), date(2026, 12, 1), date(2027, 1, 1)})
+    dims = ("hour", "service", "counter", "clerk")
+
+    def check(s: Session) -> int:
+        daily = _day_contributions(s)
+        subtracted = 0
+        pairs = [(a, b) for i, a in enumerate(edges) for b in edges[i:]]
+        for n, (start, end) in enumerate(pairs):
+            subtracted += bool(plan(start, end, DAYS[-1])[1])
+            dim = dims[n % len(dims)]
+            for office in (office_id, 1):
+                got = {k: v for k, v in rollup_sums(s, office, start, end, dim) if any(v)}
+                assert got == _fold(daily, office, start, end, dim), (start, end, office, dim)
+        return subtracted
+    assert db.read_sync(check) > 10  # the subtracting plan was exercised
+
+
+def test_a_year_to_yesterday_reads_whole_quarters_minus_today() -> None:
+    today = date(2026, 11, 22)
+    plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today)
+    assert sorted(plus) == sorted([("d", date(2025, 11, 22), date(2025, 11, 23)), ("w", date(2025, 11, 24), date(2025, 11, 30)),
+                                   ("m", date(2025, 12, 1), date(2025, 12, 31))]
+                                  + [("q", q, next_start("q", q) - timedelta(days=1))
+                                     for q in (date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1))])
+    assert minus == [("d", today, today)]
+    plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today - timedelta(days=1))
+    assert len(plus) == 7 and minus == []  # nothing written after the end: no subtraction at all
+    plus, minus = plan(date(2026, 11, 2), date(2026, 11, 8), today)  # one week: its own row
+    assert (plus, minus) == ([("w", date(2026, 11, 2), date(2026, 11, 8))], [])
+    assert plan(date(2026, 1, 1), date(2026, 1, 31), None) == ([], [])
