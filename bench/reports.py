@@ -386,18 +386,34 @@ def _sequences(w: Writer, tickets: int, feedback: int) -> None:
 
 
 def add_today(url: str, offices: int, waiting: int = 25) -> None:
-    """A busy morning in every branch: counters open with their clerks and people waiting (the live view)."""
-    from sqlalchemy import create_engine, text
+    """A busy morning in every branch: counters open with their clerks and people waiting (the live view),
+    its tickets folded into facts and rollups as production does (`facts.add_into`, `facts.upsert_rollups`),
+    so a report "to yesterday" reads past today's rows as it would in an office at work. Re-running it
+    takes the previous run's morning away first (its facts subtracted from the rollups)."""
+    from sqlalchemy import create_engine, delete, select, text
+    from sqlmodel import Session
+    from counters.facts import FACT_FIELDS, Fact, Settings, TicketFact, add_into, upsert_rollups
     from server.db import normalize_url
     prov = Province(offices)
     engine = create_engine(normalize_url(url))
     now = datetime.now(timezone.utc)
     today = now.astimezone(TZ).date()
     rng = random.Random(7)
-    with engine.begin() as c:
+    ft = TicketFact.__table__  # type: ignore[attr-defined]
+    with Session(engine) as c, c.begin():
+        settings = Settings().load(c, prov.office_ids)
+        deltas: dict[Any, dict[str, int]] = {}
+        old = [r[0] for r in c.execute(text("SELECT id FROM ticket WHERE office_day >= :d AND channel = 'staff'"),
+                                       {"d": today})]
+        for i in range(0, len(old), 5000):
+            chunk = old[i:i + 5000]
+            for r in c.execute(select(*[ft.c[n] for n in FACT_FIELDS]).where(ft.c.ticket_id.in_(chunk))):
+                f = Fact(**r._asdict())
+                add_into(deltas, f, -1, settings.owners(f.office_id), settings.service_key(f.service_id))
+            c.execute(delete(ft).where(ft.c.ticket_id.in_(chunk)))
         c.execute(text("DELETE FROM ticket WHERE office_day >= :d AND channel = 'staff'"), {"d": today})
         start = int(c.execute(text("SELECT COALESCE(MAX(id), 0) FROM ticket")).scalar_one()) + 1
-        rows = []
+        rows, new = [], []
         for o in prov.office_ids:
             for i, cid in enumerate(prov.counter_ids[o]):
                 c.execute(text("UPDATE counter SET state = 'open', clerk_id = :k, clerk_name = :n, "
@@ -411,16 +427,31 @@ def add_today(url: str, offices: int, waiting: int = 25) -> None:
                 finished = called + timedelta(seconds=SERVICES[s][3] * rng.uniform(0.6, 1.4)) if called else None
                 if finished and finished > now:
                     called, finished = now - timedelta(seconds=900), now - timedelta(seconds=60)
+                desk = 0 if s == 0 else 1
+                cid = prov.counter_ids[o][desk] if done else None
+                clerk = prov.clerk_ids[o][desk] if done else None
                 rows.append({"id": start, "o": o, "s": prov.service_ids[o][s], "d": today, "n": 5000 + j,
                              "dn": f"{SERVICES[s][0]}{5000 + j}", "st": "done" if done else "waiting",
-                             "i": _ts(issued), "c": _ts(called), "f": _ts(finished),
-                             "cid": prov.counter_ids[o][0 if s == 0 else 1] if done else None,
+                             "i": _ts(issued), "c": _ts(called), "f": _ts(finished), "cid": cid, "k": clerk,
                              "tc": f"today{start:012x}{rng.getrandbits(32):08x}"})
+                wait = round((called - issued).total_seconds()) if called else None
+                served = round((finished - called).total_seconds()) if finished and called else None
+                new.append(Fact(ticket_id=start, office_id=o, office_day=today, hour=issued.astimezone(TZ).hour,
+                                service_id=prov.service_ids[o][s], issued_at=issued, counter_id=cid, clerk_id=clerk,
+                                status="done" if done else "waiting", called_at=called, last_called_at=called,
+                                finished_at=finished, wait_s=wait, service_s=served,
+                                total_s=wait + served if wait is not None and served is not None else None,
+                                wait_target_s=(10 if s == 0 else 15) * 60, do_it_now=s == 0,
+                                total_target_s=600 if s == 0 else None))
                 start += 1
         c.execute(text("INSERT INTO ticket (id, office_id, service_id, issued_service_id, office_day, number, "
                        "display_number, channel, status, lang, issued_at, queue_at, called_at, last_called_at, "
-                       "finished_at, counter_id, recalls, transfers, track_code) VALUES (:id, :o, :s, :s, :d, :n, :dn, "
-                       "'staff', :st, 'vi', :i, :i, :c, :c, :f, :cid, 0, 0, :tc)"), rows)
+                       "finished_at, counter_id, clerk_id, recalls, transfers, track_code) VALUES (:id, :o, :s, :s, "
+                       ":d, :n, :dn, 'staff', :st, 'vi', :i, :i, :c, :c, :f, :cid, :k, 0, 0, :tc)"), rows)
+        c.execute(ft.insert(), [f.row() for f in new])
+        for f in new:
+            add_into(deltas, f, +1, settings.owners(f.office_id), settings.service_key(f.service_id))
+        upsert_rollups(c, deltas)
     engine.dispose()
 
 

@@ -399,7 +399,9 @@ def _rollup_upsert(dialect: str) -> Any:
     return stmt
 
 
-def _upsert_rollups(session: Session, deltas: dict[RowKey, dict[str, int]]) -> None:
+def upsert_rollups(session: Session, deltas: dict[RowKey, dict[str, int]]) -> None:
+    """Add metric deltas (from `add_into`) to their rollup rows, creating missing rows: every period level
+    of a fact moves in this one statement, which keeps a period's row equal to the sum of its days'."""
     table = ReportRollup.__table__  # type: ignore[attr-defined]
     metrics = [c.name for c in table.columns if c.name not in ROLLUP_KEYS]
     rows = []
@@ -443,7 +445,7 @@ def apply(session: Session, batch: Sequence[Event]) -> None:
             session.execute(table.insert().values(**new.row()))
         else:
             session.execute(table.update().where(table.c.ticket_id == tid).values(**new.row()))
-    _upsert_rollups(session, deltas)
+    upsert_rollups(session, deltas)
     session.info.pop("qms_fact_settings", None)
 
 

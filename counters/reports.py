@@ -1,9 +1,12 @@
 """Reports for heads: per day, hour, service, counter or clerk over office-local dates, from the rollups.
 
 Counts, averages and service levels are sums of the event-derived rollups (facts.py), so they are exact
-for any range. Percentiles are exact (nearest rank over the tickets' own values) when the selection
-holds at most `EXACT_LIMIT` tickets, and read from the rollups' histograms (interpolated inside the
-bucket) above that, which keeps a province's year under the response-time budget.
+for any range. A range is read as whole quarters, months and weeks and the days at its edges, or, when
+it ends shortly before the newest data (a year "to yesterday"), as the enclosing quarter minus the days
+after its end (`plan`): about 8 rows per key for a year, in one statement. Percentiles are exact
+(nearest rank over the tickets' own values) when the selection holds at most `EXACT_LIMIT` tickets, and
+read from the rollups' histograms (interpolated inside the bucket) above that, which keeps a province's
+year under the response-time budget.
 """
 from __future__ import annotations
 
