@@ -20,6 +20,9 @@ from datetime import datetime
 from statistics import NormalDist
 from typing import Literal
 
+from .prediction_calibration import IntervalCalibration, interval
+from .prediction_fitted import FITTED
+
 Desk = Literal["standard", "do_it_now"]
 CounterState = Literal["open", "paused"]
 PriorityPolicy = Literal["strict", "interleave"]
@@ -530,14 +533,18 @@ def _run(
         heapreplace(heap, (t + d, ci))
 
 
-def _quantile(sorted_values: list[float], p: float) -> float:
-    x = p * (len(sorted_values) - 1)
-    lo = int(x)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (x - lo)
+@dataclass(frozen=True, slots=True)
+class SimulatedWaits:
+    """The raw Monte Carlo output behind a prediction: per waiting ticket (snapshot order) its
+    position and its simulated waits, sorted (None when no counter serves it). Kept apart from
+    `predict` so the interval can be calibrated against real waits (prediction_calibration.py)."""
+
+    positions: list[int]
+    waits: list[list[float] | None]
+    runs: int
 
 
-def predict(
+def simulate_waits(
     snapshot: QueueSnapshot,
     model: ServiceTimeModel,
     *,
@@ -545,20 +552,13 @@ def predict(
     seed: int = 0,
     paused_resume_s: float = 600.0,
     arrivals: ArrivalRates | None = None,
-    low_q: float = 0.1,
-    high_q: float = 0.9,
-) -> dict[int, Prediction]:
-    """Predicted wait from `snapshot.now` until each waiting ticket is called.
-
-    Future arrivals overtake at the recent `arrivals` rates (none if not given); paused counters
-    resume after `paused_resume_s`. `runs` defaults to 300 for small queues and fewer for long
-    ones (at least 100), which keeps a 300-ticket office well under 100 ms.
-    """
+) -> SimulatedWaits:
+    """Run the calling rules forward: a deterministic pass for positions, then `runs` random ones."""
     tickets = snapshot.waiting
-    if not tickets:
-        return {}
     if runs is None:
-        runs = max(100, min(300, 30_000 // len(tickets)))
+        runs = max(100, min(300, 30_000 // max(len(tickets), 1)))
+    if not tickets:
+        return SimulatedWaits([], [], runs)
     plan = _plan(snapshot, model, paused_resume_s, arrivals)
     n = len(tickets)
     p_ns, ns_cost = model.no_show_share, model.no_show_cost_s
@@ -597,28 +597,57 @@ def predict(
         call = [nan] * n
         _run(plan, start, None, rng, mu_r, p_ns, ns_cost, call, horizon_s=horizon_s)
         per_run.append(call)
-    waits = [[w for w in column if not math.isnan(w)] for column in zip(*per_run)]  # NaN: never called
-
-    out: dict[int, Prediction] = {}
-    for i, t in enumerate(tickets):
-        w = waits[i]
+    waits: list[list[float] | None] = []
+    for i, column in enumerate(zip(*per_run)):
+        w = [x for x in column if not math.isnan(x)]  # NaN: never called
         if len(w) < runs:  # no counter serves it: nobody can promise a time
-            ahead = sum(
+            waits.append(None)
+            position[i] = sum(
                 1
                 for o in tickets
-                if o.service_id == t.service_id
-                and o.target_counter_id == t.target_counter_id
-                and (not o.priority, o.queue_at, o.id) < (not t.priority, t.queue_at, t.id)
+                if o.service_id == tickets[i].service_id
+                and o.target_counter_id == tickets[i].target_counter_id
+                and (not o.priority, o.queue_at, o.id) < (not tickets[i].priority, tickets[i].queue_at, tickets[i].id)
             )
-            out[t.id] = Prediction(ahead, None, None, None)
+        else:
+            w.sort()
+            waits.append(w)
+    return SimulatedWaits(position, waits, runs)
+
+
+def office_load(snapshot: QueueSnapshot) -> float:
+    """Waiting tickets per open counter: the regime the interval is calibrated by."""
+    open_counters = sum(1 for c in snapshot.counters if c.state == "open")
+    return len(snapshot.waiting) / max(open_counters, 1)
+
+
+def predict(
+    snapshot: QueueSnapshot,
+    model: ServiceTimeModel,
+    *,
+    runs: int | None = None,
+    seed: int = 0,
+    paused_resume_s: float = 600.0,
+    arrivals: ArrivalRates | None = None,
+    calibration: IntervalCalibration | None = FITTED,
+) -> dict[int, Prediction]:
+    """Predicted wait from `snapshot.now` until each waiting ticket is called.
+
+    Future arrivals overtake at the recent `arrivals` rates (none if not given); paused counters
+    resume after `paused_resume_s`. `runs` defaults to 300 for small queues and fewer for long
+    ones (at least 100), which keeps a 300-ticket office well under 100 ms. The 80% range is the
+    simulated spread rescaled by `calibration` (fitted against simulated days' real waits);
+    `calibration=None` gives the raw 10th-90th percentiles.
+    """
+    sim = simulate_waits(snapshot, model, runs=runs, seed=seed, paused_resume_s=paused_resume_s, arrivals=arrivals)
+    load = office_load(snapshot)
+    out: dict[int, Prediction] = {}
+    for t, position, w in zip(snapshot.waiting, sim.positions, sim.waits):
+        if w is None:
+            out[t.id] = Prediction(position, None, None, None)
             continue
-        w.sort()
-        out[t.id] = Prediction(
-            position=position[i],
-            expected_s=round(_quantile(w, 0.5)),
-            low_s=round(_quantile(w, low_q)),
-            high_s=round(_quantile(w, high_q)),
-        )
+        expected, low, high = interval(w, load, calibration)
+        out[t.id] = Prediction(position, round(expected), round(low), round(high))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timedelta
 
@@ -16,6 +17,9 @@ from counters.prediction import (
     naive_predict,
     predict,
 )
+from counters.prediction_backtest import replay
+from counters.prediction_calibration import MIN_FACTOR, IntervalCalibration, Observation, Regime, fit, interval, render
+from counters.prediction_fitted import FITTED
 
 NOW = datetime(2026, 11, 23, 9, 0)
 A, B, E = 1, 2, 5
@@ -186,3 +190,91 @@ def test_model_follows_the_day() -> None:
     assert model.for_service(B).median_s < 600  # recent, faster services weigh more
     few = ServiceTimeModel.fit(recent[:1], NOW, PRIORS)
     assert 450 < few.for_service(B).median_s < 600  # one sample moves the prior, not replaces it
+
+
+# --------------------------------------------------------------------------- the calibrated 80% range
+
+
+def test_calibrated_range_holds_the_expected_wait_and_differs_from_the_raw_spread() -> None:
+    waits = sorted(float(60 * k) for k in range(1, 101))
+    wide = IntervalCalibration((Regime(1.0, 2.0, 2.0), Regime(math.inf, 0.5, 0.5)))
+    raw = interval(waits, 0.5, None)
+    stretched = interval(waits, 0.5, wide)
+    shrunk = interval(waits, 5.0, wide)  # the last regime takes any higher load
+    assert raw[0] == stretched[0] == shrunk[0]
+    assert stretched[1] == max(0.0, raw[0] - 2 * (raw[0] - raw[1])) and stretched[2] == raw[0] + 2 * (raw[2] - raw[0])
+    assert raw[1] < shrunk[1] <= shrunk[0] <= shrunk[2] < raw[2]
+    for snap_seed in range(3):
+        for p in predict(random_snapshot(snap_seed), MODEL, calibration=wide).values():
+            assert p.low_s is not None and p.expected_s is not None and p.high_s is not None
+            assert 0 <= p.low_s <= p.expected_s <= p.high_s
+
+
+def test_fit_finds_how_much_wider_the_real_waits_are() -> None:
+    """Real waits spread twice as far as simulated: both factors come out near 2, and a held-out
+    sample drawn the same way is covered 80% of the time."""
+    rng = random.Random(5)
+
+    def observation() -> Observation:
+        centre = rng.uniform(300, 3000)
+        waits = sorted(centre + 100 * rng.gauss(0, 1) for _ in range(200))
+        return Observation(waits, rng.uniform(0, 3), centre + 200 * rng.gauss(0, 1))
+
+    cal = fit([observation() for _ in range(2000)], regimes=2)
+    assert len(cal.regimes) == 2
+    for r in cal.regimes:
+        assert 1.7 < r.low_factor < 2.3 and 1.7 < r.high_factor < 2.3
+    held_out = [observation() for _ in range(1000)]
+    inside = 0
+    for o in held_out:
+        _, low, high = interval(o.waits, o.load, cal)
+        inside += low <= o.actual_s <= high
+    assert 0.77 < inside / len(held_out) < 0.83
+
+
+def test_fit_counts_tickets_called_at_once_in_their_regime() -> None:
+    """Half the tickets of a regime are called at once (any range from 0 covers them): the others'
+    range narrows so that the regime as a whole is covered 80%, not 90%."""
+    rng = random.Random(9)
+    obs = []
+    for k in range(2000):
+        if k % 2:
+            obs.append(Observation([0.0] * 50, 0.2, 0.0))
+        else:
+            waits = sorted(1200 + 200 * rng.gauss(0, 1) for _ in range(200))
+            obs.append(Observation(waits, 0.2, 1200 + 200 * rng.gauss(0, 1)))
+    cal = fit(obs, regimes=1)
+    inside = sum(interval(o.waits, o.load, cal)[1] <= o.actual_s <= interval(o.waits, o.load, cal)[2] for o in obs)
+    assert abs(inside / len(obs) - 0.8) < 0.01
+    assert cal.regimes[0].high_factor < 0.8
+
+
+def test_fitted_table_is_a_proper_calibration() -> None:
+    assert FITTED is not None and FITTED.target == 0.8
+    loads = [r.max_load for r in FITTED.regimes]
+    assert loads == sorted(loads) and loads[-1] == math.inf
+    assert all(r.low_factor >= MIN_FACTOR and r.high_factor >= MIN_FACTOR for r in FITTED.regimes)
+    source = render(FITTED, "provenance")
+    compile(source, "prediction_fitted.py", "exec")  # what --fit writes is valid Python ...
+    names: dict[str, object] = {"IntervalCalibration": IntervalCalibration, "Regime": Regime, "math": math}
+    exec(source.split("import IntervalCalibration, Regime\n", 1)[1], names)
+    assert names["FITTED"] == FITTED  # ... and reproduces the table
+
+
+def test_calibration_on_simulated_days_covers_80_percent_of_held_out_real_waits() -> None:
+    """The whole procedure, small: quiet days (where the raw spread covers ~88%, tickets called at
+    once included), calibrated on six days, checked on four others."""
+    train = replay(["quiet"], range(1, 7), runs=40)
+    held_out = [b for b in replay(["quiet"], range(7, 11), runs=40) if b.waits is not None]
+    cal = fit([Observation(b.waits, b.load, b.actual_s) for b in train if b.waits is not None], regimes=2)
+
+    def coverage(c: IntervalCalibration | None) -> float:
+        inside = 0
+        for b in held_out:
+            assert b.waits is not None
+            _, low, high = interval(b.waits, b.load, c)
+            inside += round(low) <= b.actual_s <= round(high)
+        return inside / len(held_out)
+
+    assert coverage(None) > 0.85
+    assert 0.75 <= coverage(cal) <= 0.85
