@@ -83,8 +83,9 @@ class Prediction:
     """`position`: tickets called before this one by the counters that may serve it (0 = next).
 
     `expected_s` is the median simulated wait (it minimises the absolute error); `low_s`/`high_s`
-    the 10th/90th percentiles. All three are None when no open or paused counter can serve the
-    ticket (nobody can say when it will be called).
+    the 80% range: the simulated 10th/90th percentiles, each side rescaled around the median by the
+    calibration of prediction_calibration.py. All three are None when no open or paused counter can
+    serve the ticket (nobody can say when it will be called).
     """
 
     position: int

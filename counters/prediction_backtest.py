@@ -14,8 +14,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .prediction import (ArrivalRates, ServiceSample, ServiceTimeModel, naive_predict, office_load,
-                         simulate_waits)
+from .prediction import (
+    ArrivalRates,
+    ServiceSample,
+    ServiceTimeModel,
+    naive_predict,
+    office_load,
+    simulate_waits,
+)
 from .sim_office import DEMO_SERVICES
 from .simulation import simulate_day
 
