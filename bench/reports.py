@@ -6,7 +6,7 @@ tickets, their report facts, the rollups, feedback and users, plus a busy "today
 pool of day templates whose rollups are computed once with the same code as production
 (`facts.add_into`), so facts and rollups agree exactly; the bench checks one office-quarter against
 the production fold. The SQLite file (and the PostgreSQL database) is cached and reused by later runs;
-a cached database is first brought up to date by the migrations (0004 fills quarter rollups).
+a cached database is first brought up to date by the migrations (0004/0005 fill quarter/year rollups).
 
 Then a real server (`qms serve`) answers `/live` and `/reports` (several groupings and ranges, one
 branch and the whole province) and the bench prints p50/p95 per request kind, in SQLite and, when
@@ -325,6 +325,7 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
             used[("m", o, month)][which] += 1
             used[("w", o, week)][which] += 1
             used[("q", o, quarter)][which] += 1
+            used[("y", o, day.replace(month=1, day=1))][which] += 1
             day_counts[which] += 1
             sids, cids, kids = prov.service_ids[o], prov.counter_ids[o], prov.clerk_ids[o]
             for (s, number, display, prio, status, i_s, c_s, st_s, f_s, ci, ki, hour, wait, svc, total, target, dni, tt,
@@ -456,10 +457,10 @@ def add_today(url: str, offices: int, waiting: int = 25) -> None:
 
 
 def check_against_production_fold(url: str) -> bool:
-    """One office-quarter (the latest): the stored rollups (bulk-written, or filled by a migration on a
-    cached database) equal what `facts.add_into` makes of the office's facts, row for row, every period."""
+    """One office-year (the latest): the stored rollups (bulk-written, or filled by migrations on a cached
+    database) equal what `facts.add_into` makes of the office's facts, row for row, every period."""
     from sqlalchemy import create_engine, select
-    from counters.facts import FACT_FIELDS, METRICS, Fact, ReportRollup, TicketFact, add_into, quarter_start, service_key
+    from counters.facts import FACT_FIELDS, METRICS, Fact, ReportRollup, TicketFact, add_into, service_key, year_start
     from counters.models import Service
     from server.db import normalize_url
     engine = create_engine(normalize_url(url))
@@ -467,7 +468,7 @@ def check_against_production_fold(url: str) -> bool:
         f = TicketFact.__table__  # type: ignore[attr-defined]
         r = ReportRollup.__table__  # type: ignore[attr-defined]
         day = c.execute(select(f.c.office_day).where(f.c.office_id == 2).order_by(f.c.office_day.desc()).limit(1)).scalar_one()
-        first = quarter_start(day)
+        first = year_start(day)
         facts = [Fact(**row._asdict()) for row in c.execute(select(*[f.c[n] for n in FACT_FIELDS]).where(
             f.c.office_id == 2, f.c.office_day >= first, f.c.office_day <= day))]
         codes = {sid: code for sid, code in c.execute(select(Service.id, Service.code).where(Service.office_id == 2))}
@@ -478,12 +479,12 @@ def check_against_production_fold(url: str) -> bool:
                for row in c.execute(select(r).where(r.c.office_id == 2, r.c.start >= first, r.c.start <= day))}
     engine.dispose()
     clean = {k: {m: v.get(m, 0) for m in METRICS} for k, v in expected.items() if k[2] >= first}
-    return clean == got and any(k[1] == "q" for k in got)
+    return clean == got and {k[1] for k in got} == {"d", "w", "m", "q", "y"}
 
 
 def bring_up_to_date(url: str) -> float:
-    """A cached database made by an older bench: run the migrations it lacks (0004 fills quarter rows
-    from the month rows), as `qms serve` would; returns the seconds it took."""
+    """A cached database made by an older bench: run the migrations it lacks (0004 and 0005 fill
+    quarter and year rows from the month rows), as `qms serve` would; returns the seconds it took."""
     from sqlalchemy import create_engine
     from server.db import normalize_url
     from server.migrate import upgrade
@@ -655,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
         url, _ = make()
         print(f"  {label}: migrations brought the database up to date in {bring_up_to_date(url):.1f} s", flush=True)
         add_today(url, args.offices)
-        print(f"  {label}: rollups equal the production fold (one office-quarter, every period): "
+        print(f"  {label}: rollups equal the production fold (one office-year, every period): "
               f"{check_against_production_fold(url)}", flush=True)
         measure(url, args.offices, args.requests, label)
     return 0

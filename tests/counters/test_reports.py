@@ -176,7 +176,7 @@ def test_large_selections_read_percentiles_from_histograms(day: Script) -> None:
     assert nearest_rank([5, 1, 9, 3]) == 9 and nearest_rank([]) is None
 
 
-def test_quarters_months_weeks_and_days_cover_a_range_exactly_once() -> None:
+def test_years_quarters_months_weeks_and_days_cover_a_range_exactly_once() -> None:
     start = date(2025, 11, 20)
     for length in (0, 3, 9, 40, 100, 200, 365, 400, 731):
         end = start + timedelta(days=length)
@@ -187,25 +187,27 @@ def test_quarters_months_weeks_and_days_cover_a_range_exactly_once() -> None:
         assert sorted(covered) == _days(start, end + timedelta(days=1))
         assert all(w.weekday() == 0 for w in coarse["w"])
         assert all(m.day == 1 for m in coarse["m"]) and all(q.day == 1 and q.month in (1, 4, 7, 10) for q in coarse["q"])
+        assert all(y.day == 1 and y.month == 1 for y in coarse["y"])
 
 
 def _days(a: date, b: date) -> list[date]:
     return [a + timedelta(days=k) for k in range((b - a).days)]
 
 
-def test_a_rolling_year_is_quarters_and_a_few_months_weeks_and_days() -> None:
+def test_a_rolling_year_is_quarters_and_a_few_months_weeks_and_days_a_calendar_year_one_row() -> None:
     coarse, days = split_periods(date(2025, 11, 22), date(2026, 11, 21))
+    assert coarse["y"] == []
     assert coarse["q"] == [date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)]
     assert coarse["m"] == [date(2025, 12, 1), date(2026, 10, 1)]
     assert coarse["w"] == [date(2025, 11, 24), date(2026, 11, 2), date(2026, 11, 9)]
     assert days == [(date(2025, 11, 22), date(2025, 11, 23)), (date(2026, 11, 1), date(2026, 11, 1)),
                     (date(2026, 11, 16), date(2026, 11, 21))]
-    coarse, days = split_periods(date(2026, 1, 1), date(2026, 12, 31))  # a calendar year: four rows per key
-    assert coarse == {"q": [date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1)], "m": [], "w": []}
-    assert days == []
-    assert split_periods(date(2026, 2, 3), date(2026, 2, 4)) == ({"q": [], "m": [], "w": []},
+    coarse, days = split_periods(date(2026, 1, 1), date(2027, 3, 31))  # a calendar year and a quarter
+    assert coarse == {"y": [date(2026, 1, 1)], "q": [date(2027, 1, 1)], "m": [], "w": []} and days == []
+    assert split_periods(date(2026, 2, 3), date(2026, 2, 4)) == ({"y": [], "q": [], "m": [], "w": []},
                                                                  [(date(2026, 2, 3), date(2026, 2, 4))])
     assert next_start("m", date(2026, 12, 1)) == date(2027, 1, 1) and next_start("q", date(2026, 10, 1)) == date(2027, 1, 1)
+    assert next_start("y", date(2026, 1, 1)) == date(2027, 1, 1)
 
 
 def _dump(s: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:

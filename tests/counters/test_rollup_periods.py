@@ -1,5 +1,5 @@
-"""Quarter rollups: written by the production fold, rebuilt from the log, and filled by migration 0004
-for history rolled up before it; reports over ranges holding whole quarters read the same as by days."""
+"""Quarter and year rollups: written by the production fold, rebuilt from the log, and filled by
+migrations 0004/0005 for history rolled up before them; any range reads the same as the fold of its facts."""
 from __future__ import annotations
 
 import os
@@ -89,7 +89,7 @@ def _rows(s: Session, period: str | None = None) -> dict[tuple[Any, ...], tuple[
     return {tuple(r[:5]): tuple(r[5:]) for r in s.execute(q)}
 
 
-def test_migration_0004_fills_quarters_exactly_as_the_production_fold_writes_them(url: str) -> None:
+def test_migrations_fill_quarters_and_years_exactly_as_the_production_fold_writes_them(url: str) -> None:
     engine = create_engine(url)
     cfg = alembic_config(url)
     with engine.begin() as conn:
@@ -101,14 +101,18 @@ def test_migration_0004_fills_quarters_exactly_as_the_production_fold_writes_the
     written = db.read_sync(lambda s: _rows(s, "q"))
     assert {(k[0], k[3]) for k in written} == {(o, q) for o in (1, 2) for q in (date(2026, 7, 1), date(2026, 10, 1))}
     assert written[(2, "counter", "q", date(2026, 10, 1), 1)][:4] == (12, 8, 4, 0)  # issued, served, no-shows
+    years = db.read_sync(lambda s: _rows(s, "y"))
+    assert years[(2, "clerk", "y", date(2026, 1, 1), 1)][:4] == (21, 14, 7, 0)
     everything = db.read_sync(_rows)
 
-    def forget_quarters(s: Session) -> None:  # as an office rolled up before revision 0004 has them
-        s.execute(delete(ReportRollup.__table__).where(ReportRollup.__table__.c.period == "q"))  # type: ignore[attr-defined]
-    db.write_sync(forget_quarters)
-    assert db.read_sync(lambda s: _rows(s, "q")) == {}
+    def forget(s: Session) -> None:  # as an office rolled up before revisions 0004 and 0005 has it
+        t = ReportRollup.__table__  # type: ignore[attr-defined]
+        s.execute(delete(t).where(t.c.period.in_(["q", "y"])))
+    db.write_sync(forget)
+    assert db.read_sync(lambda s: _rows(s, "q")) == {} == db.read_sync(lambda s: _rows(s, "y"))
     upgrade(db.engine)
     assert db.read_sync(lambda s: _rows(s, "q")) == written
+    assert db.read_sync(lambda s: _rows(s, "y")) == years
     assert db.read_sync(_rows) == everything
     db.write_sync(lambda s: facts.rebuild(s))  # and the log alone gives the same rows
     assert db.read_sync(_rows) == everything
@@ -176,33 +180,37 @@ def test_rollup_sums_over_any_range_equal_the_fold_of_its_facts(history: tuple[D
     """Ranges ending anywhere around the data: added periods, or a quarter minus the days after the end."""
     db, office_id = history
     edges = sorted({d + timedelta(days=k) for d in DAYS for k in (0, 1)}
-                   | {date(2026, 7, 1), date(2026, 9, 30), date(2026, 12, 1), date(2027, 1, 1)})
+                   | {date(2026, 1, 1), date(2026, 7, 1), date(2026, 9, 30), date(2026, 12, 1), date(2027, 1, 1)})
     dims = ("hour", "service", "counter", "clerk")
 
-    def check(s: Session) -> int:
+    def check(s: Session) -> tuple[int, int]:
         daily = _day_contributions(s)
-        subtracted = 0
+        subtracted = years = 0
         pairs = [(a, b) for i, a in enumerate(edges) for b in edges[i:]]
         for n, (start, end) in enumerate(pairs):
-            subtracted += bool(plan(start, end, DAYS[-1])[1])
+            plus, minus = plan(start, end, DAYS[-1])
+            subtracted += bool(minus)
+            years += any(p == "y" for p, _, _ in plus)
             dim = dims[n % len(dims)]
             for office in (office_id, 1):
                 got = {k: v for k, v in rollup_sums(s, office, start, end, dim) if any(v)}
                 assert got == _fold(daily, office, start, end, dim), (start, end, office, dim)
-        return subtracted
-    assert db.read_sync(check) > 10  # the subtracting plan was exercised
+        return subtracted, years
+    subtracted, years = db.read_sync(check)
+    assert subtracted > 10 and years > 5  # the subtracting plan and the year rows were exercised
 
 
-def test_a_year_to_yesterday_reads_whole_quarters_minus_today() -> None:
+def test_a_year_to_yesterday_reads_this_years_row_minus_today() -> None:
     today = date(2026, 11, 22)
     plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today)
-    assert sorted(plus) == sorted([("d", date(2025, 11, 22), date(2025, 11, 23)), ("w", date(2025, 11, 24), date(2025, 11, 30)),
-                                   ("m", date(2025, 12, 1), date(2025, 12, 31))]
-                                  + [("q", q, next_start("q", q) - timedelta(days=1))
-                                     for q in (date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1))])
+    assert sorted(plus) == sorted([("d", date(2025, 11, 22), date(2025, 11, 23)),
+                                   ("w", date(2025, 11, 24), date(2025, 11, 30)),
+                                   ("m", date(2025, 12, 1), date(2025, 12, 31)), ("y", date(2026, 1, 1), date(2026, 12, 31))])
     assert minus == [("d", today, today)]
     plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today - timedelta(days=1))
-    assert len(plus) == 7 and minus == []  # nothing written after the end: no subtraction at all
+    assert len(plus) == 4 and minus == []  # nothing written after the end: nothing to take away
     plus, minus = plan(date(2026, 11, 2), date(2026, 11, 8), today)  # one week: its own row
     assert (plus, minus) == ([("w", date(2026, 11, 2), date(2026, 11, 8))], [])
+    plus, minus = plan(date(2026, 1, 1), date(2026, 12, 31), date(2027, 3, 1))  # a calendar year: its row
+    assert (plus, minus) == ([("y", date(2026, 1, 1), date(2026, 12, 31))], [])
     assert plan(date(2026, 1, 1), date(2026, 1, 31), None) == ([], [])
