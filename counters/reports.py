@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from .errors import InvalidValue
 from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact,
-                    next_start, service_code, service_key)
+                    next_start, service_code, service_key, week_start)
 from .models import Counter, Office, Service
 
 GROUP_BY = ("day", "hour", "service", "counter", "clerk")
@@ -180,24 +180,50 @@ def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int
     return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)
 
 
-Piece = tuple[str, date, date]  # a rollup period ("q", "m", "w": one row per key) or a range of day rows ("d")
+Piece = tuple[str, date, date]  # a rollup period "y", "q", "m", "w" or one day "d": (period, first day, last day)
+Signed = dict[Piece, int]  # pieces with how many times they count (+1 added, -1 taken away)
+DAY = timedelta(days=1)
 
 
-def cover(start: date, end: date) -> list[Piece]:
-    """[start, end] as rollup pieces (`split_periods`): each day in exactly one piece."""
+def _day(d: date) -> Piece:
+    return ("d", d, d)
+
+
+def cover(start: date, end: date, *, straddle: bool = True) -> Signed:
+    """[start, end] as signed rollup pieces: every day of the range counted once, no other day.
+
+    Whole years, quarters, months and weeks (`split_periods`), and the days left at the edges; with
+    `straddle`, five or six edge days in one ISO week are read as that week minus its other days
+    (a month "from the 22nd" then reads one week row where it read six day rows).
+    """
     coarse, days = split_periods(start, end)
-    pieces = [(p, s, next_start(p, s) - timedelta(days=1)) for p, starts in coarse.items() for s in starts]
-    return pieces + [("d", a, b) for a, b in days]
+    out: Signed = {(p, s, next_start(p, s) - DAY): 1 for p, starts in coarse.items() for s in starts}
+    for a, b in days:
+        d = a
+        while d <= b:
+            monday = week_start(d)
+            hi = min(b, monday + 6 * DAY)
+            inside = (hi - d).days + 1
+            if straddle and inside >= 5:
+                out[("w", monday, monday + 6 * DAY)] = out.get(("w", monday, monday + 6 * DAY), 0) + 1
+                for k in range(7):
+                    x = monday + k * DAY
+                    if not d <= x <= hi:
+                        out[_day(x)] = out.get(_day(x), 0) - 1
+            else:
+                for k in range(inside):
+                    out[_day(d + k * DAY)] = out.get(_day(d + k * DAY), 0) + 1
+            d = hi + DAY
+    return {k: v for k, v in out.items() if v}
 
 
-def _clip(pieces: list[Piece], last: date) -> list[Piece]:
-    """Without what lies after the newest day with rows (nothing is stored there)."""
-    return [(p, a, min(b, last) if p == "d" else b) for p, a, b in pieces if a <= last]
-
-
-def _cost(pieces: list[Piece]) -> int:
-    """Rows read per key, about: one per period, one per day."""
-    return sum((b - a).days + 1 if p == "d" else 1 for p, a, b in pieces)
+def _combine(plus: Signed, minus: Signed, last: date) -> Signed:
+    """plus - minus, without what starts after the newest day with rows (nothing is stored there)."""
+    out = {k: v for k, v in plus.items() if k[1] <= last}
+    for k, v in minus.items():
+        if k[1] <= last:
+            out[k] = out.get(k, 0) - v
+    return {k: v for k, v in out.items() if v}
 
 
 def plan(start: date, end: date, last: date | None) -> tuple[list[Piece], list[Piece]]:
@@ -207,21 +233,18 @@ def plan(start: date, end: date, last: date | None) -> tuple[list[Piece], list[P
     today is being written) is cheaper read as whole periods up to the end of the year (or quarter,
     month, week) holding `last`, minus the few days after `end`, than as months, weeks and days. Exact
     either way: a period's row is the sum of its days' rows (one upsert writes them all), so the
-    difference is integer arithmetic. The cheapest plan (rows per key, about) wins.
+    difference is integer arithmetic. The plan with the fewest pieces (about: rows per key) wins.
     """
     if last is None:
         return [], []
-    best = (_clip(cover(start, end), last), [])
+    candidates = [_combine(cover(start, end, straddle=False), {}, last), _combine(cover(start, end), {}, last)]
     for period in COARSE_FIRST:
-        horizon = next_start(period, PERIOD_START[period](last)) - timedelta(days=1)
-        if horizon <= end:
-            continue
-        plus, minus = _clip(cover(start, horizon), last), _clip(cover(end + timedelta(days=1), horizon), last)
-        both = set(plus) & set(minus)
-        plus, minus = [x for x in plus if x not in both], [x for x in minus if x not in both]
-        if _cost(plus) + _cost(minus) < _cost(best[0]) + _cost(best[1]):
-            best = (plus, minus)
-    return best
+        horizon = next_start(period, PERIOD_START[period](last)) - DAY
+        if horizon > end:
+            candidates.append(_combine(cover(start, horizon), cover(end + DAY, horizon), last))
+    # each piece read at most once, added or taken away (the plain cover always qualifies)
+    best = min((c for c in candidates if all(v in (1, -1) for v in c.values())), key=len)
+    return sorted(k for k, v in best.items() if v > 0), sorted(k for k, v in best.items() if v < 0)
 
 
 def _last_day(session: Session, office_id: int, group_by: str) -> date | None:
@@ -247,8 +270,8 @@ def rollup_sums(session: Session, office_id: int, start: date, end: date,
         return []
 
     def where(pieces: list[Piece]) -> Any:
-        parts = [and_(t.c.period == "d", t.c.start >= a, t.c.start <= b) for p, a, b in pieces if p == "d"]
-        for period in COARSE_FIRST:
+        parts = []
+        for period in COARSE_FIRST + ("d",):
             starts = [a for p, a, _ in pieces if p == period]
             if starts:
                 parts.append(and_(t.c.period == period, t.c.start.in_(starts)))

@@ -21,7 +21,7 @@ from counters import calling, facts, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.facts import METRICS, ReportRollup, Settings, TicketFact, add_into, next_start
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import office_tree, plan, report, rollup_sums
+from counters.reports import cover, office_tree, plan, report, rollup_sums
 from server.db import Database
 from server.migrate import alembic_config, upgrade
 
@@ -185,32 +185,52 @@ def test_rollup_sums_over_any_range_equal_the_fold_of_its_facts(history: tuple[D
 
     def check(s: Session) -> tuple[int, int]:
         daily = _day_contributions(s)
-        subtracted = years = 0
+        subtracted = years = straddled = 0
         pairs = [(a, b) for i, a in enumerate(edges) for b in edges[i:]]
         for n, (start, end) in enumerate(pairs):
             plus, minus = plan(start, end, DAYS[-1])
             subtracted += bool(minus)
             years += any(p == "y" for p, _, _ in plus)
+            straddled += any(p == "d" and a <= end for p, a, _ in minus)  # a week minus its days outside
             dim = dims[n % len(dims)]
             for office in (office_id, 1):
                 got = {k: v for k, v in rollup_sums(s, office, start, end, dim) if any(v)}
                 assert got == _fold(daily, office, start, end, dim), (start, end, office, dim)
-        return subtracted, years
-    subtracted, years = db.read_sync(check)
-    assert subtracted > 10 and years > 5  # the subtracting plan and the year rows were exercised
+        return subtracted, years, straddled
+    subtracted, years, straddled = db.read_sync(check)
+    assert subtracted > 10 and years > 5 and straddled > 5  # every kind of plan was exercised
 
 
 def test_a_year_to_yesterday_reads_this_years_row_minus_today() -> None:
     today = date(2026, 11, 22)
     plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today)
-    assert sorted(plus) == sorted([("d", date(2025, 11, 22), date(2025, 11, 23)),
+    assert sorted(plus) == sorted([("d", date(2025, 11, 22), date(2025, 11, 22)), ("d", date(2025, 11, 23), date(2025, 11, 23)),
                                    ("w", date(2025, 11, 24), date(2025, 11, 30)),
                                    ("m", date(2025, 12, 1), date(2025, 12, 31)), ("y", date(2026, 1, 1), date(2026, 12, 31))])
     assert minus == [("d", today, today)]
     plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today - timedelta(days=1))
-    assert len(plus) == 4 and minus == []  # nothing written after the end: nothing to take away
+    assert len(plus) == 5 and minus == []  # nothing written after the end: nothing to take away
+    plus, minus = plan(date(2026, 10, 22), today - timedelta(days=1), today)  # a month "from the 22nd"
+    assert plus == [("d", date(2026, 10, d), date(2026, 10, d)) for d in (22, 23, 24, 25)] + [
+        ("m", date(2026, 11, 1), date(2026, 11, 30)), ("w", date(2026, 10, 26), date(2026, 11, 1))]
+    assert minus == [("d", date(2026, 11, 1), date(2026, 11, 1)), ("d", today, today)]
     plus, minus = plan(date(2026, 11, 2), date(2026, 11, 8), today)  # one week: its own row
     assert (plus, minus) == ([("w", date(2026, 11, 2), date(2026, 11, 8))], [])
     plus, minus = plan(date(2026, 1, 1), date(2026, 12, 31), date(2027, 3, 1))  # a calendar year: its row
     assert (plus, minus) == ([("y", date(2026, 1, 1), date(2026, 12, 31))], [])
     assert plan(date(2026, 1, 1), date(2026, 1, 31), None) == ([], [])
+
+
+def test_a_signed_cover_counts_every_day_of_its_range_once_and_no_other_day() -> None:
+    first = date(2025, 12, 20)
+    window = [first + timedelta(days=k) for k in range(-20, 430)]
+    for start, end in [(first, first + timedelta(days=n)) for n in (0, 4, 5, 6, 12, 31, 45, 200, 380)] + [
+            (date(2026, 10, 22), date(2026, 11, 21)), (date(2026, 3, 4), date(2026, 3, 9))]:
+        for straddle in (True, False):
+            pieces = cover(start, end, straddle=straddle)
+            for day in window:
+                counted = sum(w for (_, a, b), w in pieces.items() if a <= day <= b)
+                assert counted == (1 if start <= day <= end else 0), (start, end, day, straddle)
+    assert cover(date(2026, 3, 4), date(2026, 3, 9)) == {  # Wed-Sun of a week, then Mon
+        ("w", date(2026, 3, 2), date(2026, 3, 8)): 1, ("d", date(2026, 3, 2), date(2026, 3, 2)): -1,
+        ("d", date(2026, 3, 3), date(2026, 3, 3)): -1, ("d", date(2026, 3, 9), date(2026, 3, 9)): 1}
