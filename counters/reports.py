@@ -11,8 +11,10 @@ year under the response-time budget.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ from sqlalchemy import and_, func, or_, select, union_all
 from sqlmodel import Session
 
 from .errors import InvalidValue
-from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, WAIT_COLS, ReportRollup, TicketFact,
+from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS, ReportRollup, TicketFact,
                     next_start, service_code, service_key, week_start)
 from .models import Counter, Office, Service
 
@@ -52,18 +54,15 @@ def nearest_rank(values: Sequence[int], p: float = 0.9) -> int | None:
 
 def histogram_rank(counts: Sequence[int], p: float = 0.9) -> int | None:
     """The same rank read from bucket counts, interpolated linearly inside its bucket."""
-    n = sum(counts)
-    if n == 0:
+    running = list(accumulate(counts))
+    if not running or running[-1] <= 0:
         return None
-    rank = max(1, math.ceil(p * n))
-    seen = 0
-    for i, c in enumerate(counts):
-        if c and seen + c >= rank:
-            lo = BUCKET_EDGES_S[i - 1] if i > 0 else 0
-            hi = BUCKET_EDGES_S[i] if i < len(BUCKET_EDGES_S) else lo * 2
-            return round(lo + (hi - lo) * (rank - seen) / c)
-        seen += c
-    return None
+    rank = max(1, math.ceil(p * running[-1]))
+    i = bisect_left(running, rank)  # the first bucket whose running count reaches the rank
+    c = counts[i]
+    lo = BUCKET_EDGES_S[i - 1] if i > 0 else 0
+    hi = BUCKET_EDGES_S[i] if i < len(BUCKET_EDGES_S) else lo * 2
+    return round(lo + (hi - lo) * (rank - (running[i] - c)) / c)
 
 
 def whole_periods(period: str, start: date, end: date) -> tuple[list[date], list[tuple[date, date]]]:
@@ -378,7 +377,7 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
         else:
             p90w, p90s = histogram_rank(m[WAIT_AT:SERVICE_AT]), histogram_rank(m[SERVICE_AT:])
         key, label = labels.key_label(group_by, k, sample[k])
-        rows.append(_row(key, label, dict(zip(METRICS, m)), p90w, p90s))
+        rows.append(_row(key, label, dict(zip(SUMS, m)), p90w, p90s))  # SUMS lead METRICS
     return rows
 
 
