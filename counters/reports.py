@@ -216,12 +216,10 @@ def cover(start: date, end: date, *, straddle: bool = True) -> Signed:
     return {k: v for k, v in out.items() if v}
 
 
-def _combine(plus: Signed, minus: Signed, last: date) -> Signed:
-    """plus - minus, without what starts after the newest day with rows (nothing is stored there)."""
-    out = {k: v for k, v in plus.items() if k[1] <= last}
+def _combine(plus: Signed, minus: Signed) -> Signed:
+    out = dict(plus)
     for k, v in minus.items():
-        if k[1] <= last:
-            out[k] = out.get(k, 0) - v
+        out[k] = out.get(k, 0) - v
     return {k: v for k, v in out.items() if v}
 
 
@@ -230,19 +228,22 @@ def plan(start: date, end: date, last: date | None) -> tuple[list[Piece], list[P
 
     `last`: the newest day with rows. A range that ends shortly before it (a year "to yesterday" while
     today is being written) is cheaper read as whole periods up to the end of the year (or quarter,
-    month, week) holding `last`, minus the few days after `end`, than as months, weeks and days. Exact
+    month, week) holding `last`, minus the days after `end`, than as months, weeks and days. Exact
     either way: a period's row is the sum of its days' rows (one upsert writes them all), so the
-    difference is integer arithmetic. The plan with the fewest pieces (about: rows per key) wins.
+    difference is integer arithmetic. The plan reading the fewest pieces up to `last` (about: rows per
+    key) wins; pieces after `last` stay in it (they cost an index probe), so rows written meanwhile,
+    say just after midnight, are still taken away.
     """
     if last is None:
         return [], []
-    candidates = [_combine(cover(start, end, straddle=False), {}, last), _combine(cover(start, end), {}, last)]
+    candidates = [cover(start, end, straddle=False), cover(start, end)]
     for period in COARSE_FIRST:
         horizon = next_start(period, PERIOD_START[period](last)) - DAY
         if horizon > end:
-            candidates.append(_combine(cover(start, horizon), cover(end + DAY, horizon), last))
+            candidates.append(_combine(cover(start, horizon), cover(end + DAY, horizon)))
     # each piece read at most once, added or taken away (the plain cover always qualifies)
-    best = min((c for c in candidates if all(v in (1, -1) for v in c.values())), key=len)
+    best = min((c for c in candidates if all(v in (1, -1) for v in c.values())),
+               key=lambda c: sum(1 for k in c if k[1] <= last))
     return sorted(k for k, v in best.items() if v > 0), sorted(k for k, v in best.items() if v < 0)
 
 

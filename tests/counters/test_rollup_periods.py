@@ -21,7 +21,7 @@ from counters import calling, facts, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.facts import METRICS, ReportRollup, Settings, TicketFact, add_into, next_start
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import cover, office_tree, plan, report, rollup_sums
+from counters.reports import Piece, cover, office_tree, plan, report, rollup_sums
 from server.db import Database
 from server.migrate import alembic_config, upgrade
 
@@ -201,24 +201,47 @@ def test_rollup_sums_over_any_range_equal_the_fold_of_its_facts(history: tuple[D
     assert subtracted > 10 and years > 5 and straddled > 5  # every kind of plan was exercised
 
 
+def _upto(pieces: list[Piece], last: date) -> list[Piece]:
+    """The pieces that can hold rows (the rest start after the newest day and cost an index probe)."""
+    return [x for x in pieces if x[1] <= last]
+
+
 def test_a_year_to_yesterday_reads_this_years_row_minus_today() -> None:
     today = date(2026, 11, 22)
     plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today)
-    assert sorted(plus) == sorted([("d", date(2025, 11, 22), date(2025, 11, 22)), ("d", date(2025, 11, 23), date(2025, 11, 23)),
-                                   ("w", date(2025, 11, 24), date(2025, 11, 30)),
-                                   ("m", date(2025, 12, 1), date(2025, 12, 31)), ("y", date(2026, 1, 1), date(2026, 12, 31))])
-    assert minus == [("d", today, today)]
+    assert plus == sorted([("d", date(2025, 11, 22), date(2025, 11, 22)), ("d", date(2025, 11, 23), date(2025, 11, 23)),
+                           ("w", date(2025, 11, 24), date(2025, 11, 30)),
+                           ("m", date(2025, 12, 1), date(2025, 12, 31)), ("y", date(2026, 1, 1), date(2026, 12, 31))])
+    assert _upto(minus, today) == [("d", today, today)]  # and the rest of the year, empty until written
+    assert sorted(minus) == sorted([("d", today, today), ("w", date(2026, 11, 23), date(2026, 11, 29)),
+                                    ("d", date(2026, 11, 30), date(2026, 11, 30)), ("m", date(2026, 12, 1), date(2026, 12, 31))])
     plus, minus = plan(date(2025, 11, 22), today - timedelta(days=1), today - timedelta(days=1))
-    assert len(plus) == 5 and minus == []  # nothing written after the end: nothing to take away
+    assert len(plus) == 5 and _upto(minus, today - timedelta(days=1)) == []  # nothing after the end to take away
     plus, minus = plan(date(2026, 10, 22), today - timedelta(days=1), today)  # a month "from the 22nd"
     assert plus == [("d", date(2026, 10, d), date(2026, 10, d)) for d in (22, 23, 24, 25)] + [
         ("m", date(2026, 11, 1), date(2026, 11, 30)), ("w", date(2026, 10, 26), date(2026, 11, 1))]
-    assert minus == [("d", date(2026, 11, 1), date(2026, 11, 1)), ("d", today, today)]
+    assert _upto(minus, today) == [("d", date(2026, 11, 1), date(2026, 11, 1)), ("d", today, today)]
     plus, minus = plan(date(2026, 11, 2), date(2026, 11, 8), today)  # one week: its own row
     assert (plus, minus) == ([("w", date(2026, 11, 2), date(2026, 11, 8))], [])
     plus, minus = plan(date(2026, 1, 1), date(2026, 12, 31), date(2027, 3, 1))  # a calendar year: its row
     assert (plus, minus) == ([("y", date(2026, 1, 1), date(2026, 12, 31))], [])
     assert plan(date(2026, 1, 1), date(2026, 1, 31), None) == ([], [])
+
+
+def test_rows_written_after_the_plan_was_made_are_still_taken_away(history: tuple[Database, int],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan is chosen knowing the newest day; a day begun meanwhile (midnight) must not leak in."""
+    db, office_id = history
+    end = DAYS[-2]  # Nov 23: the plan believes Nov 23 is the newest day, but Dec 31 holds rows too
+    plus, minus = plan(date(2026, 7, 1), end, end)
+
+    def sums(s: Session) -> dict[int, tuple[int, ...]]:
+        return {k: v for k, v in rollup_sums(s, office_id, date(2026, 7, 1), end, "clerk") if any(v)}
+    fresh = db.read_sync(sums)
+    monkeypatch.setattr("counters.reports._last_day", lambda *a: end)  # as if Dec 31 were written meanwhile
+    stale = db.read_sync(sums)
+    assert ("q", date(2026, 10, 1), date(2026, 12, 31)) in plus and ("m", date(2026, 12, 1), date(2026, 12, 31)) in minus
+    assert stale == fresh and stale[1][0] == 3 * 6  # six office days from July to Nov 23
 
 
 def test_a_signed_cover_counts_every_day_of_its_range_once_and_no_other_day() -> None:
