@@ -37,16 +37,17 @@ CALL_MARK = '"ticket.called"'
 
 
 # ---------------------------------------------------------------- client processes
-def _client_main(conn: Connection, url: str, n: int, hello: str) -> None:
-    asyncio.run(_clients(conn, url, n, hello))
+def _client_main(conn: Connection, url: str, n: int, hello: str, snapshots: bool) -> None:
+    asyncio.run(_clients(conn, url, n, hello, snapshots))
 
 
-async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
+async def _clients(conn: Connection, url: str, n: int, hello: str, snapshots: bool) -> None:
     import websockets
     rounds: dict[int, list[float]] = {}
     loop = asyncio.get_running_loop()
     closing = False
-    wants_snapshot = json.loads(hello).get("since_seq") is None
+    # a QMS hello without since_seq is answered by a snapshot; the floor answers no hello at all
+    wants_snapshot = snapshots and json.loads(hello).get("since_seq") is None
 
     async def reader(ws: Any) -> None:
         seen = 0
@@ -94,7 +95,7 @@ async def _clients(conn: Connection, url: str, n: int, hello: str) -> None:
 class ClientFleet:
     """N connections over CLIENT_PROCS processes; collects each round's receipt times."""
 
-    def __init__(self, url: str, n: int, hello: dict[str, Any]) -> None:
+    def __init__(self, url: str, n: int, hello: dict[str, Any], snapshots: bool = True) -> None:
         ctx = mp.get_context("spawn")
         self.pipes: list[Connection] = []
         self.procs = []
@@ -102,7 +103,8 @@ class ClientFleet:
         share = [n // CLIENT_PROCS + (1 if i < n % CLIENT_PROCS else 0) for i in range(CLIENT_PROCS)]
         for k in share:
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_client_main, args=(child, url, k, json.dumps(hello)), daemon=True)
+            p = ctx.Process(target=_client_main, args=(child, url, k, json.dumps(hello), snapshots),
+                            daemon=True)
             p.start()
             self.pipes.append(parent)
             self.procs.append(p)
@@ -293,7 +295,7 @@ def measure(target: Any, n: int, rounds: int) -> dict[str, Any]:
     target.ensure_tickets(rounds + 1)
     url, hello = target.url_and_hello()
     started = time.monotonic()
-    fleet = ClientFleet(url, n, hello)
+    fleet = ClientFleet(url, n, hello, target.name == "qms")
     connect_s = time.monotonic() - started
     lat: list[float] = []
     after_reply: list[float] = []
