@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import case, event, func, select
 from sqlmodel import Session
 
 from .models import Counter, Office, Service, Ticket
-from .prediction import (ArrivalRates, OpenCounter, Prediction, QueueSnapshot, ServiceSample, ServiceTimeModel,
-                         WaitingTicket, predict)
+from .prediction import (
+    ArrivalRates,
+    OpenCounter,
+    Prediction,
+    QueueSnapshot,
+    ServiceSample,
+    ServiceTimeModel,
+    WaitingTicket,
+    predict,
+)
 from .queue import calling_order, servable_service_ids
 from .types import CounterState, PriorityPolicy, TicketStatus
+
+T = TypeVar("T")
 
 LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (weights halve every 3 h)
 MAX_AGE = timedelta(seconds=30)    # a cached prediction is counted down at most this long
@@ -89,7 +100,7 @@ def _executed(state: Any) -> None:
 
 
 def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
-    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,  # noqa: E712
+    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,
                                                  Counter.state != CounterState.CLOSED)
                            .order_by(Counter.id)).scalars().all()
     current_ids = [c.current_ticket_id for c in rows if c.current_ticket_id]
@@ -308,12 +319,28 @@ def ticket_estimate(session: Session, office: Office, ticket: Ticket, now: datet
 DEFAULT_SERVICE_S = 300.0
 
 
+def _memo(session: Session, name: str, key: Any, compute: Callable[[], T]) -> T:
+    """One answer per transaction while nothing is written: an issue asks for its ticket's place and its
+    service's rates two or three times (the event, the queue summary, the response)."""
+    session.flush()  # pending changes bump the generation first, so a hit never predates them
+    memo = session.info.setdefault(name, {})
+    full_key = (key, session.info.get(_GENERATION, 0))
+    if full_key not in memo:
+        memo.clear()
+        memo[full_key] = compute()
+    return memo[full_key]  # type: ignore[no-any-return]
+
+
 def _quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
     """Seconds of wait per place per service: the latest full prediction's, else typical time ÷ counters."""
+    return _memo(session, "qms_quick_rates", (office.id, now), lambda: _read_quick_rates(session, office, now))
+
+
+def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
     learned = LATEST.get(office.id or 0, now)
     serving: dict[int, int] = {}
     for ids, state in session.execute(select(Counter.service_ids, Counter.state).where(
-            Counter.office_id == office.id, Counter.archived == False)).all():  # noqa: E712
+            Counter.office_id == office.id, Counter.archived == False)).all():
         if state == CounterState.OPEN:
             for sid in ids or []:
                 serving[sid] = serving.get(sid, 0) + 1
@@ -338,8 +365,7 @@ def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
         per, lo, hi = rates.get(sid, (DEFAULT_SERVICE_S, 0.5, 1.6))
         wait = int(per * n) if n else 0
         if first is not None and first.tzinfo is None:
-            from datetime import timezone as _tz
-            first = first.replace(tzinfo=_tz.utc)
+            first = first.replace(tzinfo=UTC)
         summary.append({"id": sid, "service_id": sid, "code": code, "waiting": n, "estimated_wait_s": wait,
                         "estimated_wait_range_s": [int(wait * lo), int(wait * hi)] if n else None,
                         "longest_wait_s": int((now - first).total_seconds()) if first is not None else 0})
@@ -348,6 +374,12 @@ def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
 
 def _quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime
                   ) -> tuple[int, int, tuple[int, int]]:
+    return _memo(session, "qms_quick_ticket", (ticket.id, ticket.queue_at, now),
+                 lambda: _read_quick_ticket(session, office, ticket, now))
+
+
+def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime
+                       ) -> tuple[int, int, tuple[int, int]]:
     """Place in its own queue by one COUNT (strict priority, then queue time), wait scaled from rates."""
     mine = (Ticket.target_counter_id == ticket.target_counter_id) if ticket.target_counter_id else \
         ((Ticket.service_id == ticket.service_id) & Ticket.target_counter_id.is_(None))  # type: ignore[union-attr]
