@@ -477,6 +477,7 @@ def check_against_production_fold(url: str) -> bool:
             add_into(expected, x, +1, (2,), service_key(codes[x.service_id]))
         got = {(row.office_id, row.period, row.start, row.dim, row.key): {m: getattr(row, m) for m in METRICS}
                for row in c.execute(select(r).where(r.c.office_id == 2, r.c.start >= first, r.c.start <= day))}
+        got = {k: v for k, v in got.items() if any(v.values())}  # a row taken back to zero counts as no row
     engine.dispose()
     clean = {k: {m: v.get(m, 0) for m in METRICS} for k, v in expected.items() if k[2] >= first}
     return clean == got and {k[1] for k in got} == {"d", "w", "m", "q", "y"}
