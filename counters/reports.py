@@ -387,8 +387,9 @@ def office_tree(session: Session, office: Office) -> list[Office]:
     out = [office]
     frontier = [office.id]
     while frontier:
-        children = list(session.execute(select(Office).where(Office.parent_id.in_(frontier))).scalars())  # type: ignore[union-attr]
-        children = [c for c in children if c.id not in {o.id for o in out}]
+        seen = {o.id for o in out}
+        children = [c for c in session.execute(select(Office).where(Office.parent_id.in_(frontier))).scalars()  # type: ignore[union-attr]
+                    if c.id not in seen]
         out += children
         frontier = [c.id for c in children]
     return out
