@@ -373,8 +373,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print("Latency from just before the trigger's HTTP request to receipt (for qms that includes the `next`")
-    print("transaction); 'after reply' counts from the trigger's HTTP response instead, which the in-process hub")
-    print("sends once the events are on every client's queue (the fan-out alone).")
+    print("transaction); 'after reply' counts from the trigger's HTTP response instead. QMS answers once the")
+    print("events are on every client's queue and (SQLite) the report facts are folded, so its figure can be")
+    print("negative: the displays had the call before the clerk's screen had the answer.")
     print("| clients | floor p50 ms | floor p99 ms | qms p50 ms | qms p99 ms | p99 ratio | target "
           "| floor p99 after reply | qms p99 after reply |")
     print("|--------:|-------------:|-------------:|-----------:|-----------:|----------:|:------:"
