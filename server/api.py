@@ -177,20 +177,25 @@ def check_scope(session: Session, actor: Actor, params: dict[str, Any], read_onl
             raise ApiError(404, "not_found", f"{model.__name__} {params[name]} does not exist.")
 
 
+def authorize(session: Session, actor: Actor, ep: Endpoint, params: dict[str, Any]) -> Actor:
+    """Role, then the rows the path names (403/404), all before the body is read (422 comes after)."""
+    if ep.allow and actor.kind not in ep.allow:
+        raise ApiError(403, "forbidden", f"A {actor.kind} may not do this.", actor=actor.kind)
+    if any(isinstance(v, int) and not 0 <= v < MAX_ID for v in params.values()):
+        raise ApiError(404, "not_found", "No such row.")
+    if params:
+        check_scope(session, actor, params, ep.method == "GET")
+    return actor
+
+
 def make_route(ep: Endpoint) -> Route:
     async def endpoint(request: Request) -> Response:
         try:
             actor = None
             if ep.allow is not ANYONE:
-                actor = await request.app.state.qms.authenticate(request)
-                if ep.allow and actor.kind not in ep.allow:
-                    raise ApiError(403, "forbidden", f"A {actor.kind} may not do this.", actor=actor.kind)
-                if any(isinstance(v, int) and not 0 <= v < MAX_ID for v in request.path_params.values()):
-                    raise ApiError(404, "not_found", "No such row.")
-                if request.path_params:
-                    scoped_actor, params = actor, dict(request.path_params)
-                    await request.app.state.qms.db.read(
-                        lambda s: check_scope(s, scoped_actor, params, ep.method == "GET"))
+                qms = request.app.state.qms
+                token, params = qms.request_token(request), dict(request.path_params)
+                actor = await qms.db.read(lambda s: authorize(s, qms.token_actor(s, token), ep, params))
             body = await _parse_body(request, ep.body)
             result = await ep.handler(Call(request, actor, body))
         except QueueError as e:

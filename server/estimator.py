@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from typing import Any
 
@@ -22,30 +23,60 @@ from counters.types import EventType
 
 log = logging.getLogger("qms.estimator")
 DEBOUNCE_S = 0.5
-CPU_SHARE = 0.25  # after a refinement that took t seconds, wait at least t / CPU_SHARE before the next
+CPU_SHARE = 0.25  # of the host's cores, shared by its workers
 MIN_CHANGE_S = 30
 QUEUE_EVENTS = frozenset({"ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
                           "ticket.finished", "ticket.no_show", "counter.updated"})
 
 
 class Estimator:
+    """One refiner per process. Offices whose queue moved wait in a dirty set and are refined oldest first,
+    each at least DEBOUNCE_S after its first change (a burst of issues is one refinement). After a
+    refinement that took t seconds the refiner rests until t is `share` of the time gone by, where
+    `share` is CPU_SHARE of this host's cores divided among its workers: however many offices are busy,
+    refinements never take more than a quarter of the machine from the calls and issues themselves.
+    """
+
     def __init__(self, qms: Any) -> None:
         self.qms = qms
-        self._pending: dict[int, asyncio.Task[None]] = {}
+        workers = max(1, int(getattr(getattr(qms, "settings", None), "workers", 1) or 1))
+        self.share = min(1.0, CPU_SHARE * (os.cpu_count() or 1) / workers)
+        self._dirty: dict[int, float] = {}
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
         self._published: dict[int, dict[int, int | None]] = {}
-        self._cost: dict[int, float] = {}
 
     def touch(self, messages: list[dict[str, Any]]) -> None:
         for office_id in {m["office_id"] for m in messages if m["type"] in QUEUE_EVENTS}:
-            if office_id not in self._pending:
-                self._pending[office_id] = asyncio.create_task(self._refine(office_id))
+            self._dirty.setdefault(office_id, time.monotonic())
+        if not self._dirty:
+            return
+        if self._task is None:
+            self._wake = asyncio.Event()
+            self._task = asyncio.create_task(self._run())
+        assert self._wake is not None
+        self._wake.set()
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._dirty:
+                office_id, since = min(self._dirty.items(), key=lambda kv: kv[1])
+                early = since + DEBOUNCE_S - time.monotonic()
+                if early > 0:
+                    await asyncio.sleep(early)
+                    continue
+                del self._dirty[office_id]
+                started = time.perf_counter()
+                await self._refine(office_id)
+                took = time.perf_counter() - started
+                await asyncio.sleep(took / self.share - took)
 
     async def _refine(self, office_id: int) -> None:
         try:
-            await asyncio.sleep(max(DEBOUNCE_S, self._cost.get(office_id, 0.0) / CPU_SHARE))
-            del self._pending[office_id]
             now = self.qms.now()
-            started = time.perf_counter()
 
             def full(session: Session) -> list[dict[str, Any]] | None:
                 office = session.get(Office, office_id)
@@ -53,7 +84,6 @@ class Estimator:
                     return None
                 return estimate_queue(session, office, office_day(now, office.timezone), now).services
             services = await self.qms.db.read(full)
-            self._cost[office_id] = time.perf_counter() - started
             if services is None:
                 return
             waits = {row["id"]: row.get("estimated_wait_s") for row in services}
@@ -67,9 +97,8 @@ class Estimator:
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - estimates are advisory; the queue goes on without them
-            self._pending.pop(office_id, None)
             log.exception("refining wait estimates for office %s failed", office_id)
 
     def stop(self) -> None:
-        for t in self._pending.values():
-            t.cancel()
+        if self._task is not None:
+            self._task.cancel()

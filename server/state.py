@@ -150,14 +150,11 @@ class Qms:
         return await self.db.read(run)
 
     # ---- auth
-    async def actor_for_token(self, token: str) -> Actor | None:
-        now = self.now()
-        return await self.db.read(lambda s: actor_from_token(s, token, now))
-
     def csrf_token(self, token: str) -> str:
         return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()[:32]
 
-    async def authenticate(self, request: Request) -> Actor:
+    def request_token(self, request: Request) -> str:
+        """The bearer or cookie token of a request (401 without one; 403 for a cookie change without CSRF)."""
         header = request.headers.get("authorization", "")
         token, from_cookie = None, False
         if header.lower().startswith("bearer "):
@@ -171,7 +168,11 @@ class Qms:
             if not hmac.compare_digest(sent, self.csrf_token(token)):
                 raise ApiError(403, "csrf_failed", "Cookie sessions need the X-CSRF-Token header (the qms_csrf "
                                "cookie's value) on changes.")
-        actor = await self.actor_for_token(token)
+        return token
+
+    def token_actor(self, session: Session, token: str) -> Actor:
+        """The actor behind a token, inside the caller's read (401 when unknown, expired or revoked)."""
+        actor = actor_from_token(session, token, self.now())
         if actor is None:
             raise ApiError(401, "unauthorized", "The token is unknown, expired or revoked.")
         return actor

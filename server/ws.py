@@ -17,7 +17,7 @@ from counters.live import live_state
 from counters.models import Office, Ticket
 
 from .audience import audience_of, filter_event, filter_snapshot
-from .auth import Actor, may_access_office
+from .auth import Actor, actor_from_token, may_access_office
 from .hub import Client, RawSocket
 
 HELLO_TIMEOUT_S = 10.0
@@ -43,13 +43,17 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             return await _reject(ws, 4404, "not_found", "Unknown ticket.")
         track_ticket, office_id = found
     else:
-        actor = await qms.actor_for_token(token) if token else None
+        raw_office = ws.query_params.get("office_id")
+        now = qms.now()
+
+        def admit(s: Session) -> tuple[Actor | None, int, bool]:  # one database hop per connection (storms)
+            who = actor_from_token(s, token, now) if token else None
+            oid = int(raw_office) if raw_office and raw_office.isdigit() else ((who.office_id or 0) if who else 0)
+            return who, oid, who is not None and s.get(Office, oid) is not None and \
+                may_access_office(s, who, oid, read_only=True)
+        actor, office_id, allowed = await qms.db.read(admit)
         if actor is None:
             return await _reject(ws, 4401, "unauthorized", "A valid token is needed (?token=).")
-        raw_office = ws.query_params.get("office_id")
-        office_id = int(raw_office) if raw_office and raw_office.isdigit() else (actor.office_id or 0)
-        allowed = await qms.db.read(lambda s: s.get(Office, office_id) is not None
-                                    and may_access_office(s, actor, office_id, read_only=True))
         if not allowed:
             return await _reject(ws, 4403, "forbidden", "You may not follow that office.")
     client = Client(ws, office_id, audience_of(actor, track_ticket), actor.kind if actor else "track",
