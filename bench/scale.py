@@ -37,6 +37,26 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def workers_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) the server's worker processes have used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if fields and fields[1] == str(master_pid):  # field 4 (ppid), counted after the ")" of the name
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores spent not idle, from /proc/stat."""
+    cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(cpu) - cpu[3] - cpu[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_rss_mb(master_pid: int) -> list[float]:
     out = []
     for entry in Path("/proc").iterdir():
@@ -160,12 +180,18 @@ def main() -> int:
         for _ in range(ISSUING_OFFICES):
             branch = OfficeSetup(server)
             targets += [(branch.id, branch.service(c)["id"]) for c in "ABCD"]
+        cpu0, busy0 = workers_cpu_s(server.proc.pid if server.proc else 0), machine_busy_s()
         lat, errors, unsent, wall = asyncio.run(issue_at_rate("127.0.0.1", server.port, office.admin.token or "",
                                                               targets))
         print(f"issuing at {RATE}/s for {SECONDS} s over {ISSUING_OFFICES} offices: {len(lat)} sent in {wall:.1f} s, "
               f"{len(lat) - errors} issued ({(len(lat) - errors) / wall:.0f}/s achieved), latency from the due time "
               f"p50 {pct(lat, 50) * 1000:.0f} ms, p99 {pct(lat, 99) * 1000:.0f} ms; errors {errors}, "
               f"not sent within {GRACE_S} s after the last was due: {unsent}")
+        issued = max(1, len(lat) - errors)
+        cpu, busy = workers_cpu_s(server.proc.pid if server.proc else 0) - cpu0, machine_busy_s() - busy0
+        print(f"CPU per issued ticket: server workers {cpu / issued * 1000:.1f} ms, whole machine (workers, "
+              f"PostgreSQL, Redis, this client) {busy / issued * 1000:.1f} ms; machine busy "
+              f"{busy / wall / (os.cpu_count() or 1) * 100:.0f}% of {os.cpu_count()} cores")
     finally:
         if fleet is not None:
             fleet.close()
