@@ -192,6 +192,8 @@ def make_route(ep: Endpoint) -> Route:
     async def endpoint(request: Request) -> Response:
         try:
             actor = None
+            if ep.method != "GET":
+                request.app.state.qms.db.admit_write()
             if ep.allow is not ANYONE:
                 qms = request.app.state.qms
                 token, params = qms.request_token(request), dict(request.path_params)

@@ -31,9 +31,12 @@ from sqlmodel import Session
 from counters import events
 from counters.estimates import QUICK
 
+from .errors import ApiError
+
 T = TypeVar("T")
 log = logging.getLogger("qms.db")
 RETRIES = 5
+QUEUE_LIMIT_S = 5.0  # API writes are shed (503 busy) while the queue before the writers is this deep
 
 
 def normalize_url(url: str) -> str:
@@ -87,6 +90,8 @@ class Database:
             self.read_engine = self.engine
             self._writers = ThreadPoolExecutor(20, thread_name_prefix="qms-db-writer")
         self._readers = ThreadPoolExecutor(8, thread_name_prefix="qms-db-reader")
+        self._queued = 0  # API writes submitted and not finished (event loop only)
+        self._queue_delay = 0.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -131,15 +136,37 @@ class Database:
 
     async def write_staged(self, fn: Callable[[Session], T]
                            ) -> tuple[T, list[dict[str, Any]], Callable[[], Awaitable[None]]]:
-        """`write`, but the report facts may be folded later: publish the messages, then await `fold()`."""
+        """`write`, but the report facts may be folded later: publish the messages, then await `fold()`.
+
+        A request's write is refused with 503 `busy` (nothing changed, retry shortly) while the writes
+        queued before it have been waiting longer than QUEUE_LIMIT_S: past that, more queueing only makes
+        every kiosk wait, and an overloaded server should answer at once rather than after a minute.
+        """
+        self.admit_write()
         loop = asyncio.get_running_loop()
         defer = self.is_sqlite
-        result, messages, left = await loop.run_in_executor(self._writers, self._write, fn, not defer)
+        queued_at = time.monotonic()
+
+        def timed() -> tuple[T, list[dict[str, Any]], list[int]]:
+            self._queue_delay = time.monotonic() - queued_at  # how long the latest write waited for a writer
+            return self._write(fn, not defer)
+        self._queued += 1
+        try:
+            result, messages, left = await loop.run_in_executor(self._writers, timed)
+        finally:
+            self._queued -= 1
 
         async def fold() -> None:
             if left:
                 await loop.run_in_executor(self._writers, self.fold_sync, left)
         return result, messages, fold
+
+    def admit_write(self) -> None:
+        """Refuse (503 busy) a request's write while the queue before the writers is too deep; cheap, so the
+        API asks before authenticating: under overload a refusal must cost next to nothing."""
+        if self._queued and self._queue_delay > QUEUE_LIMIT_S:
+            raise ApiError(503, "busy", "The server is busy; nothing was changed. Try again in a moment.",
+                           retry=True, retry_after_s=1)
 
     def fold_sync(self, ticket_ids: list[int]) -> int:
         """Bring these tickets' report facts up to date with their events (one transaction)."""

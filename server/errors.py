@@ -32,7 +32,7 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 def from_queue_error(e: QueueError) -> JSONResponse:
     headers = None
-    if e.status == 429 and "retry_after_s" in e.details:
+    if e.status in (429, 503) and "retry_after_s" in e.details:
         headers = {"Retry-After": str(int(e.details["retry_after_s"]) + 1)}
     return error_response(e.status, e.code, e.message, e.details, headers)
 

@@ -7,7 +7,7 @@ from collections import Counter as Tally
 import httpx
 
 from tests.support.aio import run
-from tests.support.server import OfficeSetup, ServerProcess
+from tests.support.server import OfficeSetup, ServerProcess, post_as_kiosk
 
 TICKETS = 500
 COUNTERS = 20
@@ -19,8 +19,8 @@ async def _issue_all(base: str, token: str, office_id: int, service_ids: list[in
 
         async def one(i: int) -> int:
             async with sem:
-                r = await c.post(f"/api/v1/offices/{office_id}/tickets",
-                                 json={"service_id": service_ids[i % len(service_ids)], "print": False})
+                r = await post_as_kiosk(c, f"/api/v1/offices/{office_id}/tickets",
+                                        json={"service_id": service_ids[i % len(service_ids)], "print": False})
                 assert r.status_code == 201, r.text
                 return int(r.json()["id"])
         return await asyncio.gather(*(one(i) for i in range(TICKETS)))
@@ -30,7 +30,7 @@ async def _press_next_until_empty(base: str, token: str, counter_id: int) -> lis
     called = []
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
         while True:
-            r = await c.post(f"/api/v1/counters/{counter_id}/next", json={})
+            r = await post_as_kiosk(c, f"/api/v1/counters/{counter_id}/next", json={})
             assert r.status_code == 200, r.text
             t = r.json()["ticket"]
             if t is None:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.support.aio import run
-from tests.support.server import OfficeSetup, ServerProcess, WsClient, fresh_database_url
+from tests.support.server import OfficeSetup, ServerProcess, WsClient, fresh_database_url, post_as_kiosk
 
 pytestmark = pytest.mark.skipif(not (os.environ.get("QMS_TEST_POSTGRES_URL") and os.environ.get("QMS_TEST_REDIS_URL")),
                                 reason="needs PostgreSQL and Redis (QMS_TEST_POSTGRES_URL, QMS_TEST_REDIS_URL)")
@@ -52,8 +52,8 @@ def test_fifty_counters_on_four_workers_call_each_ticket_once(cluster: list[Serv
 
         async def issue(i: int) -> int:
             async with sem:
-                r = await clients[i % 4].post(f"/api/v1/offices/{office.id}/tickets",
-                                              json={"service_id": services[i % 2], "print": False})
+                r = await post_as_kiosk(clients[i % 4], f"/api/v1/offices/{office.id}/tickets",
+                                        json={"service_id": services[i % 2], "print": False})
                 assert r.status_code == 201, r.text
                 return int(r.json()["id"])
         issued = await asyncio.gather(*(issue(i) for i in range(2000)))
@@ -61,7 +61,7 @@ def test_fifty_counters_on_four_workers_call_each_ticket_once(cluster: list[Serv
         async def press(k: int, cid: int) -> list[int]:
             got = []
             while True:
-                r = await clients[k % 4].post(f"/api/v1/counters/{cid}/next", json={})
+                r = await post_as_kiosk(clients[k % 4], f"/api/v1/counters/{cid}/next", json={})
                 assert r.status_code == 200, r.text
                 if r.json()["ticket"] is None:
                     return got

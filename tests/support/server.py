@@ -243,3 +243,13 @@ class WsClient:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+
+async def post_as_kiosk(client: Any, url: str, **kw: Any) -> Any:
+    """POST like the product's own clients: a 503 `busy` (the server shed the write, nothing changed) is
+    tried again shortly; anything else is returned as it came."""
+    while True:
+        r = await client.post(url, **kw)
+        if r.status_code != 503 or r.json()["error"]["code"] != "busy":
+            return r
+        await asyncio.sleep(0.2)

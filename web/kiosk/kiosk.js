@@ -166,7 +166,7 @@ function failed(e, s) {
   if (e.code === "daily_limit_reached") {
     return message("limit", t("limit_title"), t("limit_text", { name: serviceName(s), n: d.daily_limit ?? "" }));
   }
-  if (e.status === 429) return message("busy", t("busy_title"), t("busy_text"));
+  if (e.status === 429 || e.code === "busy") return message("busy", t("busy_title"), t("busy_text"));
   if (e.status === 401) { setToken(null); location.reload(); return; }
   return message("error", t("error_title"), t("error_text"));
 }
