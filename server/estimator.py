@@ -23,6 +23,7 @@ from counters.types import EventType
 
 log = logging.getLogger("qms.estimator")
 DEBOUNCE_S = 0.5
+MAX_DELAY_S = 5.0
 CPU_SHARE = 0.25  # of the host's cores, shared by its workers
 MIN_CHANGE_S = 30
 QUEUE_EVENTS = frozenset({"ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
@@ -30,9 +31,10 @@ QUEUE_EVENTS = frozenset({"ticket.issued", "ticket.called", "ticket.cancelled", 
 
 
 class Estimator:
-    """One refiner per process. Offices whose queue moved wait in a dirty set and are refined oldest first,
-    each at least DEBOUNCE_S after its first change (a burst of issues is one refinement). After a
-    refinement that took t seconds the refiner rests until t is `share` of the time gone by, where
+    """One refiner per process. Offices whose queue moved wait in a dirty set; each is refined once it has
+    been still for DEBOUNCE_S, or MAX_DELAY_S after its first change if it never is: a burst of issues or
+    a run of calls is one refinement, and its CPU and `queue.updated` frames stay out of the calls' way.
+    After a refinement that took t seconds the refiner rests until t is `share` of the time gone by, where
     `share` is CPU_SHARE of this host's cores divided among its workers: however many offices are busy,
     refinements never take more than a quarter of the machine from the calls and issues themselves.
     """
@@ -41,14 +43,16 @@ class Estimator:
         self.qms = qms
         workers = max(1, int(getattr(getattr(qms, "settings", None), "workers", 1) or 1))
         self.share = min(1.0, CPU_SHARE * (os.cpu_count() or 1) / workers)
-        self._dirty: dict[int, float] = {}
+        self._dirty: dict[int, tuple[float, float]] = {}  # office → (first, last) change not yet refined
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._published: dict[int, dict[int, int | None]] = {}
 
     def touch(self, messages: list[dict[str, Any]]) -> None:
+        now = time.monotonic()
         for office_id in {m["office_id"] for m in messages if m["type"] in QUEUE_EVENTS}:
-            self._dirty.setdefault(office_id, time.monotonic())
+            first, _ = self._dirty.get(office_id, (now, now))
+            self._dirty[office_id] = (first, now)
         if not self._dirty:
             return
         if self._task is None:
@@ -63,8 +67,9 @@ class Estimator:
             await self._wake.wait()
             self._wake.clear()
             while self._dirty:
-                office_id, since = min(self._dirty.items(), key=lambda kv: kv[1])
-                early = since + DEBOUNCE_S - time.monotonic()
+                due = {o: min(last + DEBOUNCE_S, first + MAX_DELAY_S) for o, (first, last) in self._dirty.items()}
+                office_id = min(due, key=due.__getitem__)
+                early = due[office_id] - time.monotonic()
                 if early > 0:
                     await asyncio.sleep(early)
                     continue
