@@ -15,7 +15,7 @@ ERROR_SCHEMA = {
 }
 ERRORS = {"400": "malformed", "401": "not authenticated", "403": "not allowed", "404": "unknown",
           "409": "state conflict", "422": "invalid value", "429": "rate limited",
-          "503": "the database (or the voice engine) is not answering; retry"}
+          "503": "the database (or the voice engine) is not answering, or the server is busy; nothing changed, retry"}
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
