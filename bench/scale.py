@@ -191,18 +191,19 @@ def main() -> int:
         lat, statuses, unsent, wall = asyncio.run(issue_at_rate("127.0.0.1", server.port, office.admin.token or "",
                                                                 targets))
         ok = [t for t, st in zip(lat, statuses) if st == 201]
-        busy = statuses.count(503)
-        errors = len(statuses) - len(ok) - busy
+        refused = [t for t, st in zip(lat, statuses) if st == 503]
+        others = Counter(st for st in statuses if st not in (201, 503))
         print(f"issuing at {RATE}/s for {SECONDS} s over {ISSUING_OFFICES} offices: {len(lat)} sent in {wall:.1f} s; "
               f"{len(ok)} issued ({len(ok) / wall:.0f}/s achieved), latency from the due time p50 "
-              f"{pct(ok, 50) * 1000:.0f} ms, p99 {pct(ok, 99) * 1000:.0f} ms; refused 503 busy (nothing changed, "
-              f"retry) {busy}, answered 503 in p50 {pct([t for t, st in zip(lat, statuses) if st == 503] or [0], 50) * 1000:.0f} ms; "
-              f"other answers {errors} {dict(Counter(st for st in statuses if st not in (201, 503)))}; not sent within {GRACE_S} s after the last was due: {unsent}")
+              f"{pct(ok or [0], 50) * 1000:.0f} ms, p99 {pct(ok or [0], 99) * 1000:.0f} ms")
+        print(f"refused with 503 busy (nothing changed, retry): {len(refused)}, answered in p50 "
+              f"{pct(refused or [0], 50) * 1000:.0f} ms; other answers {dict(others)} (0 = no HTTP answer); "
+              f"not sent within {GRACE_S} s after the last was due: {unsent}")
         issued = max(1, len(ok))
-        cpu, busy = workers_cpu_s(server.proc.pid if server.proc else 0) - cpu0, machine_busy_s() - busy0
+        cpu, used = workers_cpu_s(server.proc.pid if server.proc else 0) - cpu0, machine_busy_s() - busy0
         print(f"CPU per issued ticket: server workers {cpu / issued * 1000:.1f} ms, whole machine (workers, "
-              f"PostgreSQL, Redis, this client) {busy / issued * 1000:.1f} ms; machine busy "
-              f"{busy / wall / (os.cpu_count() or 1) * 100:.0f}% of {os.cpu_count()} cores")
+              f"PostgreSQL, Redis, this client) {used / issued * 1000:.1f} ms; machine busy "
+              f"{used / wall / (os.cpu_count() or 1) * 100:.0f}% of {os.cpu_count()} cores")
     finally:
         if fleet is not None:
             fleet.close()
