@@ -13,7 +13,7 @@ crash between the two commits) is harmless and repairs a lost fold.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,17 +28,35 @@ from .types import JSON
 _PENDING = "qms_pending_events"
 
 
+@dataclass(slots=True)
+class NewEvent:
+    """An event recorded in this transaction, not yet numbered: the fields of an `Event` row, without the
+    ORM's instance machinery (the log is inserted with one Core statement, and an action records several)."""
+
+    office_id: int
+    seq: int
+    type: str
+    at: datetime
+    data: JSON
+    actor: str | None
+    ticket_id: int | None = None
+    counter_id: int | None = None
+    service_id: int | None = None
+    from_status: str | None = None
+    to_status: str | None = None
+
+
 def record(session: Session, office_id: int, type: str, at: datetime, data: JSON, *, actor: str | None,
            ticket_id: int | None = None, counter_id: int | None = None, service_id: int | None = None,
-           from_status: str | None = None, to_status: str | None = None) -> Event:
+           from_status: str | None = None, to_status: str | None = None) -> NewEvent:
     """Queue an event for this transaction; it gets its `seq` in `seal`."""
-    event = Event(office_id=office_id, seq=0, type=type, at=at, data=data, actor=actor, ticket_id=ticket_id,
-                  counter_id=counter_id, service_id=service_id, from_status=from_status, to_status=to_status)
+    event = NewEvent(office_id, 0, str(type), at, data, actor, ticket_id, counter_id, service_id, from_status,
+                     to_status)
     session.info.setdefault(_PENDING, []).append(event)
     return event
 
 
-def pending(session: Session) -> list[Event]:
+def pending(session: Session) -> list[NewEvent]:
     return list(session.info.get(_PENDING, []))
 
 
@@ -58,12 +76,12 @@ def seal(session: Session, *, fold: bool = True) -> list[dict[str, Any]]:
     return to_messages(session, seal_events(session, fold=fold))
 
 
-def seal_events(session: Session, *, fold: bool = True) -> list[Event]:
+def seal_events(session: Session, *, fold: bool = True) -> list[NewEvent]:
     """`seal` without the messages: the events, numbered and inserted (one statement per office)."""
-    events: list[Event] = session.info.pop(_PENDING, [])
+    events: list[NewEvent] = session.info.pop(_PENDING, [])
     if not events:
         return []
-    by_office: dict[int, list[Event]] = defaultdict(list)
+    by_office: dict[int, list[NewEvent]] = defaultdict(list)
     for e in events:
         by_office[e.office_id].append(e)
     session.flush()  # the rows the events describe go first (foreign keys, and FOR UPDATE order on PostgreSQL)
@@ -84,12 +102,12 @@ def seal_events(session: Session, *, fold: bool = True) -> list[Event]:
     return events
 
 
-def to_messages(session: Session, events: list[Event]) -> list[dict[str, Any]]:
+def to_messages(session: Session, events: list[NewEvent]) -> list[dict[str, Any]]:
     zones = {oid: _office_tz(session, oid) for oid in {e.office_id for e in events}}
     return [to_message(e, zones[e.office_id]) for e in events]
 
 
-def ticket_ids(events: list[Event]) -> list[int]:
+def ticket_ids(events: list[NewEvent]) -> list[int]:
     """The tickets whose report facts these events change."""
     return sorted({e.ticket_id for e in events if e.ticket_id and e.type in facts.TICKET_EVENTS})
 
@@ -157,7 +175,7 @@ def discard(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def to_message(event: Event, tz: str) -> dict[str, Any]:
+def to_message(event: Event | NewEvent, tz: str) -> dict[str, Any]:
     """The WebSocket envelope of an event (API.md: type, seq, at, office_id, data)."""
     return {"type": event.type, "seq": event.seq, "at": iso(event.at, tz), "office_id": event.office_id,
             "data": event.data or {}}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from counters.errors import QueueError
 
 from .auth import Actor
 from .errors import ApiError, from_queue_error
+from .passwords import token_hash
 
 T = TypeVar("T")
 log = logging.getLogger("qms.api")
@@ -51,6 +53,9 @@ class Endpoint:
     tag: str = "api"
     media_type: str = "application/json"
     query: dict[str, str] = field(default_factory=dict)
+    # authorize inside the handler's write transaction (one database hop instead of two); only for
+    # handlers that touch `call.actor` nowhere but in the function they pass to `call.write`
+    auth_in_write: bool = False
 
 
 class EndpointGroup:
@@ -62,11 +67,11 @@ class EndpointGroup:
 
     def __call__(self, method: str, path: str, *, summary: str, allow: frozenset[str] | None,
                  body: type[BaseModel] | None = None, response: type[BaseModel] | None = None, status: int = 200,
-                 media_type: str = "application/json", query: dict[str, str] | None = None
-                 ) -> Callable[[Handler], Handler]:
+                 media_type: str = "application/json", query: dict[str, str] | None = None,
+                 auth_in_write: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.items.append(Endpoint(method, path, fn, summary, allow, body, response, status, self.tag,
-                                       media_type, query or {}))
+                                       media_type, query or {}, auth_in_write))
             return fn
         return register
 
@@ -74,11 +79,13 @@ class EndpointGroup:
 class Call:
     """One API call as a handler sees it."""
 
-    def __init__(self, request: Request, actor: Actor | None, body: Any) -> None:
+    def __init__(self, request: Request, actor: Actor | None, body: Any,
+                 authorize: Callable[[Session], Actor] | None = None) -> None:
         self.request = request
         self.actor_or_none = actor
         self.body = body
         self.qms = request.app.state.qms
+        self._authorize = authorize  # still to run, first thing in the write transaction
 
     @property
     def actor(self) -> Actor:
@@ -120,6 +127,8 @@ class Call:
         (server/db.py `write_staged`), and the response waits for it, so the caller reads its own write.
         """
         qms = self.qms
+        if self._authorize is not None:
+            fn = self._authorized(fn)
         result, messages, fold = await qms.db.write_staged(fn)
         try:
             if messages:
@@ -129,6 +138,15 @@ class Call:
         if messages:
             qms.estimator.touch(messages)
         return result  # type: ignore[no-any-return]
+
+    def _authorized(self, fn: Callable[[Session], T]) -> Callable[[Session], T]:
+        authorize = self._authorize
+        assert authorize is not None
+
+        def run(session: Session) -> T:
+            self.actor_or_none = authorize(session)  # a refusal raises: the transaction rolls back untouched
+            return fn(session)
+        return run
 
 
 async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:
@@ -188,18 +206,59 @@ def authorize(session: Session, actor: Actor, ep: Endpoint, params: dict[str, An
     return actor
 
 
+class KnownTokens:
+    """Tokens that authorized in this worker lately: only those are checked inside the write transaction.
+
+    A routing hint, not a cache of rights: the whole check still runs, in the transaction. A token not
+    seen yet is checked on a reader first, so a flood of bad tokens never queues on the writer.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._seen: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, token: str) -> bool:
+        return token_hash(token) in self._seen
+
+    def add(self, token: str) -> None:
+        key = token_hash(token)
+        self._seen[key] = None
+        self._seen.move_to_end(key)
+        if len(self._seen) > self.limit:
+            self._seen.popitem(last=False)
+
+    def discard(self, token: str) -> None:
+        self._seen.pop(token_hash(token), None)
+
+
 def make_route(ep: Endpoint) -> Route:
     async def endpoint(request: Request) -> Response:
         try:
             actor = None
             if ep.method != "GET":
                 request.app.state.qms.db.admit_write()
+            check: Callable[[Session], Actor] | None = None
             if ep.allow is not ANYONE:
                 qms = request.app.state.qms
                 token, params = qms.request_token(request), dict(request.path_params)
-                actor = await qms.db.read(lambda s: authorize(s, qms.token_actor(s, token), ep, params))
-            body = await _parse_body(request, ep.body)
-            result = await ep.handler(Call(request, actor, body))
+
+                def check(s: Session) -> Actor:
+                    try:
+                        return authorize(s, qms.token_actor(s, token), ep, params)
+                    except ApiError as e:
+                        if e.status == 401:  # revoked or expired: back to the reader for this token
+                            qms.known_tokens.discard(token)
+                        raise
+                if not (ep.auth_in_write and token in qms.known_tokens):
+                    actor, check = await qms.db.read(check), None
+                    qms.known_tokens.add(token)
+            try:
+                body = await _parse_body(request, ep.body)
+            except ApiError:
+                if check is not None:  # 401/403/404 still come before 422
+                    await request.app.state.qms.db.read(check)
+                raise
+            result = await ep.handler(Call(request, actor, body, check))
         except QueueError as e:
             return from_queue_error(e)
         except (OverflowError, DataError) as e:

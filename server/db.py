@@ -71,6 +71,15 @@ def _sqlite_engine(url: str, writer: bool) -> Engine:
     return engine
 
 
+def hold_loaded_rows(session: Session) -> None:
+    """Keep every row the transaction loads alive until it ends. The identity map holds rows weakly, so
+    an office loaded by a handler is gone once the handler returns, and sealing its events would read
+    it again; a transaction is short, so holding its rows costs little."""
+    held: list[object] = []
+    session.info["qms_held_rows"] = held
+    event.listen(session, "loaded_as_persistent", lambda _s, obj: held.append(obj))
+
+
 def _retryable(e: DBAPIError) -> bool:
     msg = str(e.orig).lower() if e.orig else str(e).lower()
     code = getattr(e.orig, "sqlstate", None)
@@ -92,6 +101,7 @@ class Database:
         self._readers = ThreadPoolExecutor(8, thread_name_prefix="qms-db-reader")
         self._queued = 0  # API writes submitted and not finished (event loop only)
         self._queue_delay = 0.0
+        self._last_write_done = 0.0  # monotonic time the latest API write finished
 
     @property
     def is_sqlite(self) -> bool:
@@ -107,6 +117,7 @@ class Database:
         for attempt in range(RETRIES):
             session = Session(self.engine, expire_on_commit=False)
             session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
+            hold_loaded_rows(session)
             try:
                 with session.begin():
                     result = fn(session)
@@ -155,11 +166,22 @@ class Database:
             result, messages, left = await loop.run_in_executor(self._writers, timed)
         finally:
             self._queued -= 1
+            self._last_write_done = time.monotonic()
 
         async def fold() -> None:
             if left:
                 await loop.run_in_executor(self._writers, self.fold_sync, left)
         return result, messages, fold
+
+    async def lull(self, gap_s: float = 0.05, at_most_s: float = 0.5) -> None:
+        """Wait (up to `at_most_s`) for a moment with no API write in flight and none for `gap_s`: background
+        work started then is less likely to share the GIL with a call being written and fanned out."""
+        deadline = time.monotonic() + at_most_s
+        while time.monotonic() < deadline:
+            quiet = time.monotonic() - self._last_write_done
+            if not self._queued and quiet >= gap_s:
+                return
+            await asyncio.sleep(max(0.005, gap_s - quiet) if not self._queued else 0.005)
 
     def admit_write(self) -> None:
         """Refuse (503 busy) a request's write while the queue before the writers is too deep; cheap, so the

@@ -73,6 +73,9 @@ class Estimator:
                 if early > 0:
                     await asyncio.sleep(early)
                     continue
+                await self.qms.db.lull()  # a call in flight goes first: its fan-out must not wait on the GIL
+                if office_id not in self._dirty:
+                    continue
                 del self._dirty[office_id]
                 started = time.perf_counter()
                 await self._refine(office_id)

@@ -264,22 +264,24 @@ class Hub:
         clients = self.clients.get(office_id)
         if not clients:
             return
-        forms: dict[str, list[tuple[int, str, bytes]]] = {}
+        forms: dict[str, tuple[list[tuple[int, str, bytes]], bytes]] = {}  # audience → its events, all framed
         for client in list(clients):
-            out = forms.get(client.audience)
-            if out is None:
-                out = forms[client.audience] = []
+            form = forms.get(client.audience)
+            if form is None:
+                out = []
                 for msg in msgs:
                     shown = filter_event(client.audience, msg)
                     if shown is not None:
                         text = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
                         out.append((msg["seq"], text, text_frame(text)))
+                form = forms[client.audience] = (out, b"".join(f for _, _, f in out))
+            out, joined = form
             if not out:
                 continue
             self.sent_messages += len(out)
             if (len(out) > 1 and client.direct and client.raw is not None and not client.closed
                     and not client.sending and client.queue.empty() and out[0][0] > client.last_seq
-                    and client.raw.write(b"".join(f for _, _, f in out))):
+                    and client.raw.write(joined)):
                 client.last_seq = out[-1][0]
                 continue
             for seq, text, frame in out:

@@ -27,6 +27,7 @@ from counters.estimates import ticket_estimate
 from counters.types import EventType
 from counters.views import counter_brief
 
+from .api import KnownTokens
 from .auth import Actor, actor_from_token
 from .db import Database
 from .errors import ApiError
@@ -58,6 +59,7 @@ class Qms:
         self.namespace = deployment_namespace(self.db.url)
         self.pubsub = pubsub_from_url(settings.redis_url, self.namespace)
         self.hub = Hub(self.fetch_events, self.last_seq)
+        self.known_tokens = KnownTokens()
         self.pubsub.on_message = self._on_pubsub
         self.pubsub.on_reconnect = self.hub.resync
         self.login_throttle = Throttle(5, 300, "failed logins")

@@ -35,12 +35,12 @@ for _state, _verb, _summary in ((CounterState.OPEN, "open", "Open the counter (t
                                 (CounterState.PAUSED, "pause", "Pause the counter (no calls)"),
                                 (CounterState.CLOSED, "close", "Close the counter")):
     endpoints("POST", f"/api/v1/counters/{{counter_id:int}}/{_verb}", summary=_summary, allow=STAFF,
-              body=Empty, response=CounterOut)(_state_change(_state))
+              body=Empty, response=CounterOut, auth_in_write=True)(_state_change(_state))
 
 
 @endpoints("POST", "/api/v1/counters/{counter_id:int}/next", summary="Close the current ticket (done or "
            "no-show) and call the next one by the office's rules", allow=STAFF, body=NextBody,
-           response=CallResult)
+           response=CallResult, auth_in_write=True)
 async def next_ticket(call: Call) -> Any:
     body: NextBody = call.body
 
@@ -56,7 +56,7 @@ async def next_ticket(call: Call) -> Any:
 
 
 @endpoints("POST", "/api/v1/counters/{counter_id:int}/call", summary="Call a chosen waiting or no-show ticket "
-           "out of order", allow=STAFF, body=CallBody, response=CallResult)
+           "out of order", allow=STAFF, body=CallBody, response=CallResult, auth_in_write=True)
 async def call_ticket(call: Call) -> Any:
     body: CallBody = call.body
 
@@ -74,7 +74,7 @@ async def call_ticket(call: Call) -> Any:
 
 
 @endpoints("POST", "/api/v1/counters/{counter_id:int}/recall", summary="Announce the current ticket again",
-           allow=STAFF, body=Empty, response=RecallResult)
+           allow=STAFF, body=Empty, response=RecallResult, auth_in_write=True)
 async def recall(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         c = load(session, Counter, call.param("counter_id"), call.actor)

@@ -136,10 +136,10 @@ for _action, _path, _summary in (
         ("no_show", "no-show", "The called citizen did not come"),
         ("cancel", "cancel", "Cancel a ticket")):
     endpoints("POST", f"/api/v1/tickets/{{ticket_id:int}}/{_path}", summary=_summary, allow=STAFF,
-              response=TicketOut)(_ticket_action(_action))
+              response=TicketOut, auth_in_write=True)(_ticket_action(_action))
 endpoints("POST", "/api/v1/tickets/{ticket_id:int}/transfer", summary="Send back to waiting in another "
           "service's or counter's queue, keeping its place by issue time", allow=STAFF, body=TransferBody,
-          response=TicketOut)(_ticket_action("transfer"))
+          response=TicketOut, auth_in_write=True)(_ticket_action("transfer"))
 
 
 @endpoints("GET", "/api/v1/track/{track_code}", summary="Public tracking of one ticket by its code",

@@ -153,3 +153,31 @@ def test_logout_revokes_the_token(world: dict[str, Any]) -> None:
     assert api.get("/api/v1/auth/me").status_code == 200
     assert api.post("/api/v1/auth/logout").status_code == 200
     assert api.get("/api/v1/auth/me").status_code == 401
+
+
+def test_counter_presses_are_authorized_in_their_write_as_strictly_as_before(world: dict[str, Any]) -> None:
+    """A token that already authorized is checked inside the `next` transaction: a revoked one is refused
+    (and the counter is untouched), another office's counter is 403 before a bad body's 422."""
+    server, home, other = world["server"], world["ids"]["home"], world["ids"]["other"]
+    head: Api = home["actors"]["head"]
+    clerk = server.client().login("clerk_home", "password-123")
+    nxt = f"/api/v1/counters/{home['counter_id']}/next"
+    head.ok("POST", f"/api/v1/counters/{home['counter_id']}/open")
+    assert clerk.post(nxt, json={"close_current": "sideways"}).status_code == 422  # first use: checked on a reader
+    r = clerk.post(f"/api/v1/counters/{other['counter_id']}/next", json={"close_current": "sideways"})
+    assert r.status_code == 403, r.text  # a known token: still 403 across offices, before the body's 422
+    r = clerk.post(f"/api/v1/counters/{other['counter_id']}/next", json={})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert clerk.post("/api/v1/counters/999999/next", json={}).status_code == 404
+    ticket = head.ok("POST", f"/api/v1/offices/{home['office_id']}/tickets",
+                     json={"service_id": home["service_id"], "print": False})
+    def state() -> tuple[Any, ...]:
+        t = head.ok("GET", f"/api/v1/tickets/{ticket['id']}")
+        return t["status"], t["called_at"], t["counter_id"]
+    waiting = state()
+    assert clerk.post("/api/v1/auth/logout").status_code == 200
+    for _ in range(2):
+        r = clerk.post(nxt, json={})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    assert state() == waiting == ("waiting", None, None), "a refused press changed nothing"
+    assert head.ok("POST", f"/api/v1/counters/{home['counter_id']}/close")["state"] == "closed"
