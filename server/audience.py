@@ -85,6 +85,35 @@ def filter_event(audience: str, msg: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def filter_batch(audience: str, msgs: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """(seq, form) of consecutive events this audience sees, in order.
+
+    Lobby screens and kiosks are not sent a `counter.updated` that only restates a call just before it
+    in the batch (the counter is open and its current ticket is the one called): the call's own message
+    already carries that, and one frame less per call matters with thousands of screens on the feed.
+    """
+    out: list[tuple[int, dict[str, Any]]] = []
+    called: dict[Any, Any] = {}  # counter id → ticket id called in this batch
+    for msg in msgs:
+        shown = filter_event(audience, msg)
+        if shown is None:
+            continue
+        if audience == "public":
+            data = shown.get("data") or {}
+            if shown["type"] in ("ticket.called", "ticket.recalled"):
+                called[(data.get("counter") or {}).get("id")] = (data.get("ticket") or {}).get("id")
+            elif shown["type"] == "counter.updated" and _restates_call(data.get("counter") or {}, called):
+                continue
+        out.append((msg["seq"], shown))
+    return out
+
+
+def _restates_call(counter: dict[str, Any], called: dict[Any, Any]) -> bool:
+    current = counter.get("current_ticket") or {}
+    return (counter.get("id") in called and counter.get("state") == "open"
+            and current.get("id") is not None and current.get("id") == called[counter.get("id")])
+
+
 def filter_snapshot(audience: str, live: dict[str, Any]) -> dict[str, Any]:
     """The live state as an audience may see it (staff: all; others: no clerk data, no alerts)."""
     if audience == "staff":

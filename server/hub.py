@@ -25,7 +25,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .audience import filter_event
+from .audience import filter_batch
 
 log = logging.getLogger("qms.hub")
 QUEUE_LIMIT = 2000
@@ -269,11 +269,9 @@ class Hub:
             form = forms.get(client.audience)
             if form is None:
                 out = []
-                for msg in msgs:
-                    shown = filter_event(client.audience, msg)
-                    if shown is not None:
-                        text = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
-                        out.append((msg["seq"], text, text_frame(text)))
+                for seq, shown in filter_batch(client.audience, msgs):
+                    text = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
+                    out.append((seq, text, text_frame(text)))
                 form = forms[client.audience] = (out, b"".join(f for _, _, f in out))
             out, joined = form
             if not out:

@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from counters.live import live_state
 from counters.models import Office, Ticket
 
-from .audience import audience_of, filter_event, filter_snapshot
+from .audience import audience_of, filter_batch, filter_snapshot
 from .auth import Actor, actor_from_token, may_access_office
 from .hub import Client, RawSocket
 
@@ -113,10 +113,8 @@ async def _catch_up(qms: Any, client: Client, since: int | None,
     oldest = await qms.replayable_from(office_id)
     if since is not None and oldest - 1 <= since <= last and last - since <= MAX_REPLAY:
         out: list[tuple[int, str] | None] = []
-        for m in await qms.fetch_events(office_id, since, last):
-            shown = filter_event(client.audience, m)
-            if shown is not None:
-                out.append((m["seq"], _text(shown)))
+        for seq, shown in filter_batch(client.audience, await qms.fetch_events(office_id, since, last)):
+            out.append((seq, _text(shown)))
         client.last_seq = since
         return out
     now = qms.now()

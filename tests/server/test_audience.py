@@ -1,0 +1,51 @@
+"""What each audience is sent for one call: staff get every event, lobby screens one frame less."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.support.server import OfficeSetup, ServerProcess, WsClient
+
+
+def _types(events: list[dict[str, Any]]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+def test_a_display_is_not_sent_the_counter_update_that_restates_a_call(server: ServerProcess,
+                                                                        office: OfficeSetup) -> None:
+    svc = office.service("A")
+    counter = office.counter(1, [svc["id"]])
+    head = office.user("aud_head", "head")
+    display = office.device("display")
+    for _ in range(2):
+        head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": svc["id"], "print": False})
+    head.ok("POST", f"/api/v1/counters/{counter['id']}/open")
+
+    async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        screen = await WsClient(server.ws_url, display.token).connect()
+        staff = await WsClient(server.ws_url, head.token, office_id=office.id).connect()
+        snap = await screen.until(lambda m: m["type"] == "snapshot")
+        await staff.until(lambda m: m["type"] == "snapshot")
+        await asyncio.to_thread(head.ok, "POST", f"/api/v1/counters/{counter['id']}/next")
+        await asyncio.to_thread(head.ok, "POST", f"/api/v1/counters/{counter['id']}/pause")
+        shown, seen = await screen.drain(1.0), await staff.drain(1.0)
+        await screen.close()
+        await staff.close()
+        again = await WsClient(server.ws_url, display.token).connect(since_seq=snap["seq"])  # a replay
+        replayed = await again.drain(1.0)
+        await again.close()
+        return shown, seen, replayed
+
+    shown, seen, replayed = asyncio.run(scenario())
+    call = next(e for e in seen if e["type"] == "ticket.called")
+    restating = [e for e in seen if e["type"] == "counter.updated" and e["seq"] > call["seq"]]
+    assert restating[0]["data"]["counter"]["current_ticket"]["id"] == call["data"]["ticket"]["id"]
+    assert restating[0]["data"]["counter"]["state"] == "open"
+    shown = [e for e in shown if e["seq"] >= call["seq"]]  # (refined estimates of the issues may come first)
+    assert _types([e for e in shown if e["seq"] < restating[1]["seq"]]) == ["ticket.called", "queue.updated"]
+    assert shown[0]["seq"] == call["seq"] and shown[0]["data"]["ticket"]["id"] == call["data"]["ticket"]["id"]
+    paused = [e for e in shown if e["type"] == "counter.updated"]
+    assert len(paused) == 1 and paused[0]["data"]["counter"]["state"] == "paused", "other counter changes still come"
+    last = shown[-1]["seq"]  # (a refined estimate may come after the drain)
+    assert [(e["seq"], e["type"]) for e in replayed if call["seq"] <= e["seq"] <= last] == \
+        [(e["seq"], e["type"]) for e in shown], "a replay sends what the live feed sent"
