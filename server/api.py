@@ -118,24 +118,18 @@ class Call:
                    self.now(), self.qms.announcer)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
+        await self.qms.db.settle_folds()  # reports and the live view include every write answered before
         return await self.qms.db.read(fn)  # type: ignore[no-any-return]
 
     async def write(self, fn: Callable[[Session], T]) -> T:
-        """Run `fn` in a write transaction and publish its events after the commit.
-
-        The events go out as soon as the rows commit; folding them into report facts comes after
-        (server/db.py `write_staged`), and the response waits for it, so the caller reads its own write.
-        """
+        """Run `fn` in a write transaction and publish its events after the commit (report facts are
+        folded shortly after, see server/db.py)."""
         qms = self.qms
         if self._authorize is not None:
             fn = self._authorized(fn)
-        result, messages, fold = await qms.db.write_staged(fn)
-        try:
-            if messages:
-                await qms.publish(messages)
-        finally:
-            await fold()
+        result, messages = await qms.db.write_staged(fn)
         if messages:
+            await qms.publish(messages)
             qms.estimator.touch(messages)
         return result  # type: ignore[no-any-return]
 

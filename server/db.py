@@ -6,19 +6,22 @@ readers on their own connections. PostgreSQL: a pool of writer threads; the queu
 locks, and transactions that lose a deadlock or serialization race are retried.
 `write` returns the events the transaction sealed so the caller publishes them after the commit.
 
-`write_staged` (the API's writes) lets the caller publish before the report facts are folded: on
-SQLite the transaction commits the rows and the numbered events, the caller publishes, then `fold()`
-folds the events into facts and rollups in a second transaction on the same writer thread
-(`events.reconcile_facts`: idempotent, so `recover_folds` at start-up redoes a fold a crash lost).
-The durable record of an acknowledged call is the first commit (synchronous=FULL); facts are derived.
-PostgreSQL folds inside the transaction (its many writer threads would otherwise race on a fact).
+`write_staged` (the API's writes) leaves the report facts to a later fold on SQLite: the transaction
+commits the rows and the numbered events, the caller publishes and answers, and the facts and rollups
+of the tickets it touched are folded FOLD_DELAY_S later in one transaction with those of every write in
+between (`events.reconcile_facts`: idempotent, so `recover_folds` at start-up redoes a fold a crash
+lost). A burst of calls is one fold, and a fold never runs while a call is being fanned out. Reads of
+facts (`settle_folds`, awaited by every API read) fold what is pending first, so a report or the live
+view includes every write answered before it. The durable record of an acknowledged call is the first
+commit (synchronous=FULL); facts are derived. PostgreSQL folds inside the transaction (its many writer
+threads would otherwise race on a fact).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +40,7 @@ T = TypeVar("T")
 log = logging.getLogger("qms.db")
 RETRIES = 5
 QUEUE_LIMIT_S = 5.0  # API writes are shed (503 busy) while the queue before the writers is this deep
+FOLD_DELAY_S = 0.1  # report facts are folded this long after a write, with those of the writes in between
 
 
 def normalize_url(url: str) -> str:
@@ -102,6 +106,9 @@ class Database:
         self._queued = 0  # API writes submitted and not finished (event loop only)
         self._queue_delay = 0.0
         self._last_write_done = 0.0  # monotonic time the latest API write finished
+        self._unfolded: set[int] = set()  # tickets whose facts wait for the next fold (SQLite)
+        self._fold_lock = asyncio.Lock()
+        self._fold_timer: asyncio.TimerHandle | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -145,9 +152,8 @@ class Database:
     async def write(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
         return await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
 
-    async def write_staged(self, fn: Callable[[Session], T]
-                           ) -> tuple[T, list[dict[str, Any]], Callable[[], Awaitable[None]]]:
-        """`write`, but the report facts may be folded later: publish the messages, then await `fold()`.
+    async def write_staged(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
+        """`write` for the API: on SQLite the report facts are folded later (see the module's docstring).
 
         A request's write is refused with 503 `busy` (nothing changed, retry shortly) while the writes
         queued before it have been waiting longer than QUEUE_LIMIT_S: past that, more queueing only makes
@@ -167,11 +173,35 @@ class Database:
         finally:
             self._queued -= 1
             self._last_write_done = time.monotonic()
+        if left:
+            self._unfolded.update(left)
+            if self._fold_timer is None:
+                self._fold_timer = loop.call_later(FOLD_DELAY_S, lambda: loop.create_task(self._fold_due()))
+        return result, messages
 
-        async def fold() -> None:
-            if left:
-                await loop.run_in_executor(self._writers, self.fold_sync, left)
-        return result, messages, fold
+    async def _fold_due(self) -> None:
+        try:
+            await self.settle_folds()
+        except Exception:  # noqa: BLE001 - kept for the next fold; start-up recovery is the last resort
+            log.exception("folding report facts failed; will try again")
+
+    async def settle_folds(self) -> None:
+        """Fold the facts of every write answered so far (a no-op when none wait)."""
+        if not self._unfolded and not self._fold_lock.locked():
+            return
+        async with self._fold_lock:
+            if self._fold_timer is not None:
+                self._fold_timer.cancel()
+                self._fold_timer = None
+            if not self._unfolded:
+                return
+            tickets = sorted(self._unfolded)
+            self._unfolded.clear()
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._writers, self.fold_sync, tickets)
+            except Exception:
+                self._unfolded.update(tickets)  # the next fold (or start-up's recovery) takes them again
+                raise
 
     async def lull(self, gap_s: float = 0.05, at_most_s: float = 0.5) -> None:
         """Wait (up to `at_most_s`) for a moment with no API write in flight and none for `gap_s`: background

@@ -88,6 +88,10 @@ class Qms:
             t.cancel()
         await self.hub.close_where(lambda c: True, 1001, "server shutting down")
         await self.pubsub.disconnect()
+        try:
+            await self.db.settle_folds()
+        except Exception:  # noqa: BLE001 - the next start-up folds what is left
+            log.exception("folding report facts at shutdown failed")
         self.db.dispose()
 
     def now(self) -> datetime:

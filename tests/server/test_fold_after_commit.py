@@ -16,7 +16,7 @@ from counters import calling, events, facts, issuing, setup
 from counters.context import Ctx, Who
 from counters.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service
-from server.db import Database
+from server.db import FOLD_DELAY_S, Database
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 CLERK = Who("user:1", 1, None, "Một")
@@ -82,21 +82,24 @@ def test_a_staged_write_folds_after_the_commit_like_an_in_transaction_fold() -> 
 
     async def staged() -> None:
         for i in range(5):
-            _, messages, fold = await db2.write_staged(
+            _, messages = await db2.write_staged(
                 lambda s, i=i: issuing.issue_ticket(s, Ctx(CLERK, T0 + timedelta(minutes=3 * i)),
                                                     s.get(Office, office_id), s.get(Service, service_id)))
             assert [m["type"] for m in messages][0] == "ticket.issued"
-            await fold()
-            await fold()  # a second fold of the same tickets changes nothing
+            await db2.settle_folds()  # what a read does first
+            assert db2.fold_sync(sorted(db2.read_sync(lambda s: events.recent_ticket_ids(s)))) == 0, \
+                "a second fold of the same tickets changes nothing"
         for i in range(5):
             close = "no_show" if i == 2 else "done"
-            _, messages, fold = await db2.write_staged(
+            _, messages = await db2.write_staged(
                 lambda s, i=i, close=close: calling.call_next(
                     s, Ctx(CLERK, T0 + timedelta(minutes=3 * (5 + i))), s.get(Office, office_id),
                     s.get(Counter, counter_id), close_current=close))
             seqs = [m["seq"] for m in messages]
             assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # gapless, in order
-            await fold()
+        assert db2.read_sync(_dump) != reference, "the calls' facts wait for their fold"
+        await asyncio.sleep(FOLD_DELAY_S * 3)  # one fold for the five calls, on its own after the delay
+        assert not db2._unfolded
     asyncio.run(staged())
     assert db2.read_sync(_dump) == reference
     assert db2.write_sync(lambda s: events.reconcile_facts(s, events.recent_ticket_ids(s)))[0] == 0

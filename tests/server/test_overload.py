@@ -38,7 +38,7 @@ def test_writes_are_shed_while_the_queue_is_deep_and_accepted_again_once_it_drai
             seen.append(f"w3 {e.status} {e.code} retry_after={e.details.get('retry_after_s')}")
         second.set()
         await w2
-        result, _, _ = await database.write_staged(lambda _s: "w4")     # the queue drained: accepted
+        result, _ = await database.write_staged(lambda _s: "w4")     # the queue drained: accepted
         seen.append(f"w4 {result}")
         return seen
 
