@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, select
 
 from .clock import office_day
@@ -81,23 +81,30 @@ def _called(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket
     return ticket
 
 
-def _call_values(ctx: Ctx, counter: Counter) -> dict[str, Any]:
-    return {"status": TicketStatus.CALLED, "called_at": func.coalesce(Ticket.called_at, ctx.now),
-            "last_called_at": ctx.now, "counter_id": counter.id, "clerk_id": counter.clerk_id,
-            "target_counter_id": None}
+# what a call sets on its ticket, bound per call by `_call_params` (built once: see queue.claim_next)
+_CALL_VALUES = {"status": TicketStatus.CALLED, "called_at": func.coalesce(Ticket.called_at, bindparam("call_now")),
+                "last_called_at": bindparam("call_now"), "counter_id": bindparam("call_counter"),
+                "clerk_id": bindparam("call_clerk"), "target_counter_id": None}
+
+
+def _call_params(ctx: Ctx, counter: Counter) -> dict[str, Any]:
+    return {"call_now": ctx.now, "call_counter": counter.id, "call_clerk": counter.clerk_id}
+
+
+# only what routing needs (id, archived, desk): building whole Service objects cost more than the query
+_ROUTING = select(Service.id, Service.archived, Service.desk).where(  # type: ignore[call-overload]
+    Service.office_id == bindparam("office_id"))
 
 
 def call_next(session: Session, ctx: Ctx, office: Office, counter: Counter, *, close_current: str = "done",
               expected_current_id: int | None = None) -> Ticket | None:
     counter = _lock_counter(session, counter)
     _require_open(counter)
-    # only what routing needs (id, archived, desk): building whole Service objects cost more than the query
-    services = {s.id: s for s in session.execute(select(Service.id, Service.archived, Service.desk)  # type: ignore[call-overload]
-                                                 .where(Service.office_id == office.id))}
+    services = {s.id: s for s in session.execute(_ROUTING, {"office_id": office.id})}
     had_ticket = counter.current_ticket_id
     _close_current(session, ctx, office, counter, close_current, expected_current_id)
     ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),  # type: ignore[arg-type]
-                        _call_values(ctx, counter))
+                        _CALL_VALUES, _call_params(ctx, counter))
     if ticket is None:
         if had_ticket:
             counter_event(session, ctx, office, counter)
@@ -124,7 +131,7 @@ def call_ticket(session: Session, ctx: Ctx, office: Office, counter: Counter, ti
     before = ticket.status
     taken = session.execute(
         update(Ticket).where(Ticket.id == ticket.id, Ticket.status == before)  # type: ignore[arg-type]
-        .values(**_call_values(ctx, counter)).execution_options(synchronize_session=False))
+        .values(**_CALL_VALUES).execution_options(synchronize_session=False), _call_params(ctx, counter))
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(ticket)
         raise StateConflict(f"Ticket {ticket.display_number} was just taken by another counter.",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import case, event, func, select
+from sqlalchemy import bindparam, case, event, func, select
 from sqlmodel import Session
 
 from .models import Counter, Office, Service, Ticket
@@ -336,29 +336,41 @@ def _quick_rates(session: Session, office: Office, now: datetime) -> dict[int, t
     return _memo(session, "qms_quick_rates", (office.id, now), lambda: _read_quick_rates(session, office, now))
 
 
+# the quick path's statements run in every write that moves a queue: built once, bound per execution
+_OPEN_COUNTERS = select(Counter.service_ids, Counter.state).where(  # type: ignore[call-overload]
+    Counter.office_id == bindparam("office_id"), Counter.archived == False)  # noqa: E712
+_SERVICES = select(Service.id, Service.code, Service.archived).where(  # type: ignore[call-overload]
+    Service.office_id == bindparam("office_id"))
+_WAITING = (select(Ticket.service_id, func.count(), func.min(Ticket.issued_at))  # type: ignore[call-overload]
+            .where(Ticket.office_id == bindparam("office_id"), Ticket.office_day == bindparam("day"),
+                   Ticket.status == TicketStatus.WAITING)
+            .group_by(Ticket.service_id))
+
+
+def _office_services(session: Session, office: Office) -> list[Any]:
+    """(id, code, archived) of the office's services, once per transaction while nothing is written."""
+    return _memo(session, "qms_quick_services", office.id,
+                 lambda: session.execute(_SERVICES, {"office_id": office.id}).all())
+
+
 def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
     learned = LATEST.get(office.id or 0, now)
     serving: dict[int, int] = {}
-    for ids, state in session.execute(select(Counter.service_ids, Counter.state).where(
-            Counter.office_id == office.id, Counter.archived == False)).all():
+    for ids, state in session.execute(_OPEN_COUNTERS, {"office_id": office.id}).all():
         if state == CounterState.OPEN:
             for sid in ids or []:
                 serving[sid] = serving.get(sid, 0) + 1
-    sids = [sid for (sid,) in session.execute(select(Service.id).where(Service.office_id == office.id)).all()]
-    return {sid: learned.get(sid) or (DEFAULT_SERVICE_S / max(1, serving.get(sid, 0)), 0.5, 1.6) for sid in sids}
+    return {sid: learned.get(sid) or (DEFAULT_SERVICE_S / max(1, serving.get(sid, 0)), 0.5, 1.6)
+            for sid, _code, _archived in _office_services(session, office)}
 
 
 def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
                     only_services: set[int] | None) -> QueueEstimate:
-    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING]
     rows = {sid: (n, first) for sid, n, first in session.execute(
-        select(Ticket.service_id, func.count(), func.min(Ticket.issued_at)).where(*conds)
-        .group_by(Ticket.service_id)).all()}
+        _WAITING, {"office_id": office.id, "day": day}).all()}
     rates = _quick_rates(session, office, now)
-    services = session.execute(select(Service.id, Service.code, Service.archived).where(
-        Service.office_id == office.id)).all()
     summary = []
-    for sid, code, archived in services:
+    for sid, code, archived in _office_services(session, office):
         if archived or (only_services is not None and sid not in only_services):
             continue
         n, first = rows.get(sid, (0, None))

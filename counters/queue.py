@@ -7,9 +7,11 @@ a conditional UPDATE whose row count proves that this counter, and no other, got
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -65,23 +67,42 @@ def candidates_filter(office: Office, counter: Counter, service_ids: list[int], 
                 Ticket.status == TicketStatus.WAITING, or_(mine, by_service) if service_ids else mine)
 
 
+@lru_cache(maxsize=1024)
+def _claim_query(routing: str, service_ids: tuple[int, ...], priority_first: bool) -> Select[Any]:
+    """The candidates' SELECT for one shape of counter, built once: building it cost more than running it.
+    The office, counter and day are bound at execution (`office_id`, `counter_id`, `day`)."""
+    office = SimpleNamespace(id=bindparam("office_id"), routing=routing)
+    counter = SimpleNamespace(id=bindparam("counter_id"))
+    return (select(Ticket.id).where(candidates_filter(office, counter, list(service_ids), bindparam("day")))  # type: ignore[arg-type]
+            .order_by(*calling_order(office, list(service_ids), priority_first)).limit(1)  # type: ignore[arg-type]
+            .with_for_update(skip_locked=True))
+
+
+_TAKE = (update(Ticket).where(Ticket.id == bindparam("take_id"),  # type: ignore[arg-type]
+                              Ticket.status == TicketStatus.WAITING)
+         .returning(Ticket).execution_options(synchronize_session=False, populate_existing=True))
+
+
+@lru_cache(maxsize=8)
+def _take(values: tuple[tuple[str, Any], ...]) -> Any:
+    return _TAKE.values(**dict(values))
+
+
 def claim_next(session: Session, office: Office, counter: Counter, services: dict[int, Service], day: date,
-               values: dict[str, Any]) -> Ticket | None:
-    """Take the next ticket for `counter` by the office's rules, setting `values` on it; None if none wait."""
+               values: dict[str, Any], params: dict[str, Any]) -> Ticket | None:
+    """Take the next ticket for `counter` by the office's rules, setting `values` on it (a fixed mapping of
+    columns to bound expressions, `params` their values); None if none wait."""
     service_ids = servable_service_ids(counter, services)
     priority_first = (office.priority_policy != PriorityPolicy.INTERLEAVE
                       or priority_due(session, office, day))
-    query = (select(Ticket.id).where(candidates_filter(office, counter, service_ids, day))
-             .order_by(*calling_order(office, service_ids, priority_first)).limit(1)
-             .with_for_update(skip_locked=True))
+    query = _claim_query(str(office.routing), tuple(service_ids), priority_first)
+    where = {"office_id": office.id, "counter_id": counter.id, "day": day}
     for _ in range(CLAIM_ATTEMPTS):
-        ticket_id = session.execute(query).scalar_one_or_none()
+        ticket_id = session.execute(query, where).scalar_one_or_none()
         if ticket_id is None:
             return None
         ticket = session.execute(  # the conditional update returns the row it took: one round trip
-            update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING)  # type: ignore[arg-type]
-            .values(**values).returning(Ticket),
-            execution_options={"synchronize_session": False, "populate_existing": True}).scalar_one_or_none()
+            _take(tuple(values.items())), {"take_id": ticket_id, **params}).scalar_one_or_none()
         if ticket is not None:
             return ticket  # type: ignore[no-any-return]
     return None
