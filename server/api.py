@@ -119,28 +119,33 @@ class Call:
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         await self.qms.db.settle_folds()  # reports and the live view include every write answered before
-        return await self.qms.db.read(fn)  # type: ignore[no-any-return]
+        return await self.qms.db.read(self._authorized(fn))  # type: ignore[no-any-return]
 
     async def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in a write transaction and publish its events after the commit (report facts are
         folded shortly after, see server/db.py)."""
         qms = self.qms
-        if self._authorize is not None:
-            fn = self._authorized(fn)
-        result, messages = await qms.db.write_staged(fn)
+        result, messages = await qms.db.write_staged(self._authorized(fn))
         if messages:
             await qms.publish(messages)
             qms.estimator.touch(messages)
         return result  # type: ignore[no-any-return]
 
     def _authorized(self, fn: Callable[[Session], T]) -> Callable[[Session], T]:
+        """`fn`, preceded in its transaction by the authorization still to run (if any)."""
         authorize = self._authorize
-        assert authorize is not None
+        if authorize is None:
+            return fn
 
         def run(session: Session) -> T:
             self.actor_or_none = authorize(session)  # a refusal raises: the transaction rolls back untouched
+            self._authorize = None
             return fn(session)
         return run
+
+    @property
+    def authorized(self) -> bool:
+        return self._authorize is None
 
 
 async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:
@@ -252,7 +257,10 @@ def make_route(ep: Endpoint) -> Route:
                 if check is not None:  # 401/403/404 still come before 422
                     await request.app.state.qms.db.read(check)
                 raise
-            result = await ep.handler(Call(request, actor, body, check))
+            call = Call(request, actor, body, check)
+            result = await ep.handler(call)
+            if not call.authorized:  # a handler marked auth_in_write must read or write through `call`
+                raise RuntimeError(f"{ep.method} {ep.path} answered without authorizing its caller")
         except QueueError as e:
             return from_queue_error(e)
         except (OverflowError, DataError) as e:

@@ -10,7 +10,7 @@ locks, and transactions that lose a deadlock or serialization race are retried.
 commits the rows and the numbered events, the caller publishes and answers, and the facts and rollups
 of the tickets it touched are folded FOLD_DELAY_S later in one transaction with those of every write in
 between (`events.reconcile_facts`: idempotent, so `recover_folds` at start-up redoes a fold a crash
-lost). A burst of calls is one fold, and a fold never runs while a call is being fanned out. Reads of
+lost). A burst of calls is one fold, run once they have gone out to the displays. Reads of
 facts (`settle_folds`, awaited by every API read) fold what is pending first, so a report or the live
 view includes every write answered before it. The durable record of an acknowledged call is the first
 commit (synchronous=FULL); facts are derived. PostgreSQL folds inside the transaction (its many writer
