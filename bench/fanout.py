@@ -374,8 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Latency from just before the trigger's HTTP request to receipt (for qms that includes the `next`")
     print("transaction); 'after reply' counts from the trigger's HTTP response instead. QMS answers once the")
-    print("events are on every client's queue and (SQLite) the report facts are folded, so its figure can be")
-    print("negative: the displays had the call before the clerk's screen had the answer.")
+    print("call's events are on every display's socket or queue, so its figure can be negative: the displays")
+    print("had the call before the clerk's screen had the answer.")
     print("| clients | floor p50 ms | floor p99 ms | qms p50 ms | qms p99 ms | p99 ratio | target "
           "| floor p99 after reply | qms p99 after reply |")
     print("|--------:|-------------:|-------------:|-----------:|-----------:|----------:|:------:"
