@@ -11,7 +11,8 @@
 - Fast path (`RawSocket`): under uvicorn the frame of an event is built once per audience and
   written straight to each idle client's transport, instead of one ASGI send per client. A client whose
   queue is not empty, whose sender is busy, or whose socket is not writable takes the queue as before,
-  so order, bounded queues and the slow-client policy are unchanged.
+  so order, bounded queues and the slow-client policy are unchanged. An action with a call goes out in
+  two passes: every screen gets the call first, then the rest of the action.
 """
 from __future__ import annotations
 
@@ -117,6 +118,30 @@ class OfficeStream:
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     gap_task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
+
+
+@dataclass
+class _Form:
+    """One audience's form of a batch: (seq, text, frame) per event, split after the first call."""
+
+    out: list[tuple[int, str, bytes]]
+    lead: int  # how many events go in the first pass
+    lead_bytes: bytes
+    rest_bytes: bytes
+
+    @classmethod
+    def of(cls, shown: list[tuple[int, dict[str, Any]]]) -> _Form:
+        out, lead = [], 0
+        for seq, event in shown:
+            text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+            out.append((seq, text, text_frame(text)))
+            if not lead and event["type"] in CALL_TYPES:
+                lead = len(out)
+        lead = lead or len(out)
+        return cls(out, lead, b"".join(f for _, _, f in out[:lead]), b"".join(f for _, _, f in out[lead:]))
 
 
 class Hub:
@@ -259,31 +284,45 @@ class Hub:
             self._drain(office_id, stream)
 
     def _fan_out(self, office_id: int, msgs: list[dict[str, Any]]) -> None:
-        """Hand consecutive events to every client: serialized and framed once per audience; an idle
-        client on the fast path gets all of them in one write (one syscall per client per action)."""
+        """Hand consecutive events to every client, serialized and framed once per audience.
+
+        An idle client on the fast path gets them in one write, except that when they include a call,
+        every screen first gets the events up to the call and only then, in a second pass, the rest of
+        the action (the queue's new figures): with thousands of screens the call reaches the last one
+        sooner. Each client still receives its events in `seq` order.
+        """
         clients = self.clients.get(office_id)
         if not clients:
             return
-        forms: dict[str, tuple[list[tuple[int, str, bytes]], bytes]] = {}  # audience → its events, all framed
+        forms: dict[str, _Form] = {}
+        later: list[tuple[Client, list[tuple[int, str, bytes]], bytes]] = []
         for client in list(clients):
             form = forms.get(client.audience)
             if form is None:
-                out = []
-                for seq, shown in filter_batch(client.audience, msgs):
-                    text = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
-                    out.append((seq, text, text_frame(text)))
-                form = forms[client.audience] = (out, b"".join(f for _, _, f in out))
-            out, joined = form
-            if not out:
+                form = forms[client.audience] = _Form.of(filter_batch(client.audience, msgs))
+            if not form.out:
                 continue
-            self.sent_messages += len(out)
-            if (len(out) > 1 and client.direct and client.raw is not None and not client.closed
-                    and not client.sending and client.queue.empty() and out[0][0] > client.last_seq
-                    and client.raw.write(joined)):
-                client.last_seq = out[-1][0]
+            self.sent_messages += len(form.out)
+            lead = form.out[:form.lead]
+            if self._write_direct(client, lead, form.lead_bytes):
+                if form.lead < len(form.out):
+                    later.append((client, form.out[form.lead:], form.rest_bytes))
                 continue
-            for seq, text, frame in out:
+            for seq, text, frame in form.out:
                 self.send_now(client, seq, text, frame)
+        for client, rest, frames in later:
+            if not self._write_direct(client, rest, frames):
+                for seq, text, frame in rest:
+                    self.send_now(client, seq, text, frame)
+
+    @staticmethod
+    def _write_direct(client: Client, out: list[tuple[int, str, bytes]], frames: bytes) -> bool:
+        """Write consecutive framed events straight to an idle client's socket (False: use its queue)."""
+        if (client.direct and client.raw is not None and not client.closed and not client.sending
+                and client.queue.empty() and out[0][0] > client.last_seq and client.raw.write(frames)):
+            client.last_seq = out[-1][0]
+            return True
+        return False
 
     # ---- control
     async def close_where(self, match: Callable[[Client], bool], code: int, reason: str) -> int:
