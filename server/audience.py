@@ -17,6 +17,7 @@ PUBLIC_TYPES = frozenset({"ticket.called", "ticket.recalled", "counter.updated",
 TABLET_TYPES = frozenset({"ticket.called", "ticket.recalled", "ticket.started", "ticket.finished",
                           "ticket.no_show", "counter.updated", "feedback.request", "feedback.received",
                           "office.updated"})
+CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
 PRIVATE_TICKET_FIELDS = ("clerk_id", "track_code", "note")
 PUBLIC_TICKET_FIELDS = ("id", "office_id", "service_id", "number", "display_number", "priority", "status",
                         "issued_at", "called_at", "counter_id", "position", "estimated_wait_s", "lang")
@@ -100,7 +101,7 @@ def filter_batch(audience: str, msgs: list[dict[str, Any]]) -> list[tuple[int, d
             continue
         if audience == "public":
             data = shown.get("data") or {}
-            if shown["type"] in ("ticket.called", "ticket.recalled"):
+            if shown["type"] in CALL_TYPES:
                 called[(data.get("counter") or {}).get("id")] = (data.get("ticket") or {}).get("id")
             elif shown["type"] == "counter.updated" and _restates_call(data.get("counter") or {}, called):
                 continue

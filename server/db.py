@@ -75,13 +75,18 @@ def _sqlite_engine(url: str, writer: bool) -> Engine:
     return engine
 
 
-def hold_loaded_rows(session: Session) -> None:
-    """Keep every row the transaction loads alive until it ends. The identity map holds rows weakly, so
-    an office loaded by a handler is gone once the handler returns, and sealing its events would read
-    it again; a transaction is short, so holding its rows costs little."""
-    held: list[object] = []
-    session.info["qms_held_rows"] = held
-    event.listen(session, "loaded_as_persistent", lambda _s, obj: held.append(obj))
+_HELD = "qms_held_rows"
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _hold(session: Session, obj: object) -> None:
+    """Write transactions keep every row they load alive until they end. The identity map holds rows
+    weakly, so an office loaded by a handler is gone once the handler returns, and sealing its events
+    would read it again; a transaction is short, so holding its rows costs little. (One listener for all
+    sessions: registering one per transaction cost more.)"""
+    held = session.info.get(_HELD)
+    if held is not None:
+        held.append(obj)
 
 
 def _retryable(e: DBAPIError) -> bool:
@@ -124,7 +129,7 @@ class Database:
         for attempt in range(RETRIES):
             session = Session(self.engine, expire_on_commit=False)
             session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
-            hold_loaded_rows(session)
+            session.info[_HELD] = []
             try:
                 with session.begin():
                     result = fn(session)

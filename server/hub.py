@@ -26,7 +26,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .audience import filter_batch
+from .audience import CALL_TYPES, filter_batch
 
 log = logging.getLogger("qms.hub")
 QUEUE_LIMIT = 2000
@@ -120,7 +120,6 @@ class OfficeStream:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
 TWO_PASS_FROM = 2000  # sockets of one office in this worker from which a call goes out ahead of the rest
 
 
@@ -205,13 +204,7 @@ class Hub:
             client.closed = True
 
     def send_now(self, client: Client, seq: int, text: str, frame: bytes | None = None) -> None:
-        if client.closed:
-            return
-        if (client.direct and client.raw is not None and not client.sending and client.queue.empty()
-                and not (seq and seq <= client.last_seq)
-                and client.raw.write(frame if frame is not None else text_frame(text))):
-            if seq:
-                client.last_seq = seq
+        if client.closed or self._write_direct(client, seq, seq, frame if frame is not None else text_frame(text)):
             return
         try:
             client.queue.put_nowait((seq, text))
@@ -309,28 +302,31 @@ class Hub:
                 continue
             self.sent_messages += len(form.out)
             if not two_pass:
-                if not self._write_direct(client, form.out, form.all_bytes):
+                if not self._write_direct(client, form.out[0][0], form.out[-1][0], form.all_bytes):
                     for seq, text, frame in form.out:
                         self.send_now(client, seq, text, frame)
                 continue
             lead = form.out[:form.lead]
-            if self._write_direct(client, lead, form.lead_bytes):
+            if self._write_direct(client, lead[0][0], lead[-1][0], form.lead_bytes):
                 if form.lead < len(form.out):
                     later.append((client, form.out[form.lead:], form.rest_bytes))
                 continue
             for seq, text, frame in form.out:
                 self.send_now(client, seq, text, frame)
         for client, rest, frames in later:
-            if not self._write_direct(client, rest, frames):
+            if not self._write_direct(client, rest[0][0], rest[-1][0], frames):
                 for seq, text, frame in rest:
                     self.send_now(client, seq, text, frame)
 
     @staticmethod
-    def _write_direct(client: Client, out: list[tuple[int, str, bytes]], frames: bytes) -> bool:
-        """Write consecutive framed events straight to an idle client's socket (False: use its queue)."""
+    def _write_direct(client: Client, first: int, last: int, frames: bytes) -> bool:
+        """Write framed events `first`..`last` (0: not numbered) straight to an idle client's socket, unless
+        it has them already; False when the client must take its queue instead."""
         if (client.direct and client.raw is not None and not client.closed and not client.sending
-                and client.queue.empty() and out[0][0] > client.last_seq and client.raw.write(frames)):
-            client.last_seq = out[-1][0]
+                and client.queue.empty() and not (first and first <= client.last_seq)
+                and client.raw.write(frames)):
+            if last:
+                client.last_seq = last
             return True
         return False
 
