@@ -176,6 +176,11 @@ class Hub:
                     stream.delivered = await self.last_seq(client.office_id)
         self.clients[client.office_id].add(client)
 
+    def delivered(self, office_id: int) -> int:
+        """The last seq this worker handed to the office's clients. A client registered now gets every
+        later event live, so a catch-up reads the log up to here and no further (no database hop)."""
+        return self.streams[office_id].delivered or 0
+
     def unregister(self, client: Client) -> None:
         client.closed = True
         self.clients[client.office_id].discard(client)

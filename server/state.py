@@ -42,6 +42,8 @@ T = TypeVar("T")
 log = logging.getLogger("qms")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REPLAY_WINDOW = timedelta(hours=36)
+REPLAYABLE_TTL = timedelta(seconds=60)  # how long an office's oldest replayable seq is reused
+NOTHING_REPLAYABLE = 1 << 62
 
 
 def deployment_namespace(database_url: str) -> str:
@@ -68,6 +70,7 @@ class Qms:
         self.print_wakeup = asyncio.Event()
         self._pinged: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self._replayable: dict[int, tuple[datetime, asyncio.Future[int]]] = {}
         self._secret = self._load_secret()
         self._voice: Any = None
         self.estimator = Estimator(self)
@@ -146,14 +149,32 @@ class Qms:
         return await self.db.read(run)
 
     async def replayable_from(self, office_id: int) -> int:
-        """The oldest seq a client may resume from (at least the whole current office day is kept)."""
-        since = self.now() - REPLAY_WINDOW
+        """The oldest seq a client may resume from (at least the whole current office day is kept).
+
+        Read once a minute per office, not per connecting client: after a restart every display of an
+        office resumes at once. Events are never deleted, so an answer up to REPLAYABLE_TTL old only
+        lets a client resume from a little further back than the window, from events that are there.
+        """
+        now = self.now()
+        hit = self._replayable.get(office_id)
+        if hit is not None and timedelta(0) <= now - hit[0] < REPLAYABLE_TTL:
+            return await asyncio.shield(hit[1])
+        since = now - REPLAY_WINDOW
 
         def run(session: Session) -> int:
             first = session.exec(select(func.min(Event.seq)).where(Event.office_id == office_id,
                                                                    Event.at >= since)).one()
-            return int(first) if first is not None else 1 << 62
-        return await self.db.read(run)
+            return int(first) if first is not None else NOTHING_REPLAYABLE
+
+        def forget(read: asyncio.Future[int]) -> None:
+            # a failed read is not reused, nor "nothing yet": the next event starts the window
+            useless = read.cancelled() or read.exception() is not None or read.result() == NOTHING_REPLAYABLE
+            if useless and self._replayable.get(office_id, (now, None))[1] is read:
+                del self._replayable[office_id]
+        read = asyncio.ensure_future(self.db.read(run))
+        read.add_done_callback(forget)
+        self._replayable[office_id] = (now, read)
+        return await asyncio.shield(read)
 
     # ---- auth
     def csrf_token(self, token: str) -> str:

@@ -109,14 +109,18 @@ async def _catch_up(qms: Any, client: Client, since: int | None,
     Items carry their seq, so live events already covered are skipped by the sender.
     """
     office_id = client.office_id
-    last = await qms.hub.last_seq(office_id)
-    oldest = await qms.replayable_from(office_id)
-    if since is not None and oldest - 1 <= since <= last and last - since <= MAX_REPLAY:
+    last = qms.hub.delivered(office_id)  # registered already: anything later comes live
+    if since is not None and since > last:  # another worker delivered more than this one has yet
+        last = await qms.hub.last_seq(office_id)
+    if since is not None and since <= last and last - since <= MAX_REPLAY \
+            and await qms.replayable_from(office_id) - 1 <= since:
         out: list[tuple[int, str] | None] = []
-        for seq, shown in filter_batch(client.audience, await qms.fetch_events(office_id, since, last)):
-            out.append((seq, _text(shown)))
+        if since < last:
+            for seq, shown in filter_batch(client.audience, await qms.fetch_events(office_id, since, last)):
+                out.append((seq, _text(shown)))
         client.last_seq = since
         return out
+    last = await qms.hub.last_seq(office_id)  # read before the state: later changes come as events
     now = qms.now()
 
     def state(session: Session) -> dict[str, Any]:
