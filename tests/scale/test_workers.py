@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 from tests.support.aio import run
 from tests.support.server import OfficeSetup, ServerProcess, WsClient, fresh_database_url, post_as_kiosk
@@ -152,6 +153,8 @@ def test_sigkill_of_a_worker_under_load_loses_nothing(cluster: list[ServerProces
                     last = max(last, (await ws.next_event(0.3)).get("seq", last))
                 except (asyncio.TimeoutError, TimeoutError):
                     pass
+                except websockets.ConnectionClosed:
+                    break  # a watcher that lags this load far enough is dropped (no pong): it resumes below
             cluster[1].kill()  # the display's worker dies under load
             await asyncio.sleep(2)
         finally:
