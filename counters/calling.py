@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, select
 
 from .clock import office_day
 from .context import Ctx
 from .errors import InvalidValue, StateConflict
+from .estimates import wrote
 from .models import Announcement, Counter, Office, Service, Ticket
 from .notify import counter_event, queue_updated, ticket_event
 from .queue import claim_next
@@ -62,13 +63,15 @@ def _close_current(session: Session, ctx: Ctx, office: Office, counter: Counter,
     # finish/no_show freed the counter on this very object (the session's identity map): no re-read
 
 
+# announcements are written once and never changed in a transaction: inserted past the ORM's unit of work
+_ANNOUNCE = insert(Announcement.__table__).returning(Announcement.__table__.c.id)  # type: ignore[attr-defined]
+
+
 def _announce(session: Session, ctx: Ctx, office: Office, ticket: Ticket, counter: Counter) -> dict[str, Any]:
     words = ctx.announcer(office, ticket, counter)
-    a = Announcement(office_id=office.id or 0, ticket_id=ticket.id or 0, counter_id=counter.id or 0,
-                     text=words.text, speech=words.speech, lang=words.lang, created_at=ctx.now)
-    session.add(a)
-    session.flush()
-    return announcement_view(a)
+    row = {"office_id": office.id or 0, "ticket_id": ticket.id or 0, "counter_id": counter.id or 0,
+           "text": words.text, "speech": words.speech, "lang": words.lang, "created_at": ctx.now}
+    return announcement_view(Announcement(id=session.connection().execute(_ANNOUNCE, row).scalar_one(), **row))
 
 
 def _called(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket: Ticket, before: str) -> Ticket:
@@ -91,7 +94,8 @@ def _call_params(ctx: Ctx, counter: Counter) -> dict[str, Any]:
     return {"call_now": ctx.now, "call_counter": counter.id, "call_clerk": counter.clerk_id}
 
 
-# only what routing needs (id, archived, desk): building whole Service objects cost more than the query
+# only what routing needs (id, archived, desk): building whole Service objects cost more than the query; read
+# on the connection, past the ORM (a call changes no service, so there is nothing to flush first)
 _ROUTING = select(Service.id, Service.archived, Service.desk).where(  # type: ignore[call-overload]
     Service.office_id == bindparam("office_id"))
 
@@ -100,11 +104,15 @@ def call_next(session: Session, ctx: Ctx, office: Office, counter: Counter, *, c
               expected_current_id: int | None = None) -> Ticket | None:
     counter = _lock_counter(session, counter)
     _require_open(counter)
-    services = {s.id: s for s in session.execute(_ROUTING, {"office_id": office.id})}
+    services = {s.id: s for s in session.connection().execute(_ROUTING, {"office_id": office.id})}
     had_ticket = counter.current_ticket_id
     _close_current(session, ctx, office, counter, close_current, expected_current_id)
-    ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),  # type: ignore[arg-type]
-                        _CALL_VALUES, _call_params(ctx, counter))
+    # closing the current ticket changed only rows the claim does not read (a called or serving ticket, this
+    # counter): they are flushed with the call's own changes, so the counter is written once, not twice
+    with session.no_autoflush:
+        ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),  # type: ignore[arg-type]
+                            _CALL_VALUES, _call_params(ctx, counter))
+    wrote(session)  # the claim ran on the connection: no estimate read before it holds after it
     if ticket is None:
         if had_ticket:
             counter_event(session, ctx, office, counter)

@@ -96,7 +96,12 @@ def _flushed(session: Session, _ctx: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: Any) -> None:
     if state.is_update or state.is_delete or state.is_insert:
-        state.session.info[_GENERATION] = state.session.info.get(_GENERATION, 0) + 1
+        wrote(state.session)
+
+
+def wrote(session: Session) -> None:
+    """Say that this transaction changed rows past the ORM (a statement on its connection)."""
+    session.info[_GENERATION] = session.info.get(_GENERATION, 0) + 1
 
 
 def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
@@ -336,7 +341,8 @@ def _quick_rates(session: Session, office: Office, now: datetime) -> dict[int, t
     return _memo(session, "qms_quick_rates", (office.id, now), lambda: _read_quick_rates(session, office, now))
 
 
-# the quick path's statements run in every write that moves a queue: built once, bound per execution
+# the quick path's statements run in every write that moves a queue: built once, bound per execution, and
+# run on the session's connection, past the ORM's statement layer (its callers flush first: see `_memo`)
 _OPEN_COUNTERS = select(Counter.service_ids, Counter.state).where(  # type: ignore[call-overload]
     Counter.office_id == bindparam("office_id"), Counter.archived == False)  # noqa: E712
 _SERVICES = select(Service.id, Service.code, Service.archived).where(  # type: ignore[call-overload]
@@ -350,23 +356,26 @@ _WAITING = (select(Ticket.service_id, func.count(), func.min(Ticket.issued_at)) 
 def _office_services(session: Session, office: Office) -> list[Any]:
     """(id, code, archived) of the office's services, once per transaction while nothing is written."""
     return _memo(session, "qms_quick_services", office.id,
-                 lambda: session.execute(_SERVICES, {"office_id": office.id}).all())
+                 lambda: session.connection().execute(_SERVICES, {"office_id": office.id}).all())
 
 
 def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
     learned = LATEST.get(office.id or 0, now)
+    services = [sid for sid, _code, _archived in _office_services(session, office)]
     serving: dict[int, int] = {}
-    for ids, state in session.execute(_OPEN_COUNTERS, {"office_id": office.id}).all():
-        if state == CounterState.OPEN:
-            for sid in ids or []:
-                serving[sid] = serving.get(sid, 0) + 1
+    if any(sid not in learned for sid in services):  # the open counters matter only where nothing was learned
+        for ids, state in session.connection().execute(_OPEN_COUNTERS, {"office_id": office.id}).all():
+            if state == CounterState.OPEN:
+                for sid in ids or []:
+                    serving[sid] = serving.get(sid, 0) + 1
     return {sid: learned.get(sid) or (DEFAULT_SERVICE_S / max(1, serving.get(sid, 0)), 0.5, 1.6)
-            for sid, _code, _archived in _office_services(session, office)}
+            for sid in services}
 
 
 def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
                     only_services: set[int] | None) -> QueueEstimate:
-    rows = {sid: (n, first) for sid, n, first in session.execute(
+    session.flush()  # the quick path reads on the connection, past the ORM's autoflush
+    rows = {sid: (n, first) for sid, n, first in session.connection().execute(
         _WAITING, {"office_id": office.id, "day": day}).all()}
     rates = _quick_rates(session, office, now)
     summary = []
@@ -401,7 +410,7 @@ def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: da
     else:
         ahead = Ticket.priority.is_not(None) | ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
                                                  | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))
-    position = int(session.execute(select(func.count()).select_from(Ticket).where(
+    position = int(session.connection().execute(select(func.count()).select_from(Ticket).where(
         Ticket.office_id == ticket.office_id, Ticket.office_day == ticket.office_day,
         Ticket.status == TicketStatus.WAITING, mine, ahead)).scalar_one())
     per, lo, hi = _quick_rates(session, office, now).get(ticket.service_id, (DEFAULT_SERVICE_S, 0.5, 1.6))

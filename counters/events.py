@@ -62,7 +62,9 @@ def pending(session: Session) -> list[NewEvent]:
 
 _BUMP = (update(OfficeSeq).where(OfficeSeq.office_id == bindparam("oid"))  # type: ignore[arg-type]
          .values(last_seq=OfficeSeq.last_seq + bindparam("n")).returning(OfficeSeq.last_seq))
-_INSERT = insert(Event)
+# the table's own INSERT (not the ORM's bulk insert, which splits rows by which columns are None): one
+# executemany for all of a transaction's events
+_INSERT = insert(Event.__table__)  # type: ignore[attr-defined]
 _COLUMNS = ("office_id", "seq", "type", "at", "ticket_id", "counter_id", "service_id", "actor", "from_status",
             "to_status", "data")
 
@@ -87,7 +89,7 @@ def seal_events(session: Session, *, fold: bool = True) -> list[NewEvent]:
     session.flush()  # the rows the events describe go first (foreign keys, and FOR UPDATE order on PostgreSQL)
     for office_id in sorted(by_office):  # a fixed lock order avoids deadlocks between offices
         batch = by_office[office_id]
-        last = session.execute(_BUMP, {"oid": office_id, "n": len(batch)}).scalar_one_or_none()
+        last = session.connection().execute(_BUMP, {"oid": office_id, "n": len(batch)}).scalar_one_or_none()
         if last is None:
             session.add(OfficeSeq(office_id=office_id, last_seq=len(batch)))
             session.flush()
@@ -95,7 +97,7 @@ def seal_events(session: Session, *, fold: bool = True) -> list[NewEvent]:
         for i, e in enumerate(batch):
             e.seq = last - len(batch) + 1 + i
     # one executemany; the log is append-only, so the rows need no ORM identity afterwards
-    session.execute(_INSERT, [{c: getattr(e, c) for c in _COLUMNS} for e in events])
+    session.connection().execute(_INSERT, [{c: getattr(e, c) for c in _COLUMNS} for e in events])
     if fold:
         facts.apply(session, events)  # report rollups change in the same transaction as their events
     events.sort(key=lambda e: (e.office_id, e.seq))

@@ -17,7 +17,8 @@ from .views import counter_brief, counter_view, ticket_view
 def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, type: EventType,
                  from_status: str | None, counter: Counter | None = None, **extra: Any) -> dict[str, Any]:
     """Record a ticket's state change; returns the ticket view written into the event."""
-    session.flush()
+    if ticket.id is None:
+        session.flush()  # a new ticket needs its id; anything else is flushed by the next query that reads
     position, wait, spread = ticket_estimate_range(session, office, ticket, ctx.now)
     view = ticket_view(ticket, office.timezone, position=position, estimated_wait_s=wait,
                        estimated_wait_range_s=spread)

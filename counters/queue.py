@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 from .models import Counter, Office, Service, Ticket
@@ -70,22 +71,46 @@ def candidates_filter(office: Office, counter: Counter, service_ids: list[int], 
 @lru_cache(maxsize=1024)
 def _claim_query(routing: str, service_ids: tuple[int, ...], priority_first: bool) -> Select[Any]:
     """The candidates' SELECT for one shape of counter, built once: building it cost more than running it.
-    The office, counter and day are bound at execution (`office_id`, `counter_id`, `day`)."""
-    office = SimpleNamespace(id=bindparam("office_id"), routing=routing)
-    counter = SimpleNamespace(id=bindparam("counter_id"))
-    return (select(Ticket.id).where(candidates_filter(office, counter, list(service_ids), bindparam("day")))  # type: ignore[arg-type]
+    The office, counter and day are bound at execution (`claim_office`, `claim_counter`, `claim_day`: not
+    column names, which an UPDATE reserves for its SET clause)."""
+    office = SimpleNamespace(id=bindparam("claim_office"), routing=routing)
+    counter = SimpleNamespace(id=bindparam("claim_counter"))
+    return (select(Ticket.id).where(candidates_filter(office, counter, list(service_ids), bindparam("claim_day")))  # type: ignore[arg-type]
             .order_by(*calling_order(office, list(service_ids), priority_first)).limit(1)  # type: ignore[arg-type]
             .with_for_update(skip_locked=True))
 
 
+_TICKET_COLUMNS = tuple(Ticket.__table__.c)  # type: ignore[attr-defined]
 _TAKE = (update(Ticket).where(Ticket.id == bindparam("take_id"),  # type: ignore[arg-type]
-                              Ticket.status == TicketStatus.WAITING)
-         .returning(Ticket).execution_options(synchronize_session=False, populate_existing=True))
+                              Ticket.status == TicketStatus.WAITING).returning(*_TICKET_COLUMNS))
 
 
 @lru_cache(maxsize=8)
 def _take(values: tuple[tuple[str, Any], ...]) -> Any:
     return _TAKE.values(**dict(values))
+
+
+@lru_cache(maxsize=1024)
+def _take_first(query: Select[Any], values: tuple[tuple[str, Any], ...]) -> Any:
+    """Pick and take in one statement: `UPDATE ... WHERE id = (the candidates' first) AND status = waiting`."""
+    return (update(Ticket).where(Ticket.id == query.scalar_subquery(),  # type: ignore[arg-type]
+                                 Ticket.status == TicketStatus.WAITING)
+            .values(**dict(values)).returning(*_TICKET_COLUMNS))
+
+
+def _taken(session: Session, row: Any) -> Ticket:
+    """The session's Ticket for a row a claim returned. The claim runs on the connection, past the ORM's
+    statement layer (which cost more than the statement), so the ticket is attached from the row as it is
+    now, without reading it again."""
+    key = session.identity_key(Ticket, (row.id,))
+    held = session.identity_map.get(key)
+    if held is not None:  # loaded earlier in this transaction: bring it up to date
+        session.refresh(held)
+        return held  # type: ignore[no-any-return]
+    ticket = Ticket(**row._mapping)
+    make_transient_to_detached(ticket)
+    session.add(ticket)
+    return ticket
 
 
 def claim_next(session: Session, office: Office, counter: Counter, services: dict[int, Service], day: date,
@@ -96,13 +121,19 @@ def claim_next(session: Session, office: Office, counter: Counter, services: dic
     priority_first = (office.priority_policy != PriorityPolicy.INTERLEAVE
                       or priority_due(session, office, day))
     query = _claim_query(str(office.routing), tuple(service_ids), priority_first)
-    where = {"office_id": office.id, "counter_id": counter.id, "day": day}
+    where = {"claim_office": office.id, "claim_counter": counter.id, "claim_day": day}
+    fixed = tuple(values.items())
+    connection = session.connection()
+    row = connection.execute(_take_first(query, fixed), {**where, **params}).first()
+    if row is not None:
+        return _taken(session, row)
+    # none waits, or (PostgreSQL) the first candidate changed under its lock: pick, then take, in two steps
     for _ in range(CLAIM_ATTEMPTS):
-        ticket_id = session.execute(query, where).scalar_one_or_none()
+        ticket_id = connection.execute(query, where).scalar_one_or_none()
         if ticket_id is None:
             return None
-        ticket = session.execute(  # the conditional update returns the row it took: one round trip
-            _take(tuple(values.items())), {"take_id": ticket_id, **params}).scalar_one_or_none()
-        if ticket is not None:
-            return ticket  # type: ignore[no-any-return]
+        row = connection.execute(  # the conditional update returns the row it took: one round trip
+            _take(fixed), {"take_id": ticket_id, **params}).first()
+        if row is not None:
+            return _taken(session, row)
     return None
