@@ -69,8 +69,8 @@ _ANNOUNCE = insert(Announcement.__table__).returning(Announcement.__table__.c.id
 
 def _announce(session: Session, ctx: Ctx, office: Office, ticket: Ticket, counter: Counter) -> dict[str, Any]:
     words = ctx.announcer(office, ticket, counter)
-    row = {"office_id": office.id or 0, "ticket_id": ticket.id or 0, "counter_id": counter.id or 0,
-           "text": words.text, "speech": words.speech, "lang": words.lang, "created_at": ctx.now}
+    row: dict[str, Any] = {"office_id": office.id or 0, "ticket_id": ticket.id or 0, "counter_id": counter.id or 0,
+                           "text": words.text, "speech": words.speech, "lang": words.lang, "created_at": ctx.now}
     return announcement_view(Announcement(id=session.connection().execute(_ANNOUNCE, row).scalar_one(), **row))
 
 

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select, update
-from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from .models import Counter, Office, Service, Ticket

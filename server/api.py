@@ -121,11 +121,12 @@ class Call:
         await self.qms.db.settle_folds()  # reports and the live view include every write answered before
         return await self.qms.db.read(self._authorized(fn))  # type: ignore[no-any-return]
 
-    async def write(self, fn: Callable[[Session], T]) -> T:
+    async def write(self, fn: Callable[[Session], T], urgent: bool = False) -> T:
         """Run `fn` in a write transaction and publish its events after the commit (report facts are
-        folded shortly after, see server/db.py)."""
+        folded shortly after, see server/db.py). `urgent`: the lobby waits for it (a call), so on SQLite it
+        skips the writer thread when that is idle."""
         qms = self.qms
-        result, messages = await qms.db.write_staged(self._authorized(fn))
+        result, messages = await qms.db.write_staged(self._authorized(fn), urgent)
         if messages:
             await qms.publish(messages)
             qms.estimator.touch(messages)

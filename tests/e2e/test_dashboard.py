@@ -2,7 +2,9 @@
 shows the table and chart and downloads the CSV."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -73,12 +75,16 @@ def test_report_page_table_chart_and_download(server: ServerProcess, office: Off
     clerk, c2 = s["clerk"], s["c2"]
     for _ in range(4):
         clerk.ok("POST", f"/api/v1/counters/{c2['id']}/next")
-    page = chromium.new_page(viewport={"width": 1440, "height": 1100}, accept_downloads=True)
+    # a browser whose clock is 19 hours behind the office's: the default range is still the office's days
+    page = chromium.new_context(viewport={"width": 1440, "height": 1100}, accept_downloads=True,
+                                timezone_id="Etc/GMT+12").new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server.base_url}/reports?group_by=service")
     _login(page, f"lanhdao{office.id}")
     page.wait_for_selector("body[data-loaded='1']")
+    office_today = datetime.now(ZoneInfo(office.admin.ok("GET", f"/api/v1/offices/{office.id}")["timezone"])).date()
+    assert page.input_value("#to") == office_today.isoformat()
     table = page.inner_text("#table")
     assert "Hộ tịch" in table and "Chứng thực" in table
     assert page.locator("#table tbody tr").count() == 3

@@ -42,7 +42,13 @@ const COLUMNS = ["key", "label", "issued", "served", "no_show", "cancelled", "av
   "no_wait_within_target_pct"];
 const S = { office: null, rows: [] };
 
-const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+// a date as the office's calendar has it (reports are by office day), whatever this browser's time zone
+const isoDay = (d) => {
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat("en-US", { timeZone: S.office?.timezone || undefined, year: "numeric",
+    month: "2-digit", day: "2-digit" }).formatToParts(d)) parts[p.type] = p.value;
+  return `${parts.year}-${parts.month}-${parts.day}`;
+};
 const mins = (s) => (s === null || s === undefined ? "–" : (Math.round(s / 6) / 10).toLocaleString(getLang()) + "'");
 const pct = (v) => (v === null || v === undefined ? "–" : `${v}%`);
 
