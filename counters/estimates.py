@@ -259,6 +259,7 @@ def estimate_queue(session: Session, office: Office, day: date, now: datetime,
     """
     if session.info.get(QUICK):
         return _quick_estimate(session, office, day, now, only_services)
+    session.flush()  # pending changes bump the generation first, so the memo never predates them (as `_memo`)
     key = (office.id, day, now, session.info.get(_GENERATION, 0))
     memo = session.info.get(_MEMO)
     if memo is None or memo[0] != key:
