@@ -50,6 +50,7 @@ log = logging.getLogger("qms.db")
 RETRIES = 5
 QUEUE_LIMIT_S = 5.0  # API writes are shed (503 busy) while the queue before the writers is this deep
 FOLD_DELAY_S = 0.1  # report facts are folded this long after a write, with those of the writes in between
+CHECKPOINT_DELAY_S = 1.0  # SQLite's WAL is checkpointed this long after a write (see `checkpoint_sync`)
 
 
 def normalize_url(url: str) -> str:
@@ -75,6 +76,8 @@ def _sqlite_engine(url: str, writer: bool) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        if writer:  # its commits never checkpoint: Database.checkpoint_sync does, off the event loop
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -135,6 +138,9 @@ class Database:
         self._unfolded: set[int] = set()  # tickets whose facts wait for the next fold (SQLite)
         self._fold_lock = asyncio.Lock()
         self._fold_timer: asyncio.TimerHandle | None = None
+        self._checkpoint_timer: asyncio.TimerHandle | None = None
+        self._checkpoint_task: asyncio.Task[None] | None = None
+        self.last_checkpoint: tuple[int, int, int] | None = None  # (busy, frames in the WAL, frames copied)
 
     @property
     def is_sqlite(self) -> bool:
@@ -187,7 +193,10 @@ class Database:
                 return fn(session)
 
     async def write(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
-        return await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
+        finally:
+            self._checkpoint_soon()
 
     async def write_staged(self, fn: Callable[[Session], T], urgent: bool = False) -> tuple[T, list[dict[str, Any]]]:
         """`write` for the API: on SQLite the report facts are folded later, and an `urgent` write runs on the
@@ -214,6 +223,7 @@ class Database:
         finally:
             self._queued -= 1
             self._last_write_done = time.monotonic()
+            self._checkpoint_soon()
         if left:
             self._unfolded.update(left)
             if self._fold_timer is None:
@@ -258,6 +268,39 @@ class Database:
             except Exception:
                 self._unfolded.update(tickets)  # the next fold (or start-up's recovery) takes them again
                 raise
+
+    def _checkpoint_soon(self) -> None:
+        """Checkpoint CHECKPOINT_DELAY_S after a write, once for all the writes in between (SQLite)."""
+        if not self.is_sqlite or self._checkpoint_timer is not None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def due() -> None:
+            self._checkpoint_task = loop.create_task(self._checkpoint_due())
+        self._checkpoint_timer = loop.call_later(CHECKPOINT_DELAY_S, due)
+
+    async def _checkpoint_due(self) -> None:
+        self._checkpoint_timer = None
+        await self.lull()  # its fsync should not share the disk with a call's commit
+        try:
+            self.last_checkpoint = await asyncio.get_running_loop().run_in_executor(self._readers,
+                                                                                    self.checkpoint_sync)
+        except Exception:  # noqa: BLE001 - the next write schedules another; the WAL only grows meanwhile
+            log.exception("checkpointing the SQLite WAL failed; will try again after the next write")
+
+    def checkpoint_sync(self) -> tuple[int, int, int]:
+        """Copy the WAL's committed pages into the database file; returns (busy, WAL frames, frames copied).
+
+        PASSIVE: it waits for no reader or writer, and copies what it can. The writer's connection has
+        SQLite's automatic checkpoint off, which would run inside whichever commit filled the WAL past 1,000
+        pages; an urgent write commits on the event loop, and there a checkpoint's page writes and fsync
+        would hold every display's socket. Run here on a reader's connection (the writer's is the writers'
+        only one), outside any transaction.
+        """
+        with self.read_engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            busy, frames, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(busy), int(frames), int(copied)
 
     async def lull(self, gap_s: float = 0.05, at_most_s: float = 0.5) -> None:
         """Wait (up to `at_most_s`) for a moment with no API write in flight and none for `gap_s`: background
@@ -309,6 +352,9 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        for pending in (self._checkpoint_timer, self._checkpoint_task):
+            if pending is not None:
+                pending.cancel()
         self._writers.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self.engine.dispose()
