@@ -45,7 +45,7 @@ def test_commits_fill_the_wal_without_checkpointing_and_a_later_checkpoint_moves
         return after_writes
     file_after_writes, wal_after_writes = asyncio.run(go())
 
-    page = 4096
+    page = db.read_sync(lambda s: s.connection().exec_driver_sql("PRAGMA page_size").scalar())
     # far past SQLite's 1,000-page automatic checkpoint, and yet no commit copied a page into the file
     assert wal_after_writes > 1100 * page
     assert file_after_writes == file_before
