@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import OfficeSetup, ServerProcess  # noqa: E402
+from tests.support.server import OfficeSetup, ServerProcess
 
 ISSUES_PER_RUN = 600
 COUNTERS = 20

@@ -391,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {n:>5} clients  floor p50 {f['p50']:7.1f} ms  p99 {f['p99']:7.1f} ms | "
                   f"qms p50 {q['p50']:7.1f} ms  p99 {q['p99']:7.1f} ms | p99 ratio {ratio:4.2f} | slowest display "
                   f"per call, median: floor {f['slowest_p50']:.1f} qms {q['slowest_p50']:.1f} ms"
-                  f"  (lost rounds {f['lost_rounds']}/{q['lost_rounds']}, connect {f['connect_s']:.1f}/{q['connect_s']:.1f} s)",
+                  f"  (lost rounds {f['lost_rounds']}/{q['lost_rounds']}, "
+                  f"connect {f['connect_s']:.1f}/{q['connect_s']:.1f} s)",
                   flush=True)
     finally:
         qms.stop()

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, UTC
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ COUNTERS = 6            # counter 1 do-it-now (A), 2-6 standard (B-E)
 CLERKS = 8
 TEMPLATES = 48
 RATINGS = ("very_satisfied", "satisfied", "unsatisfied")
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- the synthetic province
@@ -84,10 +84,11 @@ def template_facts(template: list[dict[str, Any]], day: date) -> list[Any]:
     midnight = datetime(day.year, day.month, day.day, tzinfo=TZ)
     facts = []
     for i, t in enumerate(template):
-        issued = (midnight + timedelta(seconds=t["issued"])).astimezone(timezone.utc)
+        issued = (midnight + timedelta(seconds=t["issued"])).astimezone(UTC)
         called = issued + timedelta(seconds=t["wait"]) if t["wait"] is not None else None
         started = called + timedelta(seconds=t["started"]) if called and t["started"] is not None else None
-        finished = (started or called) + timedelta(seconds=t["service"]) if t["service"] is not None and called else None
+        finished = ((started or called) + timedelta(seconds=t["service"])
+                    if t["service"] is not None and called else None)
         dni = t["s"] == 0
         facts.append(Fact(ticket_id=i, office_id=0, office_day=day, hour=int(t["issued"] // 3600), service_id=t["s"],
                           issued_at=issued, counter_id=t["c"] if called else None, clerk_id=t["k"] if called else None,
@@ -143,7 +144,7 @@ class Province:
 
 def _ts(d: datetime | None) -> str | None:
     """A UTC timestamp in the text form both databases accept (and SQLite stores)."""
-    return None if d is None else d.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return None if d is None else d.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # --------------------------------------------------------------------------- writing
@@ -253,7 +254,8 @@ def compiled(template: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
                     t["c"] if called is not None else None, t["k"] if called is not None else None,
                     int(issued // 3600), t["wait"],
                     t["service"] if finished is not None else None,
-                    t["wait"] + (t["started"] or 0) + t["service"] if finished is not None else None, (10 if dni else 15) * 60, dni,
+                    t["wait"] + (t["started"] or 0) + t["service"] if finished is not None else None,
+                    (10 if dni else 15) * 60, dni,
                     600 if dni else None, t["rating"], _clock(finished + 30) if finished is not None and t["rating"]
                     else None))
     return out
@@ -269,11 +271,11 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
     per_day = tickets / (offices * len(days))
     rng = random.Random(2026)
     templates = []
-    for i in range(TEMPLATES):
+    for _ in range(TEMPLATES):
         n = max(20, int(rng.gauss(per_day, per_day * 0.15)))
         tpl = day_template(rng, n)
         templates.append((compiled(tpl), template_rollups(template_facts(tpl, days[0]))))
-    now = _ts(datetime.now(timezone.utc))
+    now = _ts(datetime.now(UTC))
     w.rows("office", ("id", "name", "code", "parent_id", "timezone", "no_wait_target_min", "priority_policy",
                       "interleave_every", "routing", "rating_scale", "number_format", "announcement_repeat",
                       "feedback_window_min", "created_at"),
@@ -288,8 +290,8 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
             for o in prov.office_ids for i, (c, n, d, _) in enumerate(SERVICES)])
     w.rows("counter", ("id", "office_id", "number", "name", "desk", "service_ids", "state", "archived"),
            [(prov.counter_ids[o][i], o, i + 1, f"Quầy {i + 1}", "do_it_now" if i == 0 else "standard",
-             "[%d]" % prov.service_ids[o][0] if i == 0 else
-             "[%s]" % ", ".join(str(prov.service_ids[o][k]) for k in (1 + (i - 1) % 4, 1 + i % 4)), "closed", False)
+             f"[{prov.service_ids[o][0]}]" if i == 0 else
+             "[" + ", ".join(str(prov.service_ids[o][k]) for k in (1 + (i - 1) % 4, 1 + i % 4)) + "]", "closed", False)
             for o in prov.office_ids for i in range(COUNTERS)])
     w.rows("user", ("id", "username", "full_name", "role", "office_id", "password_hash", "active"),
            [(prov.clerk_ids[o][k], f"cb{o - 1:03d}_{k + 1}", f"Cán bộ {k + 1} – {o - 1:03d}", "clerk", o, "!", True)
@@ -297,7 +299,8 @@ def generate(url: str, offices: int, tickets: int, today: date, log: Any = print
     w.commit()
     dropped = w.drop_indexes(("ticket", "ticket_fact", "feedback", "report_rollup"))
     tid = fid = 0
-    used: dict[tuple[str, int, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))  # (period, office, start) -> template counts
+    # (period, office, start) -> template counts
+    used: dict[tuple[str, int, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     batch_t: list[tuple[Any, ...]] = []
     batch_f: list[tuple[Any, ...]] = []
     batch_fb: list[tuple[Any, ...]] = []
@@ -397,7 +400,7 @@ def add_today(url: str, offices: int, waiting: int = 25) -> None:
     from server.db import normalize_url
     prov = Province(offices)
     engine = create_engine(normalize_url(url))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     today = now.astimezone(TZ).date()
     rng = random.Random(7)
     ft = TicketFact.__table__  # type: ignore[attr-defined]
@@ -467,7 +470,8 @@ def check_against_production_fold(url: str) -> bool:
     with engine.connect() as c:
         f = TicketFact.__table__  # type: ignore[attr-defined]
         r = ReportRollup.__table__  # type: ignore[attr-defined]
-        day = c.execute(select(f.c.office_day).where(f.c.office_id == 2).order_by(f.c.office_day.desc()).limit(1)).scalar_one()
+        day = c.execute(select(f.c.office_day).where(f.c.office_id == 2)
+                        .order_by(f.c.office_day.desc()).limit(1)).scalar_one()
         first = year_start(day)
         facts = [Fact(**row._asdict()) for row in c.execute(select(*[f.c[n] for n in FACT_FIELDS]).where(
             f.c.office_id == 2, f.c.office_day >= first, f.c.office_day <= day))]
@@ -512,7 +516,7 @@ def time_estimate_queue(waiting: int = 300) -> tuple[float, float]:
     from server.db import Database
     db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'e.db'}")
     SQLModel.metadata.create_all(db.engine)
-    now = datetime.now(timezone.utc) - timedelta(hours=1)
+    now = datetime.now(UTC) - timedelta(hours=1)
 
     def seed(s: Any) -> int:
         ctx = Ctx(Who("user:1", 1, None, "x"), now)
@@ -530,7 +534,7 @@ def time_estimate_queue(waiting: int = 300) -> tuple[float, float]:
     for k in range(5):
         when = now + timedelta(minutes=10 + k)
 
-        def run(s: Any) -> None:
+        def run(s: Any, when: datetime = when) -> None:
             o = s.get(Office, office_id)
             estimate_queue(s, o, office_day(when, o.timezone), when)
         CACHE._items.clear()
@@ -553,16 +557,17 @@ def requests_plan(prov: Province, today: date, rng: random.Random) -> Iterator[t
     year_from, last = (today - timedelta(days=365)).isoformat(), (today - timedelta(days=1)).isoformat()
     month_from = (today - timedelta(days=31)).isoformat()
     branch = lambda: rng.choice(prov.office_ids)  # noqa: E731
+    month, year = f"from={month_from}&to={last}", f"from={year_from}&to={last}"
     yield "live branch", f"/api/v1/offices/{branch()}/live"
     yield "live province", f"/api/v1/offices/{prov.parent_id}/live"
-    yield "report branch month by day", f"/api/v1/offices/{branch()}/reports?from={month_from}&to={last}&group_by=day"
-    yield "report branch year by service", f"/api/v1/offices/{branch()}/reports?from={year_from}&to={last}&group_by=service"
-    yield "report branch year by clerk", f"/api/v1/offices/{branch()}/reports?from={year_from}&to={last}&group_by=clerk"
-    yield "report province year by day", f"/api/v1/offices/{prov.parent_id}/reports?from={year_from}&to={last}&group_by=day"
-    yield "report province year by hour", f"/api/v1/offices/{prov.parent_id}/reports?from={year_from}&to={last}&group_by=hour"
-    yield "report province year by service", f"/api/v1/offices/{prov.parent_id}/reports?from={year_from}&to={last}&group_by=service"
-    yield "report province month by counter", f"/api/v1/offices/{prov.parent_id}/reports?from={month_from}&to={last}&group_by=counter"
-    yield "report province year by clerk", f"/api/v1/offices/{prov.parent_id}/reports?from={year_from}&to={last}&group_by=clerk"
+    yield "report branch month by day", f"/api/v1/offices/{branch()}/reports?{month}&group_by=day"
+    yield "report branch year by service", f"/api/v1/offices/{branch()}/reports?{year}&group_by=service"
+    yield "report branch year by clerk", f"/api/v1/offices/{branch()}/reports?{year}&group_by=clerk"
+    yield "report province year by day", f"/api/v1/offices/{prov.parent_id}/reports?{year}&group_by=day"
+    yield "report province year by hour", f"/api/v1/offices/{prov.parent_id}/reports?{year}&group_by=hour"
+    yield "report province year by service", f"/api/v1/offices/{prov.parent_id}/reports?{year}&group_by=service"
+    yield "report province month by counter", f"/api/v1/offices/{prov.parent_id}/reports?{month}&group_by=counter"
+    yield "report province year by clerk", f"/api/v1/offices/{prov.parent_id}/reports?{year}&group_by=clerk"
 
 
 def measure(url: str, offices: int, rounds: int, label: str) -> dict[str, list[float]]:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.fanout import ClientFleet, raise_fd_limit  # noqa: E402
-from tests.support.server import OfficeSetup, ServerProcess  # noqa: E402
-from tests.support.services import PrivatePostgres, PrivateRedis  # noqa: E402
+from bench.fanout import ClientFleet, raise_fd_limit
+from tests.support.server import OfficeSetup, ServerProcess
+from tests.support.services import PrivatePostgres, PrivateRedis
 
 WORKERS = 4
 DISPLAYS = int(os.environ.get("QMS_BENCH_DISPLAYS", "10000"))
@@ -119,7 +119,7 @@ async def issue_at_rate(host: str, port: int, token: str, targets: list[tuple[in
                         length = int(line.split(b":")[1])
                 await reader.readexactly(length)
                 idle.append((reader, writer))
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
                 failures[type(e).__name__] += 1
             latencies.append(time.perf_counter() - start - at)
             statuses.append(status)

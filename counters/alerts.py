@@ -52,7 +52,8 @@ def staffing(office: Office, services: dict[int, Service], snap: QueueSnapshot |
             if advice.arrival_rate_per_h <= 0 and advice.open_counters == 0:
                 continue
             out.append({"group": name, "open_counters": advice.open_counters,
-                        "suggested_open_counters": max(advice.suggested_counters, 1 if advice.arrival_rate_per_h else 0),
+                        "suggested_open_counters": max(advice.suggested_counters,
+                                                       1 if advice.arrival_rate_per_h else 0),
                         "arrival_rate_per_h": round(advice.arrival_rate_per_h, 1),
                         "mean_service_s": round(advice.mean_service_s), "target_wait_s": target})
     suggested = sum(g["suggested_open_counters"] for g in out) if out else 0
@@ -92,7 +93,8 @@ def derived_alerts(office: Office, services: Iterable[dict[str, Any]], counters:
         for g in advice.groups:
             if g["suggested_open_counters"] > g["open_counters"]:
                 out.append({"kind": "staffing", "key": f"staffing:{g['group']}", "group": g["group"],
-                            "open_counters": g["open_counters"], "suggested_open_counters": g["suggested_open_counters"],
+                            "open_counters": g["open_counters"],
+                            "suggested_open_counters": g["suggested_open_counters"],
                             "since": iso(now, tz),
                             "message": f"Nên mở {g['suggested_open_counters']} quầy "
                                        f"({'một cửa làm ngay' if g['group'] == 'do_it_now' else 'thường'}), "

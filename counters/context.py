@@ -37,7 +37,7 @@ class Who:
     full_name: str | None = None
 
     @classmethod
-    def system(cls) -> "Who":
+    def system(cls) -> Who:
         return cls("system")
 
 

@@ -105,7 +105,7 @@ def wrote(session: Session) -> None:
 
 
 def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
-    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,
+    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,  # noqa: E712
                                                  Counter.state != CounterState.CLOSED)
                            .order_by(Counter.id)).scalars().all()
     current_ids = [c.current_ticket_id for c in rows if c.current_ticket_id]
@@ -176,7 +176,8 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
     return ServiceTimeModel.fit(samples, now, no_show_share=min(share, 0.5))
 
 
-def arrival_rates(session: Session, office: Office, day: date, now: datetime) -> tuple[ArrivalRates, list[tuple[int, datetime]]]:
+def arrival_rates(session: Session, office: Office, day: date,
+                  now: datetime) -> tuple[ArrivalRates, list[tuple[int, datetime]]]:
     issues = session.execute(select(Ticket.service_id, Ticket.priority, Ticket.issued_at).where(
         Ticket.office_id == office.id, Ticket.office_day == day)).all()
     return (ArrivalRates.from_issues(((s, p is not None, at) for s, p, at in issues), now),

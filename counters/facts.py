@@ -224,7 +224,7 @@ class Settings:
         s = self.services.get(service_id)
         return service_key(s.code) if s else -service_id
 
-    def load(self, session: Session, office_ids: Iterable[int]) -> "Settings":
+    def load(self, session: Session, office_ids: Iterable[int]) -> Settings:
         wanted = set(office_ids)
         while True:  # the offices and their ancestors
             missing = [o for o in wanted if o not in self.offices]

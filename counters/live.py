@@ -151,7 +151,8 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
         fb = fb_by_counter.get(c.id or 0, [])
         row = counter_view(c, ticket_view(cur, tz) if cur else None)
         row.update({
-            "serving_for_s": int((now - (cur.started_at or cur.last_called_at or now)).total_seconds()) if cur else None,
+            "serving_for_s": (int((now - (cur.started_at or cur.last_called_at or now)).total_seconds())
+                              if cur else None),
             "served_today": len(done_here), "avg_service_s": round(mean(times)) if times else None,
             "satisfaction_pct": _pct(sum(1 for f in fb if f.rating in SATISFIED_RATINGS), len(fb)),
         })

@@ -3,10 +3,10 @@
 Counts, averages and service levels are sums of the event-derived rollups (facts.py), so they are exact
 for any range. A range is read as whole quarters, months and weeks and the days at its edges, or, when
 it ends shortly before the newest data (a year "to yesterday"), as whole periods up to the end of the
-year holding it minus the days after its end (`plan`): about 5 rows per key for a year, in one statement. Percentiles are exact
-(nearest rank over the tickets' own values) when the selection holds at most `EXACT_LIMIT` tickets, and
-read from the rollups' histograms (interpolated inside the bucket) above that, which keeps a province's
-year under the response-time budget.
+year holding it minus the days after its end (`plan`): about 5 rows per key for a year, in one statement.
+Percentiles are exact (nearest rank over the tickets' own values) when the selection holds at most
+`EXACT_LIMIT` tickets, and read from the rollups' histograms (interpolated inside the bucket) above that,
+which keeps a province's year under the response-time budget.
 """
 from __future__ import annotations
 
@@ -305,7 +305,7 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
         if service is not None:
             pair[1].append(service)
     out: dict[OutKey, tuple[list[int], list[int]]] = {}
-    for (office_id, key), (waits, services) in raw.items():
+    for (_, key), (waits, services) in raw.items():
         if group_by == "service":
             svc = labels.services.get(key)
             key = service_key(svc.code) if svc else -key

@@ -18,7 +18,7 @@ def cmd_printer_test(args: argparse.Namespace) -> int:
     db = Database(Settings.load().database_url)
     try:
         def find(session: Session) -> list[Printer]:
-            q = select(Printer).where(Printer.name == args.name, Printer.archived == False)
+            q = select(Printer).where(Printer.name == args.name, Printer.archived == False)  # noqa: E712
             if args.office_id:
                 q = q.where(Printer.office_id == args.office_id)
             return list(session.exec(q))

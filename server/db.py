@@ -248,7 +248,7 @@ class Database:
     async def _fold_due(self) -> None:
         try:
             await self.settle_folds()
-        except Exception:  # noqa: BLE001 - kept for the next fold; start-up recovery is the last resort
+        except Exception:  # kept for the next fold; start-up recovery is the last resort
             log.exception("folding report facts failed; will try again")
 
     async def settle_folds(self) -> None:
@@ -285,7 +285,7 @@ class Database:
         try:
             self.last_checkpoint = await asyncio.get_running_loop().run_in_executor(self._readers,
                                                                                     self.checkpoint_sync)
-        except Exception:  # noqa: BLE001 - the next write schedules another; the WAL only grows meanwhile
+        except Exception:  # the next write schedules another; the WAL only grows meanwhile
             log.exception("checkpointing the SQLite WAL failed; will try again after the next write")
 
     def checkpoint_sync(self) -> tuple[int, int, int]:

@@ -104,7 +104,7 @@ class Estimator:
                                                          actor="system"))
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - estimates are advisory; the queue goes on without them
+        except Exception:  # estimates are advisory; the queue goes on without them
             log.exception("refining wait estimates for office %s failed", office_id)
 
     def stop(self) -> None:

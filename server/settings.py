@@ -59,7 +59,7 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def load(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = dict(os.environ if env is None else env)
         file_values: dict[str, Any] = {}
         config = env.get("QMS_CONFIG")

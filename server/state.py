@@ -93,7 +93,7 @@ class Qms:
         await self.pubsub.disconnect()
         try:
             await self.db.settle_folds()
-        except Exception:  # noqa: BLE001 - the next start-up folds what is left
+        except Exception:  # the next start-up folds what is left
             log.exception("folding report facts at shutdown failed")
         self.db.dispose()
 
@@ -224,7 +224,7 @@ class Qms:
                               actor=actor.label)
         try:
             await self.write(run)
-        except Exception:  # noqa: BLE001 - presence is best effort; never break a socket over it
+        except Exception:  # presence is best effort; never break a socket over it
             log.exception("recording device presence failed")
 
     def device_ping(self, actor: Actor) -> None:
@@ -239,13 +239,13 @@ class Qms:
                 continue
             now = self.now()
 
-            def run(session: Session, ids: set[int] = ids) -> None:
+            def run(session: Session, ids: set[int] = ids, now: datetime = now) -> None:
                 for d in session.exec(select(Device).where(Device.id.in_(ids))):  # type: ignore[union-attr]
                     d.last_seen, d.online = now, True
                     session.add(d)
             try:
                 await self.db.write(run)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("recording pings failed")
 
     async def close_actor(self, kind: str, ident: int, code: int = 4001, reason: str = "revoked") -> None:

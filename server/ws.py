@@ -60,7 +60,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
                     actor.id if actor else None, actor.token_id if actor else None, last_pong=time.monotonic())
     try:
         hello = await asyncio.wait_for(ws.receive_json(), timeout=HELLO_TIMEOUT_S)
-    except (asyncio.TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
         return await _reject(ws, 4400, "hello_expected", 'Send {"type":"hello","since_seq":N|null} first.')
     since = hello.get("since_seq") if isinstance(hello, dict) and hello.get("type") == "hello" else None
     if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
@@ -68,7 +68,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     await qms.hub.register(client)  # live events queue up from here on...
     sender = pinger = None
     linked = actor is not None and actor.is_device
-    if linked and actor is not None and qms.hub.link_device(actor.id):  # a reconnect storm of one device is one write, not N
+    # a reconnect storm of one device is one write, not N
+    if linked and actor is not None and qms.hub.link_device(actor.id):
         await qms.device_seen(actor, online=True)
     try:
         first = await _catch_up(qms, client, since, track_ticket)  # ...and the catch-up goes in front of them

@@ -133,7 +133,7 @@ def next_due_job(session: Session, printer_id: int, now: datetime) -> int | None
 def due_printers(session: Session, now: datetime) -> tuple[list[int], datetime | None]:
     """Printers this server prints to that have jobs due now, and when the next future job falls due."""
     rows = session.exec(select(PrintJob.printer_id, PrintJob.next_attempt_at).join(Printer).where(
-        PrintJob.status == "queued", PrintJob.next_attempt_at != None,
+        PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
         Printer.transport.in_(SERVER_TRANSPORTS))).all()  # type: ignore[attr-defined]
     due = sorted({pid for pid, at in rows if at is not None and at <= now})
     later = [at for _, at in rows if at is not None and at > now]
@@ -168,7 +168,7 @@ def record_outcome(session: Session, job_id: int, now: datetime, *, printed: boo
 def announce_due_agent_jobs(session: Session, now: datetime) -> int:
     """Agent jobs whose retry time came: send `print.job` again (once: the announcement is a claim too)."""
     rows = session.exec(select(PrintJob).join(Printer).where(
-        PrintJob.status == "queued", PrintJob.next_attempt_at != None,
+        PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
         PrintJob.next_attempt_at <= now, Printer.transport == "agent")).all()  # type: ignore[operator]
     n = 0
     for job in rows:

@@ -44,20 +44,20 @@ def _tz(session: Session, office_id: int) -> str:
 def raise_alert(session: Session, office_id: int, kind: str, key: str, message: str, data: dict[str, Any],
                 now: datetime) -> Alert | None:
     """Open an alert unless one with this key is open already; records `alert.raised`."""
-    if session.exec(select(Alert).where(Alert.key == key, Alert.cleared_at == None)).first():
+    if session.exec(select(Alert).where(Alert.key == key, Alert.cleared_at == None)).first():  # noqa: E711
         return None
     alert = Alert(office_id=office_id, kind=kind, key=key, message=message, data=data, since=now)
     session.add(alert)
     session.flush()
-    events.record(session, office_id, EventType.ALERT_RAISED, now, {"alert": alert_view(alert, _tz(session, office_id))},
-                  actor=ACTOR)
+    events.record(session, office_id, EventType.ALERT_RAISED, now,
+                  {"alert": alert_view(alert, _tz(session, office_id))}, actor=ACTOR)
     return alert
 
 
 def clear_alert(session: Session, key: str, now: datetime) -> int:
     """Close the open alerts with this key; records `alert.cleared` for each."""
     n = 0
-    for alert in session.exec(select(Alert).where(Alert.key == key, Alert.cleared_at == None)):
+    for alert in session.exec(select(Alert).where(Alert.key == key, Alert.cleared_at == None)):  # noqa: E711
         alert.cleared_at = now
         session.add(alert)
         events.record(session, alert.office_id, EventType.ALERT_CLEARED, now,

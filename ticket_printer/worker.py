@@ -209,7 +209,7 @@ class PrintWorker:
     async def probe_printers(self) -> None:
         """Ask printers that are offline or short of paper how they are, so alerts clear without a job."""
         def which(session: Session) -> list[PrinterConfig]:
-            rows = session.exec(select(Printer).where(Printer.archived == False,
+            rows = session.exec(select(Printer).where(Printer.archived == False,  # noqa: E712
                                                       Printer.transport.in_(SERVER_TRANSPORTS))).all()  # type: ignore[attr-defined]
             return [PrinterConfig.of(p) for p in rows if not p.online or p.paper in ("out", "near_end")]
         loop = asyncio.get_running_loop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import counters.facts  # noqa: F401 - registers tables
+import counters.facts  # registers tables
 import counters.models  # noqa: F401
 import server.models  # noqa: F401
 import ticket_printer.models  # noqa: F401

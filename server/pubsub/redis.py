@@ -25,7 +25,7 @@ class RedisPubSub(PubSub):
         self._task = asyncio.create_task(self._listen(), name="qms-redis-listener")
         try:
             await asyncio.wait_for(self._connected.wait(), timeout=10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.error("Redis at %s is not answering; events fan out once it is back", self.url)
 
     async def _listen(self) -> None:
@@ -47,7 +47,7 @@ class RedisPubSub(PubSub):
                     data = msg["data"].decode() if isinstance(msg["data"], bytes) else msg["data"]
                     try:
                         await self.on_message(channel, data)
-                    except Exception:  # noqa: BLE001 - one bad message must not stop the listener
+                    except Exception:  # one bad message must not stop the listener
                         log.exception("handling a pub/sub message failed")
             except asyncio.CancelledError:
                 raise

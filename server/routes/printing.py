@@ -189,7 +189,7 @@ def _ticket_for(session: Session, ticket_id: int, actor: Actor) -> Ticket:
 async def list_printers(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
-        rows = session.exec(select(Printer).where(Printer.office_id == office.id, Printer.archived == False)
+        rows = session.exec(select(Printer).where(Printer.office_id == office.id, Printer.archived == False)  # noqa: E712
                             .order_by(Printer.id)).all()  # type: ignore[arg-type]
         if call.actor.kind == "printer":
             rows = [p for p in rows if _serves(call.actor, p)]

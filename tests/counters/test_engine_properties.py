@@ -4,7 +4,7 @@ the office's policy, do-it-now only at do-it-now desks, monotonic times, unique 
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +19,7 @@ from counters.errors import QueueError
 from counters.models import Counter, Event, Office, Service, Ticket
 from server.db import Database
 
-START = datetime(2026, 11, 23, 1, 30, tzinfo=timezone.utc)  # 08:30 in Hanoi, a Monday
+START = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # 08:30 in Hanoi, a Monday
 
 op = st.one_of(
     st.tuples(st.just("issue"), st.integers(0, 2), st.booleans()),
@@ -75,7 +75,7 @@ def test_random_operations_keep_the_invariants(ops: list, routing: str, policy: 
         now = now + timedelta(seconds=gaps[i % len(gaps)])
         ctx = Ctx(who, now)
 
-        def step(s):  # type: ignore[no-untyped-def]
+        def step(s, name=name, x=x, y=y, ctx=ctx):  # type: ignore[no-untyped-def]
             office = s.get(Office, office_id)
             if name == "issue":
                 issuing.issue_ticket(s, ctx, office, s.get(Service, service_ids[x]), priority="elderly" if y else None)

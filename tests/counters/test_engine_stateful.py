@@ -29,7 +29,8 @@ class QueueMachine(RuleBasedStateMachine):
             o = setup.create_office(s, ctx, "S", "Phường")
             a = setup.create_service(s, ctx, o, {"code": "A", "name": "A", "desk": "do_it_now"})
             b = setup.create_service(s, ctx, o, {"code": "B", "name": "B"})
-            cs = [setup.create_counter(s, ctx, o, {"number": 1, "name": "1", "desk": "do_it_now", "service_ids": [a.id]}),
+            cs = [setup.create_counter(s, ctx, o, {"number": 1, "name": "1", "desk": "do_it_now",
+                                                   "service_ids": [a.id]}),
                   setup.create_counter(s, ctx, o, {"number": 2, "name": "2", "service_ids": [b.id]}),
                   setup.create_counter(s, ctx, o, {"number": 3, "name": "3", "service_ids": [b.id]})]
             for c in cs:

@@ -25,7 +25,8 @@ def session() -> Iterator[Session]:
     with Session(engine) as s:
         office = Office(id=1, name="Phường Thử", code="T1")
         s.add_all([office, OfficeSeq(office_id=1), Service(id=1, office_id=1, code="B", name="Hộ tịch"),
-                   Counter(id=1, office_id=1, number=1, name="Quầy 1"), Counter(id=2, office_id=1, number=2, name="Quầy 2")])
+                   Counter(id=1, office_id=1, number=1, name="Quầy 1"),
+                   Counter(id=2, office_id=1, number=2, name="Quầy 2")])
         s.commit()
         yield s
 
@@ -74,7 +75,8 @@ def test_refusals_write_nothing(session: Session, case: str, error: type[Excepti
         session.commit()
     before = (len(session.exec(select(Feedback)).all()), len(session.exec(select(Event)).all()))
     kw: dict = {"other_counter": {"counter": 2}, "unbound_tablet": {"counter": None},
-                "late": {"at": NOW + timedelta(minutes=15, seconds=1)}, "off_scale": {"rating": "neutral"}}.get(case, {})
+                "late": {"at": NOW + timedelta(minutes=15, seconds=1)},
+                "off_scale": {"rating": "neutral"}}.get(case, {})
     with pytest.raises(error) as info:
         _rate(session, t, **kw)
     assert info.value.code == code  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, UTC
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ CLERKS = {1: ("canbo1", "Nguyễn Văn Một"), 2: ("canbo2", "Trần Thị Hai"
 
 def at(hh: int, mm: int, day: date = DAY) -> datetime:
     """Office-local (UTC+7) wall time of the script as an aware UTC instant."""
-    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=timezone(timedelta(hours=7))).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=timezone(timedelta(hours=7))).astimezone(UTC)
 
 
 class Script:
@@ -186,7 +186,8 @@ def test_years_quarters_months_weeks_and_days_cover_a_range_exactly_once() -> No
         covered += [d for a, b in days for d in _days(a, b + timedelta(days=1))]
         assert sorted(covered) == _days(start, end + timedelta(days=1))
         assert all(w.weekday() == 0 for w in coarse["w"])
-        assert all(m.day == 1 for m in coarse["m"]) and all(q.day == 1 and q.month in (1, 4, 7, 10) for q in coarse["q"])
+        assert all(m.day == 1 for m in coarse["m"])
+        assert all(q.day == 1 and q.month in (1, 4, 7, 10) for q in coarse["q"])
         assert all(y.day == 1 and y.month == 1 for y in coarse["y"])
 
 
@@ -206,7 +207,8 @@ def test_a_rolling_year_is_quarters_and_a_few_months_weeks_and_days_a_calendar_y
     assert coarse == {"y": [date(2026, 1, 1)], "q": [date(2027, 1, 1)], "m": [], "w": []} and days == []
     assert split_periods(date(2026, 2, 3), date(2026, 2, 4)) == ({"y": [], "q": [], "m": [], "w": []},
                                                                  [(date(2026, 2, 3), date(2026, 2, 4))])
-    assert next_start("m", date(2026, 12, 1)) == date(2027, 1, 1) and next_start("q", date(2026, 10, 1)) == date(2027, 1, 1)
+    assert next_start("m", date(2026, 12, 1)) == date(2027, 1, 1)
+    assert next_start("q", date(2026, 10, 1)) == date(2027, 1, 1)
     assert next_start("y", date(2026, 1, 1)) == date(2027, 1, 1)
 
 

@@ -154,5 +154,6 @@ def test_printer_test_command_prints_a_test_page(server: ServerProcess, office: 
         [page] = printer.tickets()
         assert [c.data.decode() for c in scan_codes(page.convert("L"))] == [f"qms printer test Lobby {office.id}"]
         missing = subprocess.run([sys.executable, "-m", "server.cli", "printer", "test", "no such printer"],
-                                 cwd=str(ROOT), env=server.env(), capture_output=True, text=True, timeout=60, check=False)
+                                 cwd=str(ROOT), env=server.env(), capture_output=True, text=True, timeout=60,
+                                 check=False)
         assert missing.returncode == 1 and "No printer named" in missing.stdout

@@ -57,7 +57,8 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         tab.wait_for_function("() => document.querySelector('#idle-clerk').textContent.includes('Canbo_Ui')")
 
         page.keyboard.press("n")  # Next by keyboard: the elderly citizen first
-        page.wait_for_function(f"() => document.querySelector('#current-number').textContent === '{c01['display_number']}'")
+        page.wait_for_function("n => document.querySelector('#current-number').textContent === n",
+                               arg=c01["display_number"])
         page.click("#btn-recall")
         page.wait_for_function("() => document.querySelector('#message').textContent.includes('gọi lại')")
         assert clerk.ok("GET", f"/api/v1/tickets/{c01['id']}")["recalls"] == 1
@@ -74,7 +75,8 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         assert moved["note"] == "Cần làm thêm giấy khai sinh"
 
         page.click("#btn-next")  # the transferred ticket keeps its place (and its priority)
-        page.wait_for_function(f"() => document.querySelector('#current-number').textContent === '{c01['display_number']}'")
+        page.wait_for_function("n => document.querySelector('#current-number').textContent === n",
+                               arg=c01["display_number"])
         page.wait_for_selector("#btn-start:not([disabled])")
         page.keyboard.press("s")
         page.wait_for_function("() => document.querySelector('#current-status').dataset.status === 'serving'")
@@ -166,7 +168,8 @@ def test_two_concurrent_next_presses_call_exactly_one_ticket(server: ServerProce
         refused = next(r for r in results if r.status_code == 409).json()["error"]
         assert refused["code"] == "counter_changed"
     statuses = [clerk.ok("GET", f"/api/v1/tickets/{t['id']}")["status"] for t in tickets]
-    assert statuses == ["done", "called", "waiting", "waiting"], [(t["display_number"], t["issued_at"], t["id"]) for t in tickets]
+    assert statuses == ["done", "called", "waiting", "waiting"], \
+        [(t["display_number"], t["issued_at"], t["id"]) for t in tickets]
 
 
 @pytest.mark.browser

@@ -143,7 +143,8 @@ def test_a_call_made_while_the_display_was_away_is_shown_after_reconnect(page: A
         assert page.is_hidden("#offline")
         state = display_state(page)
         assert state["snapshots"] == snapshots_before, "resumed by since_seq (a replay), not a new snapshot"
-        spoken = [x["number"] for x in state["queue"] + state["played"] + ([state["playing"]] if state["playing"] else [])]
+        heard = state["queue"] + state["played"] + ([state["playing"]] if state["playing"] else [])
+        spoken = [x["number"] for x in heard]
         assert number in spoken, "a call only seconds old is still announced"
     finally:
         own.stop()
@@ -167,7 +168,8 @@ def test_display_at_1080p_screenshot(page: Any, server: ServerProcess, office: O
     svc = {code: office.service(code, name) for code, name in names}
     counters = [office.counter(1, [svc["A"]["id"]]), office.counter(2, [svc["B"]["id"], svc["E"]["id"]]),
                 office.counter(3, [svc["B"]["id"]]), office.counter(4, [svc["C"]["id"]]),
-                office.counter(5, [svc["C"]["id"], svc["D"]["id"]]), office.counter(6, [svc["D"]["id"], svc["E"]["id"]])]
+                office.counter(5, [svc["C"]["id"], svc["D"]["id"]]),
+                office.counter(6, [svc["D"]["id"], svc["E"]["id"]])]
     for code, n in (("A", 6), ("B", 9), ("C", 5), ("D", 4), ("E", 3)):
         issue(office, svc[code]["id"], n)
     head = office.user(f"head_{office.id}", role="head")

@@ -53,7 +53,8 @@ def test_json_csv_and_xlsx_hold_the_same_rows(server: ServerProcess, office: Off
         assert r.content.startswith(b"\xef\xbb\xbf")
         parsed = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert parsed[0] == body["fields"] and parsed[0][:len(FIELDS)] == FIELDS
-        assert [line[:2] + [_typed(v) for v in line[2:]] for line in parsed[1:]] == [[row[f] for f in body["fields"]] for row in rows]
+        assert [line[:2] + [_typed(v) for v in line[2:]] for line in parsed[1:]] == \
+            [[row[f] for f in body["fields"]] for row in rows]
 
         x = head.get(f"{base}?group_by={group_by}&format=xlsx")
         assert x.status_code == 200 and "spreadsheetml" in x.headers["content-type"]

@@ -12,7 +12,8 @@ from tests.support.server import OfficeSetup, ServerProcess
 
 pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 412, "height": 860}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-RECORD_VIBRATIONS = "window.__vibrations = []; navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };"
+RECORD_VIBRATIONS = ("window.__vibrations = []; "
+                     "navigator.vibrate = (p) => { window.__vibrations.push(p); return true; };")
 
 
 def test_track_page_follows_the_ticket_and_announces_the_turn(chromium: Any, server: ServerProcess,

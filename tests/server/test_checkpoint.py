@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, SQLModel
 
 import server.db
-import server.models  # noqa: F401 - all tables
+import server.models  # all tables
 import ticket_printer.models  # noqa: F401
 from counters.models import Office
 from server.db import Database

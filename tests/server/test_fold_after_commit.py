@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from counters.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service
 from server.db import FOLD_DELAY_S, Database
 
-T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 CLERK = Who("user:1", 1, None, "Một")
 
 
@@ -42,7 +42,7 @@ def _office(db: Database) -> tuple[int, int, int]:
 def _day(db: Database, office_id: int, service_id: int, counter_id: int, fold: list[bool]) -> None:
     """Five tickets issued, then calls; step i folds in its transaction when fold[i], else leaves it out."""
     steps: list[Any] = []
-    for i in range(5):
+    for _ in range(5):
         steps.append(lambda s, ctx, o: issuing.issue_ticket(s, ctx, o, s.get(Service, service_id)))
     for i in range(5):
         close = "no_show" if i == 2 else "done"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from server.migrate import upgrade
 from server.settings import Settings
 from server.state import NOTHING_REPLAYABLE, REPLAY_WINDOW, REPLAYABLE_TTL, Qms
 
-T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 class Office:

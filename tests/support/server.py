@@ -70,7 +70,7 @@ class ServerProcess:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 30) -> "ServerProcess":
+    def start(self, timeout: float = 30) -> ServerProcess:
         args = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.workers > 1:
             args += ["--workers", str(self.workers)]
@@ -105,14 +105,14 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def restart(self) -> "ServerProcess":
+    def restart(self) -> ServerProcess:
         self.stop()
         return self.start()
 
-    def client(self, token: str | None = None) -> "Api":
+    def client(self, token: str | None = None) -> Api:
         return Api(self.base_url, token)
 
-    def admin(self) -> "Api":
+    def admin(self) -> Api:
         return self.client().login("admin", ADMIN_PASSWORD)
 
 
@@ -148,7 +148,7 @@ class Api:
         assert r.status_code in codes, f"{method} {path} -> {r.status_code} {r.text}"
         return r.json()
 
-    def login(self, username: str, password: str) -> "Api":
+    def login(self, username: str, password: str) -> Api:
         r = self.http.post("/api/v1/auth/login", json={"username": username, "password": password})
         assert r.status_code == 200, r.text
         self.token = r.json()["token"]
@@ -205,7 +205,7 @@ class WsClient:
         self.messages: list[dict[str, Any]] = []
         self.ws: Any = None
 
-    async def connect(self, since_seq: int | None = None) -> "WsClient":
+    async def connect(self, since_seq: int | None = None) -> WsClient:
         import websockets
         self.ws = await websockets.connect(self.url, max_size=2**24)
         await self.ws.send(json.dumps({"type": "hello", "since_seq": since_seq}))
@@ -237,7 +237,7 @@ class WsClient:
         try:
             while True:
                 out.append(await self.next_event(quiet))
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return out
 
     async def close(self) -> None:

@@ -26,11 +26,12 @@ class PrivateRedis:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "PrivateRedis":
+    def start(self) -> PrivateRedis:
         self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
-            if subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout.strip() == b"PONG":
+            pong = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True).stdout
+            if pong.strip() == b"PONG":
                 return self
             time.sleep(0.05)
         raise RuntimeError("redis did not start")
@@ -57,13 +58,13 @@ class PrivatePostgres:
         else:
             subprocess.run(["sh", "-c", cmd], check=True, capture_output=True)
 
-    def init(self) -> "PrivatePostgres":
+    def init(self) -> PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")
         self._as_postgres(f"{self.bin}/initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres")
         return self.start()
 
-    def start(self) -> "PrivatePostgres":
+    def start(self) -> PrivatePostgres:
         self._as_postgres(f"{self.bin}/pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "log"), "-w",
                           "-o", f"'-p {self.port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off'", "start")
         return self

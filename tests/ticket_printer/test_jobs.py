@@ -117,7 +117,7 @@ def test_failures_back_off_then_fail_for_good(engine: Engine, office_ticket: tup
             events.seal(s)
     assert delays[:5] == [0.5, 1.0, 2.0, 4.0, 8.0] and max(delays) == jobs.BACKOFF_CAP_S
     with _session(engine) as s:
-        open_alerts = s.exec(select(Alert).where(Alert.cleared_at == None)).all()
+        open_alerts = s.exec(select(Alert).where(Alert.cleared_at == None)).all()  # noqa: E711
         assert [a.kind for a in open_alerts] == ["printer_offline"]  # raised once, not once per attempt
 
 
@@ -162,7 +162,7 @@ def test_agent_jobs_wait_for_the_agent_and_are_announced_again_after_a_retry(
 def test_printer_state_raises_and_clears_alerts(engine: Engine, office_ticket: tuple[int, int]) -> None:
     def open_kinds() -> list[str]:
         with _session(engine) as s:
-            return sorted(a.kind for a in s.exec(select(Alert).where(Alert.cleared_at == None)))
+            return sorted(a.kind for a in s.exec(select(Alert).where(Alert.cleared_at == None)))  # noqa: E711
 
     def note(**kw: object) -> None:
         with _session(engine) as s, s.begin():

@@ -112,7 +112,8 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_fact', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_fact_office_day', ['office_id', 'office_day'], unique=False)
 
-    # ### end Alembic commands ###    # Existing history: run counters.facts.rebuild(session) once (not here: it reads today's models).
+    # ### end Alembic commands ###
+    # Existing history: run counters.facts.rebuild(session) once (not here: it reads today's models).
 
 
 def downgrade() -> None:
