@@ -85,9 +85,10 @@ def _called(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket
 
 
 # what a call sets on its ticket, bound per call by `_call_params` (built once: see queue.claim_next)
-_CALL_VALUES = {"status": TicketStatus.CALLED, "called_at": func.coalesce(Ticket.called_at, bindparam("call_now")),
-                "last_called_at": bindparam("call_now"), "counter_id": bindparam("call_counter"),
-                "clerk_id": bindparam("call_clerk"), "target_counter_id": None}
+_CALL_VALUES: dict[str, Any] = {
+    "status": TicketStatus.CALLED, "called_at": func.coalesce(Ticket.called_at, bindparam("call_now")),
+    "last_called_at": bindparam("call_now"), "counter_id": bindparam("call_counter"),
+    "clerk_id": bindparam("call_clerk"), "target_counter_id": None}
 
 
 def _call_params(ctx: Ctx, counter: Counter) -> dict[str, Any]:

@@ -105,12 +105,12 @@ def wrote(session: Session) -> None:
 
 
 def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
-    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,  # noqa: E712
-                                                 Counter.state != CounterState.CLOSED)
-                           .order_by(Counter.id)).scalars().all()
+    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,  # type: ignore[arg-type]  # noqa: E712
+                                                 Counter.state != CounterState.CLOSED)  # type: ignore[arg-type]
+                           .order_by(Counter.id)).scalars().all()  # type: ignore[arg-type]
     current_ids = [c.current_ticket_id for c in rows if c.current_ticket_id]
-    current = {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(current_ids))).scalars()} \
-        if current_ids else {}  # type: ignore[union-attr]
+    current = ({t.id: t for t in session.execute(select(Ticket).where(
+        Ticket.id.in_(current_ids))).scalars()} if current_ids else {})  # type: ignore[union-attr]
     out = []
     for c in rows:
         cur = current.get(c.current_ticket_id)
@@ -124,7 +124,7 @@ def _counters(session: Session, office: Office, services: dict[int, Service]) ->
 
 def _normals_since_priority(session: Session, office: Office, day: date) -> int:
     last = session.execute(select(func.max(Ticket.called_at)).where(
-        Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None))).scalar_one_or_none()  # type: ignore[union-attr]
+        Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None))).scalar_one_or_none()  # type: ignore[arg-type, union-attr]
     conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_(None),  # type: ignore[union-attr]
              Ticket.called_at.is_not(None)]  # type: ignore[union-attr]
     if last is not None:
@@ -135,7 +135,7 @@ def _normals_since_priority(session: Session, office: Office, day: date) -> int:
 def waiting_rows(session: Session, office: Office, day: date) -> list[Any]:
     """Today's waiting tickets in calling order, as light rows (id, service_id, priority, queue_at, ...)."""
     return list(session.execute(
-        select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queue_at, Ticket.target_counter_id,
+        select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queue_at, Ticket.target_counter_id,  # type: ignore[call-overload]
                Ticket.issued_at)
         .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING)
         .order_by(*calling_order(office, None, True))).all())
@@ -160,7 +160,7 @@ def snapshot(session: Session, office: Office, day: date, now: datetime,
 def service_model(session: Session, office: Office, day: date, now: datetime) -> ServiceTimeModel:
     """Service times learned from the office's recent finished tickets (call to finish), and today's no-shows."""
     rows = session.execute(
-        select(Ticket.service_id, Ticket.called_at, Ticket.last_called_at, Ticket.finished_at)
+        select(Ticket.service_id, Ticket.called_at, Ticket.last_called_at, Ticket.finished_at)  # type: ignore[call-overload]
         .where(Ticket.office_id == office.id, Ticket.office_day >= day - LEARN_WINDOW,  # the (office, day) index
                Ticket.office_day <= day, Ticket.status == TicketStatus.DONE,
                Ticket.finished_at >= now - LEARN_WINDOW, Ticket.finished_at <= now)  # type: ignore[operator]
@@ -169,8 +169,8 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
                for sid, first, last, fin in rows if fin is not None and (last or first) is not None
                and (fin - (last or first)).total_seconds() >= MIN_SERVICE_S]
     called, absent = session.execute(
-        select(func.count(), func.sum(case((Ticket.status == TicketStatus.NO_SHOW, 1), else_=0)))
-        .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.called_at.is_not(None))  # type: ignore[union-attr]
+        select(func.count(), func.sum(case((Ticket.status == TicketStatus.NO_SHOW, 1), else_=0)))  # type: ignore[arg-type]
+        .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.called_at.is_not(None))  # type: ignore[arg-type, union-attr]
     ).one()
     share = (absent or 0) / called if called else 0.0
     return ServiceTimeModel.fit(samples, now, no_show_share=min(share, 0.5))
@@ -178,7 +178,7 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
 
 def arrival_rates(session: Session, office: Office, day: date,
                   now: datetime) -> tuple[ArrivalRates, list[tuple[int, datetime]]]:
-    issues = session.execute(select(Ticket.service_id, Ticket.priority, Ticket.issued_at).where(
+    issues = session.execute(select(Ticket.service_id, Ticket.priority, Ticket.issued_at).where(  # type: ignore[call-overload]
         Ticket.office_id == office.id, Ticket.office_day == day)).all()
     return (ArrivalRates.from_issues(((s, p is not None, at) for s, p, at in issues), now),
             [(s, at) for s, _, at in issues])
@@ -273,7 +273,7 @@ def estimate_queue(session: Session, office: Office, day: date, now: datetime,
 
 
 def _estimate(session: Session, office: Office, day: date, now: datetime) -> QueueEstimate:
-    services = {s.id or 0: s for s in session.execute(select(Service).where(Service.office_id == office.id)).scalars()}
+    services = {s.id or 0: s for s in session.execute(select(Service).where(Service.office_id == office.id)).scalars()}  # type: ignore[arg-type]
     snap, waiting = snapshot(session, office, day, now, services)
     model = service_model(session, office, day, now)
     pred = predictions(session, office, snap, model, day)
@@ -358,7 +358,7 @@ _WAITING = (select(Ticket.service_id, func.count(), func.min(Ticket.issued_at)) 
 def _office_services(session: Session, office: Office) -> list[Any]:
     """(id, code, archived) of the office's services, once per transaction while nothing is written."""
     return _memo(session, "qms_quick_services", office.id,
-                 lambda: session.connection().execute(_SERVICES, {"office_id": office.id}).all())
+                 lambda: list(session.connection().execute(_SERVICES, {"office_id": office.id})))
 
 
 def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
@@ -408,13 +408,13 @@ def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: da
         ((Ticket.service_id == ticket.service_id) & Ticket.target_counter_id.is_(None))  # type: ignore[union-attr]
     if ticket.priority is not None:
         ahead = Ticket.priority.is_not(None) & ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
-                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))
+                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))  # type: ignore[operator]
     else:
         ahead = Ticket.priority.is_not(None) | ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
-                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))
+                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))  # type: ignore[operator]
     position = int(session.connection().execute(select(func.count()).select_from(Ticket).where(
-        Ticket.office_id == ticket.office_id, Ticket.office_day == ticket.office_day,
-        Ticket.status == TicketStatus.WAITING, mine, ahead)).scalar_one())
+        Ticket.office_id == ticket.office_id, Ticket.office_day == ticket.office_day,  # type: ignore[arg-type]
+        Ticket.status == TicketStatus.WAITING, mine, ahead)).scalar_one())  # type: ignore[arg-type]
     per, lo, hi = _quick_rates(session, office, now).get(ticket.service_id, (DEFAULT_SERVICE_S, 0.5, 1.6))
     wait = int(per * (position + 1))
     return position, wait, (int(wait * lo), int(wait * hi))

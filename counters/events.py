@@ -60,7 +60,7 @@ def pending(session: Session) -> list[NewEvent]:
     return list(session.info.get(_PENDING, []))
 
 
-_BUMP = (update(OfficeSeq).where(OfficeSeq.office_id == bindparam("oid"))  # type: ignore[arg-type]
+_BUMP = (update(OfficeSeq).where(OfficeSeq.office_id == bindparam("oid"))  # type: ignore[arg-type, call-overload]
          .values(last_seq=OfficeSeq.last_seq + bindparam("n")).returning(OfficeSeq.last_seq))
 # the table's own INSERT (not the ORM's bulk insert, which splits rows by which columns are None): one
 # executemany for all of a transaction's events
@@ -130,7 +130,7 @@ def reconcile_facts(session: Session, ticket_ids: list[int]) -> int:
     log: dict[int, list[Event]] = defaultdict(list)
     for e in session.execute(select(Event).where(Event.ticket_id.in_(ticket_ids),  # type: ignore[union-attr]
                                                  Event.type.in_(sorted(facts.TICKET_EVENTS)))  # type: ignore[attr-defined]
-                             .order_by(Event.office_id, Event.seq)).scalars():
+                             .order_by(Event.office_id, Event.seq)).scalars():  # type: ignore[arg-type]
         log[e.ticket_id or 0].append(e)
     settings = facts.Settings().load(session, {e.office_id for evs in log.values() for e in evs})
     missing: list[Event] = []
@@ -160,9 +160,9 @@ def _same_fact(folded: facts.Fact | None, stored: facts.Fact | None) -> bool:
 def recent_ticket_ids(session: Session, events_per_office: int = 2000) -> list[int]:
     """Tickets of each office's latest events: where a fold lost to a crash can be."""
     ids: set[int] = set()
-    for office_id, last in session.execute(select(OfficeSeq.office_id, OfficeSeq.last_seq)).all():
+    for office_id, last in session.execute(select(OfficeSeq.office_id, OfficeSeq.last_seq)).all():  # type: ignore[call-overload]
         ids.update(t for (t,) in session.execute(
-            select(Event.ticket_id).where(Event.office_id == office_id, Event.seq > last - events_per_office,
+            select(Event.ticket_id).where(Event.office_id == office_id, Event.seq > last - events_per_office,  # type: ignore[call-overload]
                                           Event.ticket_id.is_not(None)).distinct()).all())  # type: ignore[union-attr]
     return sorted(ids)
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Index, Integer, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,6 +29,9 @@ from .clock import UTCDateTime, zone
 from .models import Event, Office, Service
 from .schedule import is_no_wait_day
 from .types import SATISFIED_RATINGS, Desk, EventType, TicketStatus
+
+if TYPE_CHECKING:
+    from .events import NewEvent
 
 # Histogram bucket upper edges in seconds (the last bucket is open): waits and services are read
 # to about a minute where most of them lie, coarser in the long tail.
@@ -425,7 +428,7 @@ def _load_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, Fact]:
     return {r.ticket_id: Fact(**r._asdict()) for r in rows}
 
 
-def apply(session: Session, batch: Sequence[Event]) -> None:
+def apply(session: Session, batch: Sequence[Event | NewEvent]) -> None:
     """Fold a transaction's sealed events into facts and rollups (called by events.seal)."""
     relevant = [e for e in batch if e.type in TICKET_EVENTS and e.ticket_id]
     if not relevant:
@@ -435,7 +438,7 @@ def apply(session: Session, batch: Sequence[Event]) -> None:
     before = _load_facts(session, ids)
     after = dict(before)
     for e in sorted(relevant, key=lambda e: (e.office_id, e.seq)):
-        after[e.ticket_id or 0] = fold(after.get(e.ticket_id or 0), e, settings)  # type: ignore[assignment]
+        after[e.ticket_id or 0] = fold(after.get(e.ticket_id or 0), e, settings)  # type: ignore[arg-type, assignment]
     deltas: dict[RowKey, dict[str, int]] = {}
     table = TicketFact.__table__  # type: ignore[attr-defined]
     for tid in ids:
@@ -460,7 +463,7 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
     Returns the number of ticket facts written.
     """
     if office_ids is None:
-        office_ids = [o for o in session.execute(select(Office.id)).scalars()]  # type: ignore[arg-type]
+        office_ids = [o for o in session.execute(select(Office.id)).scalars()]  # type: ignore[arg-type, call-overload]
     fact_t, roll_t = TicketFact.__table__, ReportRollup.__table__  # type: ignore[attr-defined]
     settings = Settings().load(session, office_ids)
     owners_of = {o: settings.owners(o) for o in office_ids}
@@ -473,9 +476,9 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
     totals: dict[RowKey, dict[str, int]] = defaultdict(dict)
     for office_id in office_ids:
         facts: dict[int, Fact | None] = {}
-        q = (select(Event).where(Event.office_id == office_id, Event.type.in_(sorted(TICKET_EVENTS)),  # type: ignore[attr-defined]
+        q = (select(Event).where(Event.office_id == office_id, Event.type.in_(sorted(TICKET_EVENTS)),  # type: ignore[arg-type, attr-defined]
                                  Event.ticket_id.is_not(None))  # type: ignore[union-attr]
-             .order_by(Event.seq).execution_options(yield_per=chunk))
+             .order_by(Event.seq).execution_options(yield_per=chunk))  # type: ignore[arg-type]
         for e in session.execute(q).scalars():
             facts[e.ticket_id or 0] = fold(facts.get(e.ticket_id or 0), e, settings)
         rows = []

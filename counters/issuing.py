@@ -41,7 +41,7 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
     day = office_day(ctx.now, office.timezone)
     if service.daily_limit is not None:
         issued = session.execute(select(func.count()).select_from(Ticket).where(
-            Ticket.issued_service_id == service.id, Ticket.office_day == day)).scalar_one()
+            Ticket.issued_service_id == service.id, Ticket.office_day == day)).scalar_one()  # type: ignore[arg-type]
         if issued >= service.daily_limit:
             raise StateConflict(f"Service {service.code} has issued all {service.daily_limit} tickets for today.",
                                 code="daily_limit_reached", daily_limit=service.daily_limit)

@@ -68,7 +68,7 @@ def branch_summaries(session: Session, office: Office, day: date, now: datetime)
                                        for b in branches}
     q = (select(Ticket.office_id, Ticket.status, func.count(), func.min(Ticket.issued_at))
          .where(Ticket.office_id.in_(ids), Ticket.office_day == day)  # type: ignore[attr-defined]
-         .group_by(Ticket.office_id, Ticket.status))
+         .group_by(Ticket.office_id, Ticket.status))  # type: ignore[arg-type]
     for oid, status, n, oldest in session.execute(q):
         r = rows[oid]
         r["issued"] += n
@@ -82,10 +82,10 @@ def branch_summaries(session: Session, office: Office, day: date, now: datetime)
             .where(f.c.office_id.in_(ids), f.c.office_day == day).group_by(f.c.office_id)):
         rows[oid]["avg_wait_s"] = round(total / waited) if waited else None
     for oid, n in session.execute(select(Counter.office_id, func.count()).where(
-            Counter.office_id.in_(ids), Counter.state == CounterState.OPEN).group_by(Counter.office_id)):  # type: ignore[attr-defined]
+            Counter.office_id.in_(ids), Counter.state == CounterState.OPEN).group_by(Counter.office_id)):  # type: ignore[arg-type, attr-defined]
         rows[oid]["open_counters"] = n
     for oid, n in session.execute(select(Alert.office_id, func.count()).where(
-            Alert.office_id.in_(ids), Alert.cleared_at == None).group_by(Alert.office_id)):  # type: ignore[attr-defined]  # noqa: E711
+            Alert.office_id.in_(ids), Alert.cleared_at == None).group_by(Alert.office_id)):  # type: ignore[arg-type, attr-defined]  # noqa: E711
         rows[oid]["alerts"] = n
     return [rows[b.id or 0] for b in branches]
 
@@ -97,10 +97,10 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     no_wait = is_no_wait_day(day, office.no_wait_days)
     services = list(session.exec(select(Service).where(Service.office_id == office.id,
                                                        Service.archived == False)  # noqa: E712
-                                 .order_by(Service.sort_order, Service.code)))
+                                 .order_by(Service.sort_order, Service.code)))  # type: ignore[arg-type]
     counters = list(session.exec(select(Counter).where(Counter.office_id == office.id,
                                                        Counter.archived == False)  # noqa: E712
-                                 .order_by(Counter.number)))
+                                 .order_by(Counter.number)))  # type: ignore[arg-type]
     tickets = list(session.exec(select(Ticket).where(Ticket.office_id == office.id, Ticket.office_day == day)))
     by_id = {t.id: t for t in tickets}
     feedback = list(session.exec(select(Feedback).where(Feedback.office_id == office.id,

@@ -23,7 +23,7 @@ def claim_number(session: Session, service: Service, day: date) -> int:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(DailyNumber).values(service_id=service.id, office_day=day, last_number=service.number_start)
-    stmt = stmt.on_conflict_do_update(
+    stmt = stmt.on_conflict_do_update(  # type: ignore[call-overload]
         index_elements=["service_id", "office_day"],
         set_={"last_number": DailyNumber.last_number + 1},  # type: ignore[operator]
     ).returning(DailyNumber.last_number)

@@ -39,7 +39,7 @@ def priority_due(session: Session, office: Office, day: date) -> bool:
     """Interleave policy: is it a priority ticket's turn (N normal calls since the last priority one)?"""
     last_priority = session.execute(
         select(func.max(Ticket.called_at)).where(
-            Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None),  # type: ignore[union-attr]
+            Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None),  # type: ignore[arg-type, union-attr]
             Ticket.called_at.is_not(None))  # type: ignore[union-attr]
     ).scalar_one_or_none()
     conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_(None),  # type: ignore[union-attr]
@@ -64,8 +64,8 @@ def calling_order(office: Office, service_order: list[int] | None, priority_firs
 def candidates_filter(office: Office, counter: Counter, service_ids: list[int], day: date) -> ColumnElement[bool]:
     mine = Ticket.target_counter_id == counter.id
     by_service = and_(Ticket.target_counter_id.is_(None), Ticket.service_id.in_(service_ids))  # type: ignore[union-attr,attr-defined]
-    return and_(Ticket.office_id == office.id, Ticket.office_day == day,
-                Ticket.status == TicketStatus.WAITING, or_(mine, by_service) if service_ids else mine)
+    return and_(Ticket.office_id == office.id, Ticket.office_day == day,  # type: ignore[arg-type]
+                Ticket.status == TicketStatus.WAITING, or_(mine, by_service) if service_ids else mine)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1024)
@@ -75,14 +75,14 @@ def _claim_query(routing: str, service_ids: tuple[int, ...], priority_first: boo
     column names, which an UPDATE reserves for its SET clause)."""
     office = SimpleNamespace(id=bindparam("claim_office"), routing=routing)
     counter = SimpleNamespace(id=bindparam("claim_counter"))
-    return (select(Ticket.id).where(candidates_filter(office, counter, list(service_ids), bindparam("claim_day")))  # type: ignore[arg-type]
+    return (select(Ticket.id).where(candidates_filter(office, counter, list(service_ids), bindparam("claim_day")))  # type: ignore[arg-type, call-overload]
             .order_by(*calling_order(office, list(service_ids), priority_first)).limit(1)  # type: ignore[arg-type]
             .with_for_update(skip_locked=True))
 
 
 _TICKET_COLUMNS = tuple(Ticket.__table__.c)  # type: ignore[attr-defined]
 _TAKE = (update(Ticket).where(Ticket.id == bindparam("take_id"),  # type: ignore[arg-type]
-                              Ticket.status == TicketStatus.WAITING).returning(*_TICKET_COLUMNS))
+                              Ticket.status == TicketStatus.WAITING).returning(*_TICKET_COLUMNS))  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=8)
@@ -94,7 +94,7 @@ def _take(values: tuple[tuple[str, Any], ...]) -> Any:
 def _take_first(query: Select[Any], values: tuple[tuple[str, Any], ...]) -> Any:
     """Pick and take in one statement: `UPDATE ... WHERE id = (the candidates' first) AND status = waiting`."""
     return (update(Ticket).where(Ticket.id == query.scalar_subquery(),  # type: ignore[arg-type]
-                                 Ticket.status == TicketStatus.WAITING)
+                                 Ticket.status == TicketStatus.WAITING)  # type: ignore[arg-type]
             .values(**dict(values)).returning(*_TICKET_COLUMNS))
 
 

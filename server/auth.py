@@ -60,10 +60,10 @@ def issue_token(session: Session, *, now: datetime, user_id: int | None = None, 
     return token
 
 
-_TOKEN, _USER, _DEVICE = (m.__table__ for m in (AuthToken, User, Device))  # type: ignore[attr-defined]
+_TOKEN, _USER, _DEVICE = (m.__table__ for m in (AuthToken, User, Device))  # type: ignore[attr-defined, union-attr]
 # every request asks this: one statement over the tables (no ORM objects), compiled once
 _ACTOR_OF_TOKEN = (
-    select(_TOKEN.c.id, _TOKEN.c.revoked, _TOKEN.c.expires_at, _TOKEN.c.user_id,
+    select(_TOKEN.c.id, _TOKEN.c.revoked, _TOKEN.c.expires_at, _TOKEN.c.user_id,  # type: ignore[call-overload]
            _USER.c.role, _USER.c.office_id, _USER.c.full_name, _USER.c.username, _USER.c.active,
            _DEVICE.c.id.label("device_id"), _DEVICE.c.kind, _DEVICE.c.office_id.label("device_office_id"),
            _DEVICE.c.name, _DEVICE.c.revoked.label("device_revoked"), _DEVICE.c.counter_id, _DEVICE.c.printer_id)

@@ -114,15 +114,16 @@ class Replay:
             self.services[spec.code] = s["id"]
         by_sim_id = {spec.id: self.services[spec.code] for spec in DEMO_SERVICES}
         existing = {c["number"]: c for c in self.call("GET", f"/api/v1/offices/{self.office_id}/counters")["items"]}
-        for spec in self.plan.counters:
-            c = existing.get(spec.number)
+        for counter_spec in self.plan.counters:
+            c = existing.get(counter_spec.number)
             if c is None:
                 c = self.call("POST", f"/api/v1/offices/{self.office_id}/counters",
-                              json={"number": spec.number, "name": f"Quầy {spec.number}", "desk": spec.desk,
-                                    "service_ids": [by_sim_id[i] for i in spec.service_ids]})
+                              json={"number": counter_spec.number, "name": f"Quầy {counter_spec.number}",
+                                    "desk": counter_spec.desk,
+                                    "service_ids": [by_sim_id[i] for i in counter_spec.service_ids]})
             if c.get("state") != "open":
                 self.call("POST", f"/api/v1/counters/{c['id']}/open")
-            self.counters.append(CounterRun(c["id"], spec.number))
+            self.counters.append(CounterRun(c["id"], counter_spec.number))
 
     # ------------------------------------------------------------------ the day
 

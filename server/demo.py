@@ -21,7 +21,7 @@ from .models import Device, User
 from .passwords import hash_password
 
 DEMO_CODE = "DEMO"
-SERVICES = [
+SERVICES: list[dict[str, Any]] = [
     {"code": "A", "name": "Chứng thực", "name_en": "Certification", "desk": "do_it_now", "target_wait_min": 10,
      "target_total_min": 10},
     {"code": "B", "name": "Hộ tịch", "name_en": "Civil status (birth, marriage, death)"},

@@ -26,7 +26,7 @@ def load(session: Session, model: type[M], id: int, actor: Actor, *, read_only: 
 
 
 def office_of(session: Session, row: SQLModel) -> Office:
-    office = session.get(Office, row.office_id)
+    office = session.get(Office, row.office_id)  # type: ignore[attr-defined]
     assert office is not None
     return office
 

@@ -48,7 +48,7 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
         try:
-            await self.app(scope, receive, send=wrapped)
+            await self.app(scope, receive, wrapped)
         finally:
             route = scope.get("route")
             name = getattr(route, "path", None) or "other"

@@ -139,7 +139,7 @@ class Qms:
             q = select(Event).where(Event.office_id == office_id, Event.seq > after)
             if upto is not None:
                 q = q.where(Event.seq <= upto)
-            return [events.to_message(e, tz) for e in session.exec(q.order_by(Event.seq))]
+            return [events.to_message(e, tz) for e in session.exec(q.order_by(Event.seq))]  # type: ignore[arg-type]
         return await self.db.read(run)
 
     async def last_seq(self, office_id: int) -> int:

@@ -80,7 +80,7 @@ async def list_users(call: Call) -> Any:
 
     def run(session: Session) -> dict[str, Any]:
         require_office(session, call.actor, office_id)
-        users = session.exec(select(User).where(User.office_id == office_id).order_by(User.id)).all()
+        users = session.exec(select(User).where(User.office_id == office_id).order_by(User.id)).all()  # type: ignore[arg-type]
         return page([user_view(u) for u in users], len(users))
     return await call.read(run)
 

@@ -31,7 +31,7 @@ def _check_template(call: Call, changes: dict[str, Any]) -> None:
 @endpoints("GET", "/api/v1/offices", summary="Offices the caller may see", allow=ALL_ACTORS, response=ListOut)
 async def list_offices(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
-        rows = session.exec(select(Office).order_by(Office.id)).all()
+        rows = session.exec(select(Office).order_by(Office.id)).all()  # type: ignore[arg-type]
         a = call.actor
         if a.kind != "admin":
             rows = [o for o in rows if o.id == a.office_id
@@ -81,7 +81,7 @@ async def list_services(call: Call) -> Any:
         require_office(session, call.actor, call.param("office_id"), read_only=True)
         rows = session.exec(select(Service).where(Service.office_id == call.param("office_id"),
                                                   Service.archived == False)  # noqa: E712
-                            .order_by(Service.sort_order, Service.code)).all()
+                            .order_by(Service.sort_order, Service.code)).all()  # type: ignore[arg-type]
         return page([service_view(s) for s in rows], len(rows))
     return await call.read(run)
 
@@ -134,7 +134,7 @@ async def list_counters(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
         rows = session.exec(select(Counter).where(Counter.office_id == office.id, Counter.archived == False)  # noqa: E712
-                            .order_by(Counter.number)).all()
+                            .order_by(Counter.number)).all()  # type: ignore[arg-type]
         items = [counter_out(session, office, c) for c in rows]
         if call.actor.kind not in STAFF:
             for item in items:

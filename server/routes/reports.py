@@ -92,7 +92,7 @@ async def get_report(call: Call) -> Any:
         offices = office_tree(session, office)
         clerks: dict[int, tuple[str, str]] = {}  # names only for rows of clerks: a province has ~1,200 users
         if group_by == "clerk":
-            users = session.execute(select(User.id, User.username, User.full_name).where(
+            users = session.execute(select(User.id, User.username, User.full_name).where(  # type: ignore[call-overload]
                 User.office_id.in_([o.id for o in offices]))).all()  # type: ignore[union-attr]
             clerks = {u.id: (u.username, u.full_name) for u in users}
         return report(session, offices, start, end, group_by, clerks=clerks, lang=lang), office.code, start, end

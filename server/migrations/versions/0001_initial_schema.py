@@ -6,7 +6,7 @@ Create Date: 2026-11-22 06:26:25.561122
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 import counters.clock
 
 

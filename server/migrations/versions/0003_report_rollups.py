@@ -6,7 +6,7 @@ Create Date: 2026-11-22 06:38:44.215890
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 import counters.clock
 
 
