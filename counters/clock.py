@@ -6,7 +6,7 @@ Statistics and tests take `now` as an argument instead of reading the wall clock
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 

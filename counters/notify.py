@@ -37,8 +37,7 @@ def counter_event(session: Session, ctx: Ctx, office: Office, counter: Counter,
 
 
 def queue_updated(session: Session, ctx: Ctx, office: Office, service_ids: set[int]) -> None:
-    """Waiting counts and expected waits of the services an action touched."""
-    session.flush()
+    """Waiting counts and expected waits of the services an action touched (`estimate_queue` flushes first)."""
     est = estimate_queue(session, office, office_day(ctx.now, office.timezone), ctx.now, only_services=service_ids)
     events.record(session, office.id or 0, EventType.QUEUE_UPDATED, ctx.now, {"services": est.services},
                   actor=ctx.who.actor)

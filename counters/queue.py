@@ -127,6 +127,8 @@ def claim_next(session: Session, office: Office, counter: Counter, services: dic
     row = connection.execute(_take_first(query, fixed), {**where, **params}).first()
     if row is not None:
         return _taken(session, row)
+    if connection.dialect.name == "sqlite":
+        return None  # one writer: nothing can change between the pick and the take, so none waits
     # none waits, or (PostgreSQL) the first candidate changed under its lock: pick, then take, in two steps
     for _ in range(CLAIM_ATTEMPTS):
         ticket_id = connection.execute(query, where).scalar_one_or_none()

@@ -4,7 +4,7 @@ the office's policy, do-it-now only at do-it-now desks, monotonic times, unique 
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone, UTC
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
