@@ -14,6 +14,8 @@ from sqlmodel import Field, SQLModel
 from .clock import DEFAULT_TIMEZONE, UTCDateTime
 
 DEFAULT_NUMBER_FORMAT = "{code}{n:03d}"
+# Circular 01/2018/TT-VPCP art. 19: <agency code>-<YYMMDD>-<NNNN> (DOMAIN.md, "Dossiers")
+DEFAULT_DOSSIER_CODE_PATTERN = r"^[0-9A-Z]{2,4}(\.[0-9A-Z]{2,4}){1,4}-[0-9]{6}-[0-9]{4,5}$"
 
 
 def _json(nullable: bool = True) -> Any:
@@ -44,6 +46,10 @@ class Office(SQLModel, table=True):
     announcement_repeat: int = 2
     default_printer_id: int | None = None
     feedback_window_min: int = 15
+    # the one-stop system (API.md "The one-stop system"): dossier codes, result look-up, trips question
+    dossier_code_pattern: str = DEFAULT_DOSSIER_CODE_PATTERN
+    dossier_lookup_url: str | None = None
+    ask_trips: bool = False
     created_at: datetime | None = _when()
 
 
@@ -123,6 +129,10 @@ class Ticket(SQLModel, table=True):
     note: str | None = None
     track_code: str = Field(index=True, unique=True)
     device_id: int | None = None
+    # a chip ID card was scanned at issue: only its keyed hash and the holder's birth year are kept
+    id_checked: bool = False
+    id_card_hash: str | None = Field(default=None, index=True)
+    birth_year: int | None = None
 
 
 class Event(SQLModel, table=True):
@@ -167,6 +177,7 @@ class Feedback(SQLModel, table=True):
     rating: str
     reasons: list[str] | None = _json()
     comment: str | None = None
+    trips: int | None = None  # 1, 2 or 3 (= three or more), when the office asks (ask_trips)
     created_at: datetime | None = _when()
 
 

@@ -6,6 +6,7 @@ settings documents (hours, sessions, no-wait days), and archive-instead-of-delet
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,11 +27,27 @@ from .views import office_view, service_view
 OFFICE_SETTINGS = ("name", "address", "timezone", "parent_id", "opening_hours", "extra_sessions", "no_wait_days",
                    "no_wait_target_min", "priority_policy", "interleave_every", "routing", "rating_scale",
                    "number_format", "announcement_template", "announcement_repeat", "default_printer_id",
-                   "feedback_window_min")
+                   "feedback_window_min", "dossier_code_pattern", "dossier_lookup_url", "ask_trips")
 
 
 NULLABLE_OFFICE = {"address", "parent_id", "opening_hours", "extra_sessions", "no_wait_days",
-                   "announcement_template", "default_printer_id"}
+                   "announcement_template", "default_printer_id", "dossier_lookup_url"}
+
+
+def validate_dossier_code_pattern(pattern: str) -> None:
+    """The office's dossier code shape must be a regular expression Python can compile."""
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        raise InvalidValue(f"dossier_code_pattern is not a regular expression: {e}",
+                           field="dossier_code_pattern") from None
+
+
+def validate_lookup_url(url: str) -> None:
+    """The result look-up speaks http(s) JSON or reads a file:// CSV (API.md); nothing else."""
+    if not url.startswith(("http://", "https://", "file:///")):
+        raise InvalidValue("dossier_lookup_url is an http://, https:// or file:/// URL, or null",
+                           field="dossier_lookup_url")
 
 
 def _check_office_fields(session: Session, office: Office | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +71,10 @@ def _check_office_fields(session: Session, office: Office | None, fields: dict[s
         raise InvalidValue("rating_scale is 3, 4 or 5", field="rating_scale")
     if "number_format" in out:
         validate_number_format(out["number_format"])
+    if "dossier_code_pattern" in out:
+        validate_dossier_code_pattern(out["dossier_code_pattern"])
+    if out.get("dossier_lookup_url") is not None:
+        validate_lookup_url(out["dossier_lookup_url"])
     for name, lo, hi in (("no_wait_target_min", 1, 600), ("interleave_every", 1, 100),
                          ("announcement_repeat", 1, 5), ("feedback_window_min", 1, 240)):
         if name in out and not (lo <= out[name] <= hi):

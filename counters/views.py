@@ -60,6 +60,8 @@ def office_view(o: Office) -> dict[str, Any]:
         "rating_scale": o.rating_scale, "number_format": o.number_format,
         "announcement_template": o.announcement_template, "announcement_repeat": o.announcement_repeat,
         "default_printer_id": o.default_printer_id, "feedback_window_min": o.feedback_window_min,
+        "dossier_code_pattern": o.dossier_code_pattern, "dossier_lookup_url": o.dossier_lookup_url,
+        "ask_trips": o.ask_trips,
     }
 
 

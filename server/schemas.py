@@ -121,6 +121,9 @@ class OfficePatch(Body):
     announcement_repeat: int | None = None
     default_printer_id: int | None = None
     feedback_window_min: int | None = None
+    dossier_code_pattern: str | None = Field(default=None, min_length=1, max_length=300)
+    dossier_lookup_url: str | None = Field(default=None, max_length=500)
+    ask_trips: bool | None = None
 
 
 class OfficeOut(Out):
