@@ -67,6 +67,15 @@ class WaitingTicket:
 
 
 @dataclass(frozen=True, slots=True)
+class BookedVisit:
+    """An appointment booked and not yet checked in: it will join its service's queue as if issued at
+    `start` (API.md, "Appointments"), so the tickets behind that moment will wait for it too."""
+
+    service_id: int
+    start: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class QueueSnapshot:
     now: datetime
     counters: tuple[OpenCounter, ...]
@@ -76,6 +85,8 @@ class QueueSnapshot:
     routing: Routing = "fifo"
     # interleave only: normal tickets called office-wide since the last priority ticket.
     normals_since_priority: int = 0
+    # bookings still to come (not checked in, not missed), in start order
+    booked: tuple[BookedVisit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
