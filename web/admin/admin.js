@@ -32,7 +32,8 @@ setDictionary({
     desk_standard: "Thường", desk_do_it_now: "Bộ phận làm ngay", role_head: "Lãnh đạo", role_clerk: "Cán bộ",
     role_admin: "Quản trị", reset_password: "Đặt lại mật khẩu", new_password: "Mật khẩu mới (ít nhất 8 ký tự)",
     revoke: "Thu hồi", revoke_q: "Thu hồi thiết bị “{name}”? Thiết bị sẽ bị ngắt kết nối ngay.", confirm: "Xác nhận",
-    is_online: "Trực tuyến", is_offline: "Mất kết nối", none: "—", counter_n: "Quầy {n}", remove: "Xoá",
+    is_online: "Trực tuyến", is_offline: "Mất kết nối", never_seen: "Chưa kết nối lần nào", seen_now: "vừa xong",
+    seen_min: "{n} phút trước", seen_h: "{n} giờ trước", none: "—", counter_n: "Quầy {n}", remove: "Xoá",
     add: "Thêm", up: "Lên", down: "Xuống", approved: "Đã duyệt thiết bị “{name}”.", revoked: "Đã thu hồi “{name}”.",
     k_kiosk: "Máy lấy số", k_display: "Màn hình", k_tablet: "Máy tính bảng", k_printer: "Máy in (agent)",
     width: "Khổ giấy", mode: "Chế độ in", deactivate_user_q: "Ngừng tài khoản “{name}”?", not_head: "Chỉ lãnh đạo hoặc quản trị viên dùng trang này.",
@@ -66,6 +67,7 @@ setDictionary({
     desk_standard: "Standard", desk_do_it_now: "Do-it-now desk", role_head: "Head", role_clerk: "Clerk", role_admin: "Admin",
     reset_password: "Reset password", new_password: "New password (8+ characters)", revoke: "Revoke",
     revoke_q: "Revoke device “{name}”? It is disconnected at once.", confirm: "Confirm", is_online: "Online",
+    never_seen: "Never connected", seen_now: "just now", seen_min: "{n} min ago", seen_h: "{n} h ago",
     is_offline: "Offline", none: "—", counter_n: "Counter {n}", remove: "Remove", add: "Add", up: "Up", down: "Down",
     approved: "Device “{name}” approved.", revoked: "“{name}” revoked.", k_kiosk: "Kiosk", k_display: "Display",
     k_tablet: "Tablet", k_printer: "Printer agent", width: "Paper width", mode: "Print mode",
@@ -414,6 +416,20 @@ function resetPassword(u) {
 }
 
 // ---- devices
+// The list is live: device.status events reload it at once, and while the tab is open it is read again
+// every few seconds, so "online" and "last seen" follow pings and silent drops without a reload.
+const DEVICES_REFRESH_MS = 10000;
+function seenText(lastSeen) {
+  if (!lastSeen) return t("never_seen");
+  const ago = Math.max(0, (Date.now() - Date.parse(lastSeen)) / 1000);
+  const when = lastSeen.slice(0, 16).replace("T", " ");
+  if (ago < 60) return `${t("seen_now")} (${when.slice(11)})`;
+  if (ago < 3600) return `${t("seen_min", { n: Math.floor(ago / 60) })} (${when.slice(11)})`;
+  if (ago < 86400) return `${t("seen_h", { n: Math.floor(ago / 3600) })} (${when.slice(11)})`;
+  return when;
+}
+setInterval(() => { if (S.tab === "devices" && !document.hidden && S.officeId) loadDevices().catch(() => {}); },
+  DEVICES_REFRESH_MS);
 function fillLinkSelects() {
   const cs = clear($("#approve-counter"));
   cs.append(el("option", { value: "", text: t("none") }));
@@ -436,7 +452,7 @@ async function loadDevices() {
     body.append(el("tr", { "data-device": d.id, "data-kind": d.kind },
       el("td", { class: "code", text: d.name }), el("td", { text: t("k_" + d.kind) }), el("td", { text: link }),
       el("td", {}, el("span", { class: "pill " + (d.online ? "on" : "off"), "data-online": d.online ? "1" : "0", text: d.online ? t("is_online") : t("is_offline") })),
-      el("td", { class: "hint", text: d.last_seen ? d.last_seen.slice(0, 16).replace("T", " ") : "" }),
+      el("td", { class: "hint", title: d.last_seen || "", text: seenText(d.last_seen) }),
       el("td", { class: "actions" }, el("button", { type: "button", class: "danger small revoke", text: t("revoke"),
         onclick: () => confirmDialog(t("revoke_q", { name: d.name }), async () => {
           await del(`/api/v1/devices/${d.id}`);
