@@ -1,8 +1,6 @@
 """Reports for heads: JSON, CSV (UTF-8 with BOM, for Excel) or XLSX; a parent office aggregates its branches."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -18,6 +16,7 @@ from ..api import HEADS, Call, EndpointGroup
 from ..auth import require_office
 from ..errors import ApiError
 from ..models import User
+from ..report_files import COLUMN_STYLES, table, to_csv, to_xlsx
 
 endpoints = EndpointGroup("reports")
 
@@ -28,6 +27,8 @@ class ReportOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     items: list[dict[str, Any]]
     total: int
+
+
 FORMATS = ("json", "csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -47,34 +48,12 @@ def _lang(call: Call) -> str:
     return "en" if lang == "en" else "vi"
 
 
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
-    """Comma separated, a header of the JSON field names, UTF-8 with a BOM so Excel reads Vietnamese."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(FIELDS)
-    for r in rows:
-        w.writerow(["" if r.get(f) is None else r.get(f) for f in FIELDS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append(list(FIELDS))
-    for r in rows:
-        ws.append([r.get(f) for f in FIELDS])
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 @endpoints("GET", "/api/v1/offices/{office_id:int}/reports", summary="Report rows per day, hour, service, counter "
            "or clerk over office-local dates (inclusive); a parent office includes its branches", allow=HEADS,
            query={"from": "YYYY-MM-DD (default today)", "to": "YYYY-MM-DD (default from)",
-                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en"}, response=ReportOut)
+                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en",
+                  "columns": "json (field names, seconds; the default) | people (headers in the language, "
+                             "minutes) for csv and xlsx"}, response=ReportOut)
 async def get_report(call: Call) -> Any:
     start_arg, end_arg = _date(call, "from"), _date(call, "to")
     group_by = call.query("group_by") or "day"
@@ -82,6 +61,9 @@ async def get_report(call: Call) -> Any:
     if fmt not in FORMATS:
         raise ApiError(422, "invalid_value", f"format is one of {', '.join(FORMATS)}", field="format")
     lang = _lang(call)
+    columns = call.query("columns") or "json"
+    if columns not in COLUMN_STYLES:
+        raise ApiError(422, "invalid_value", f"columns is one of {', '.join(COLUMN_STYLES)}", field="columns")
 
     def run(session: Session) -> tuple[list[dict[str, Any]], str, date, date]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
@@ -98,11 +80,12 @@ async def get_report(call: Call) -> Any:
         return report(session, offices, start, end, group_by, clerks=clerks, lang=lang), office.code, start, end
     rows, code, start, end = await call.read(run)
     name = f"report-{code}-{start.isoformat()}-{end.isoformat()}-{group_by}"
+    header, body = table(rows, FIELDS, columns=columns, group_by=group_by, lang=lang)
     if fmt == "csv":
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+        return Response(to_csv(header, body), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "xlsx":
-        return Response(to_xlsx(rows, group_by), media_type=XLSX_TYPE,
+        return Response(to_xlsx(header, body, group_by), media_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return {"items": rows, "total": len(rows), "from": start.isoformat(), "to": end.isoformat(),
             "group_by": group_by, "fields": list(FIELDS)}

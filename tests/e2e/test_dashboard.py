@@ -2,6 +2,7 @@
 shows the table and chart and downloads the CSV."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,12 +94,21 @@ def test_report_page_table_chart_and_download(server: ServerProcess, office: Off
         page.click("#csv")
     path = info.value.path()
     text = open(path, encoding="utf-8-sig").read()
-    assert text.splitlines()[0].startswith("key,label,issued,served")
+    assert text.splitlines()[0].startswith("Mã lĩnh vực,Lĩnh vực,Lấy số,Đã phục vụ"), "headers for people"
     assert "Hộ tịch" in text
+    page.check("#machine-columns")  # the machine's file keeps the JSON field names
+    with page.expect_download() as info:
+        page.click("#csv")
+    assert open(info.value.path(), encoding="utf-8-sig").read().startswith("key,label,issued,served")
     page.select_option("#group_by", "hour")
     expect(page.locator("#table")).to_contain_text(":00")
     page.select_option("#group_by", "day")
     expect(page.locator("#table tbody tr")).to_have_count(1)
+    # grouped by day: one date column (not the date twice), durations as minutes:seconds
+    expect(page.locator("#table thead th").first).to_have_text("Ngày")
+    assert page.locator("#table th[data-col=key]").count() == 0
+    wait = page.locator("#table td[data-col=avg_wait_s]").first.inner_text()
+    assert re.fullmatch(r"\d+:\d\d", wait), wait
     page.select_option("#metric", "wait")
     assert page.locator("#chart svg rect.bar:not(.key)").count() == 2      # average and p90 of the one day
     page.select_option("#group_by", "service")

@@ -95,3 +95,28 @@ def test_a_parent_office_aggregates_its_branches(server: ServerProcess) -> None:
     assert {r["key"]: r["issued"] for r in rows} == {"A": 4, "B": 6}
     counters = admin.ok("GET", f"/api/v1/offices/{parent['id']}/reports?group_by=counter")["items"]
     assert sorted(r["key"] for r in counters) == ["XA:1", "XB:1"]
+
+
+def test_files_for_people_have_vietnamese_headers_and_minutes(server: ServerProcess, office: OfficeSetup) -> None:
+    _serve_a_few(office)
+    head = office.user(f"headp{office.id}", role="head")
+    base = f"/api/v1/offices/{office.id}/reports"
+    rows = head.ok("GET", f"{base}?group_by=day")["items"]
+
+    r = head.get(f"{base}?group_by=day&format=csv&columns=people")
+    parsed = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    header = parsed[0]
+    assert header[0] == "Ngày" and "label" not in header and "key" not in header, "one date column, not two"
+    assert "Chờ trung bình (phút)" in header and "Lấy số" in header and "avg_wait_s" not in header
+    line = dict(zip(header, parsed[1]))
+    assert line["Ngày"] == rows[0]["label"]  # dd/mm/yyyy
+    wait_s = rows[0]["avg_wait_s"]
+    assert wait_s is not None and float(line["Chờ trung bình (phút)"]) == round(wait_s / 60, 1)
+
+    x = head.get(f"{base}?group_by=service&format=xlsx&columns=people&lang=en")
+    values = [list(v) for v in load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True)]
+    assert values[0][:3] == ["Service code", "Service", "Issued"]
+    assert "Average wait (min)" in values[0]
+
+    bad = head.get(f"{base}?format=csv&columns=pretty")
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["field"] == "columns"

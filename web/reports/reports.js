@@ -19,7 +19,9 @@ setDictionary({
     within_target_pct: "Đạt chỉ tiêu chờ", ratings: "Đánh giá", satisfaction_pct: "Hài lòng",
     do_it_now_within_target_pct: "Làm ngay đúng hạn", no_wait_within_target_pct: "Ngày không chờ đạt",
     total: "Tổng", empty: "Không có số liệu trong khoảng này.", avg_wait_min: "Chờ TB (phút)", p90_min: "Chờ p90 (phút)",
-    within: "Đạt chỉ tiêu (%)", satisfied: "Hài lòng (%)",
+    within: "Đạt chỉ tiêu (%)", satisfied: "Hài lòng (%)", machine_columns: "Tệp cho máy (tên trường JSON, giây)",
+    k_day: "Ngày", k_hour: "Giờ", k_service: "Mã", l_service: "Lĩnh vực", k_counter: "Quầy", l_counter: "Tên quầy",
+    k_clerk: "Tên đăng nhập", l_clerk: "Cán bộ", min_sec: "phút:giây", sec: "{n} giây", min: "{m} phút {s} giây",
   },
   en: {
     title: "Reports", to_dashboard: "Dashboard", login_title: "Reports login", username: "Username", password: "Password",
@@ -32,7 +34,9 @@ setDictionary({
     p90_service_s: "p90 service", within_target_pct: "Wait within target", ratings: "Ratings", satisfaction_pct: "Satisfied",
     do_it_now_within_target_pct: "Do-it-now in time", no_wait_within_target_pct: "No-wait day met",
     total: "Total", empty: "No data in this range.", avg_wait_min: "Avg wait (min)", p90_min: "p90 wait (min)",
-    within: "Within target (%)", satisfied: "Satisfied (%)",
+    within: "Within target (%)", satisfied: "Satisfied (%)", machine_columns: "File for machines (JSON names, seconds)",
+    k_day: "Date", k_hour: "Hour", k_service: "Code", l_service: "Service", k_counter: "Counter", l_counter: "Counter name",
+    k_clerk: "Username", l_clerk: "Clerk", min_sec: "min:sec", sec: "{n} s", min: "{m} min {s} s",
   },
 });
 apply();
@@ -49,7 +53,11 @@ const isoDay = (d) => {
     month: "2-digit", day: "2-digit" }).formatToParts(d)) parts[p.type] = p.value;
   return `${parts.year}-${parts.month}-${parts.day}`;
 };
-const mins = (s) => (s === null || s === undefined ? "–" : (Math.round(s / 6) / 10).toLocaleString(getLang()) + "'");
+// durations: "4:12" in the table (its header says min:sec), "36 giây" / "4 phút 12 giây" in the summary
+const mins = (s) => (s === null || s === undefined ? "–"
+  : `${Math.floor(Math.round(s) / 60)}:${String(Math.round(s) % 60).padStart(2, "0")}`);
+const spoken = (s) => { if (s === null || s === undefined) return "–"; const r = Math.round(s);
+  return r < 60 ? t("sec", { n: r }) : t("min", { m: Math.floor(r / 60), s: r % 60 }); };
 const pct = (v) => (v === null || v === undefined ? "–" : `${v}%`);
 
 function setRange(daysBack) {
@@ -60,7 +68,7 @@ function setRange(daysBack) {
 
 function query(format) {
   const q = new URLSearchParams({ from: $("#from").value, to: $("#to").value, group_by: $("#group_by").value, lang: getLang() });
-  if (format) q.set("format", format);
+  if (format) { q.set("format", format); q.set("columns", $("#machine-columns").checked ? "json" : "people"); }
   return `/api/v1/offices/${S.office.id}/reports?${q}`;
 }
 
@@ -70,12 +78,23 @@ function cell(col, v) {
   return v === null || v === undefined ? "–" : String(v);
 }
 
+// Grouped by day or hour the label already says the date or hour: one column, named for the grouping.
+function columnsFor(groupBy) {
+  return groupBy === "day" || groupBy === "hour" ? COLUMNS.filter((c) => c !== "key") : COLUMNS;
+}
+function heading(c, groupBy) {
+  if (c === "key") return t("k_" + groupBy);
+  if (c === "label") return groupBy === "day" || groupBy === "hour" ? t("k_" + groupBy) : t("l_" + groupBy);
+  return c.endsWith("_s") ? `${t(c)} (${t("min_sec")})` : t(c);
+}
 function renderTable(rows) {
   const table = clear($("#table"));
-  table.append(el("thead", {}, el("tr", {}, ...COLUMNS.map((c) => el("th", { text: t(c) })))));
+  const groupBy = $("#group_by").value;
+  const cols = columnsFor(groupBy);
+  table.append(el("thead", {}, el("tr", {}, ...cols.map((c) => el("th", { "data-col": c, text: heading(c, groupBy) })))));
   const body = el("tbody");
-  for (const r of rows) body.append(el("tr", {}, ...COLUMNS.map((c) => el("td", { class: c === "key" || c === "label" ? "" : "num", text: cell(c, r[c]) }))));
-  if (!rows.length) body.append(el("tr", {}, el("td", { colspan: COLUMNS.length, class: "muted", text: t("empty") })));
+  for (const r of rows) body.append(el("tr", {}, ...cols.map((c) => el("td", { class: c === "key" || c === "label" ? "" : "num", "data-col": c, text: cell(c, r[c]) }))));
+  if (!rows.length) body.append(el("tr", {}, el("td", { colspan: cols.length, class: "muted", text: t("empty") })));
   table.append(body);
 }
 
@@ -86,7 +105,7 @@ function renderSummary(rows) {
   const box = clear($("#summary"));
   const kpi = (label, value) => el("div", { class: "kpi card" }, el("div", { class: "kpi-num", text: value }), el("div", { class: "kpi-lbl", text: label }));
   box.append(kpi(t("issued"), sum("issued").toLocaleString(getLang())), kpi(t("served"), sum("served").toLocaleString(getLang())),
-    kpi(t("no_show"), sum("no_show").toLocaleString(getLang())), kpi(t("avg_wait_s"), mins(weighted("avg_wait_s", "served"))),
+    kpi(t("no_show"), sum("no_show").toLocaleString(getLang())), kpi(t("avg_wait_s"), spoken(weighted("avg_wait_s", "served"))),
     kpi(t("within_target_pct"), pct(weighted("within_target_pct", "served"))), kpi(t("satisfaction_pct"), pct(weighted("satisfaction_pct", "ratings"))));
 }
 
