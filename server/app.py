@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
-import sys
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -19,7 +17,7 @@ from .api import Endpoint, make_route
 from .bootstrap import ensure_admin
 from .errors import http_exception, unhandled
 from .logs import install_redaction
-from .metrics import Metrics, MetricsMiddleware
+from .metrics import MetricsMiddleware
 from .migrate import upgrade
 from .openapi import build_openapi
 from .pages import SecurityHeaders, page_routes
@@ -29,22 +27,6 @@ from .state import Qms
 from .ws import websocket_endpoint
 
 log = logging.getLogger("qms")
-GC_THRESHOLDS = (50_000, 20, 100)  # young collections every 50k allocations instead of 700: fewer pauses
-SWITCH_INTERVAL_S = 0.001  # the event loop waits at most ~1 ms (not 5) for the GIL held by a db thread
-
-
-def tune_runtime() -> None:
-    """Latency of a call on the displays: fewer, shorter GC pauses and a quicker GIL hand-over.
-
-    Run once the app has started: `gc.freeze` moves everything loaded so far (modules, the ORM's
-    mappings and caches) out of the collector's sight, so later collections walk only new objects.
-    """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-
-
 def all_endpoints() -> list[Endpoint]:
     return [ep for group in GROUPS for ep in group.endpoints.items]
 
@@ -52,8 +34,6 @@ def all_endpoints() -> list[Endpoint]:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True) -> Starlette:
     settings = settings or Settings.load()
     qms = Qms(settings, clock)
-    metrics = Metrics()
-    qms.metrics = metrics  # type: ignore[attr-defined]
     endpoints = all_endpoints()
 
     @contextlib.asynccontextmanager
@@ -68,7 +48,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         for group in GROUPS:
             if hasattr(group, "on_startup"):
                 await group.on_startup(qms)
-        tune_runtime()
         try:
             yield
         finally:
@@ -79,7 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     routes = [make_route(ep) for ep in endpoints] + [WebSocketRoute("/ws", websocket_endpoint)] + page_routes()
     app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(SecurityHeaders), Middleware(MetricsMiddleware, metrics=metrics)],
+                    middleware=[Middleware(SecurityHeaders), Middleware(MetricsMiddleware, metrics=qms.metrics)],
                     exception_handlers={HTTPException: http_exception, Exception: unhandled})
     app.state.qms = qms
     app.state.settings = settings

@@ -42,6 +42,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     common = dict(host=args.host, port=args.port, ws_per_message_deflate=False, log_level=settings.log_level,
                   access_log=False, timeout_graceful_shutdown=5)
     if workers > 1:
+        from .metrics import prepare_multiprocess
+        prepare_multiprocess(Path(settings.data_dir))  # before the workers import prometheus_client
         os.environ["QMS_WORKERS"] = str(workers)  # each worker knows how many share the host (server/estimator.py)
         uvicorn.run("server.asgi:app", workers=workers, **common)  # type: ignore[arg-type]
     else:

@@ -8,11 +8,10 @@
   slowing the others.
 - A client is registered before its replay is read, and every client skips seqs it already has, so
   nothing falls between the replay and the live stream.
-- Fast path (`RawSocket`): under uvicorn the frame of an event is built once per audience and
-  written straight to each idle client's transport, instead of one ASGI send per client. A client whose
-  queue is not empty, whose sender is busy, or whose socket is not writable takes the queue as before,
-  so order, bounded queues and the slow-client policy are unchanged. With thousands of screens, an
-  action with a call goes out in two passes: every screen gets the call first, then the rest.
+- Only public APIs: each client's sender task drains its queue through Starlette's `send_text`. With
+  thousands of screens an action with a call is queued in two passes (every screen's call first, then
+  the rest of the action), and each sender yields after a call, so every screen's call is written
+  before any screen's queue figures.
 """
 from __future__ import annotations
 
@@ -27,72 +26,14 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .audience import CALL_TYPES, filter_batch
+from .metrics import Metrics
 
 log = logging.getLogger("qms.hub")
 QUEUE_LIMIT = 2000
 GAP_WAIT_S = 0.3
+CALL_PREFIXES = tuple(f'{{"type":"{t}"' for t in sorted(CALL_TYPES))  # a serialized call starts so
 
 Fetch = Callable[[int, int, int | None], Awaitable[list[dict[str, Any]]]]  # office, after seq, up to
-
-
-def text_frame(text: str) -> bytes:
-    """A whole unmasked, unfragmented WebSocket text frame (RFC 6455 5.2), as a server sends it."""
-    payload = text.encode()
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x81, n))
-    elif n < 1 << 16:
-        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
-    return head + payload
-
-
-class RawSocket:
-    """Writes ready-made frames to a uvicorn WebSocket connection's transport, skipping the per-client ASGI
-    send (which re-encodes and re-frames the same text for every client: most of a fan-out's cost).
-
-    Only for uvicorn's websockets-sansio protocol without compression (`ws_per_message_deflate=False`):
-    every frame is written whole in one call on the event loop thread, so it never interleaves with the
-    library's own frames. `write` refuses (the caller then queues) when the connection is not open or
-    its transport is paused by flow control, so slow clients still go through the bounded queue.
-    """
-
-    def __init__(self, protocol: Any) -> None:
-        self.protocol = protocol
-
-    @classmethod
-    def of(cls, ws: WebSocket) -> RawSocket | None:
-        send: Any = getattr(ws, "_send", None)
-        for _ in range(8):  # Starlette wraps the server's send in closures named `send`
-            owner = getattr(send, "__self__", None)
-            if owner is not None:
-                return cls(owner) if cls._supported(owner) else None
-            code, cells = getattr(send, "__code__", None), getattr(send, "__closure__", None)
-            if code is None or not cells or "send" not in code.co_freevars:
-                return None
-            send = cells[code.co_freevars.index("send")].cell_contents
-        return None
-
-    @staticmethod
-    def _supported(protocol: Any) -> bool:
-        if type(protocol).__name__ != "WebSocketsSansIOProtocol":
-            return False
-        conn = getattr(protocol, "conn", None)
-        extensions = getattr(conn, "extensions", None)
-        return (extensions == [] and hasattr(protocol, "transport") and hasattr(protocol, "writable")
-                and hasattr(protocol, "close_sent"))
-
-    def write(self, frame: bytes) -> bool:
-        p = self.protocol
-        try:
-            if (p.close_sent or not p.handshake_complete or p.transport.is_closing()
-                    or not p.writable.is_set() or p.conn.state.name != "OPEN"):
-                return False
-            p.transport.write(frame)
-            return True
-        except (AttributeError, RuntimeError, OSError):
-            return False
 
 
 @dataclass(eq=False)
@@ -107,9 +48,7 @@ class Client:
     last_seq: int = 0
     last_pong: float = 0.0
     closed: bool = False
-    raw: RawSocket | None = None  # direct frame writes, when the server allows them
-    direct: bool = False  # set once the catch-up is queued: from then on live events may skip the queue
-    sending: bool = False  # the sender holds an item not yet written
+    sending: bool = False  # the sender is writing an item (a long send is not a silent client)
 
 
 @dataclass
@@ -120,39 +59,32 @@ class OfficeStream:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-TWO_PASS_FROM = 2000  # sockets of one office in this worker from which a call goes out ahead of the rest
-
 
 @dataclass
 class _Form:
-    """One audience's form of a batch: (seq, text, frame) per event, split after the first call."""
+    """One audience's form of a batch: (seq, text) per event, serialized once; `lead` events go first."""
 
-    out: list[tuple[int, str, bytes]]
-    lead: int  # how many events go in the first pass
-    lead_bytes: bytes
-    rest_bytes: bytes
-    all_bytes: bytes
+    out: list[tuple[int, str]]
+    lead: int  # how many events go in the first pass (up to and including the first call)
 
     @classmethod
     def of(cls, shown: list[tuple[int, dict[str, Any]]]) -> _Form:
         out, lead = [], 0
         for seq, event in shown:
-            text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-            out.append((seq, text, text_frame(text)))
+            out.append((seq, json.dumps(event, ensure_ascii=False, separators=(",", ":"))))
             if not lead and event["type"] in CALL_TYPES:
                 lead = len(out)
-        lead = lead or len(out)
-        head, rest = b"".join(f for _, _, f in out[:lead]), b"".join(f for _, _, f in out[lead:])
-        return cls(out, lead, head, rest, head + rest)
+        return cls(out, lead or len(out))
 
 
 class Hub:
-    def __init__(self, fetch_events: Fetch, last_seq: Callable[[int], Awaitable[int]]) -> None:
+    def __init__(self, fetch_events: Fetch, last_seq: Callable[[int], Awaitable[int]],
+                 metrics: Metrics | None = None) -> None:
         self.fetch_events = fetch_events
         self.last_seq = last_seq
         self.clients: dict[int, set[Client]] = defaultdict(set)
         self.streams: dict[int, OfficeStream] = defaultdict(OfficeStream)
-        self.sent_messages = 0
+        self.metrics = metrics
         self.device_links: dict[int, int] = defaultdict(int)  # device id -> open sockets in this worker
 
     def link_device(self, device_id: int) -> bool:
@@ -175,6 +107,8 @@ class Hub:
                 if stream.delivered is None:
                     stream.delivered = await self.last_seq(client.office_id)
         self.clients[client.office_id].add(client)
+        if self.metrics:
+            self.metrics.websocket_clients.inc()
 
     def delivered(self, office_id: int) -> int:
         """The last seq this worker handed to the office's clients. A client registered now gets every
@@ -182,6 +116,8 @@ class Hub:
         return self.streams[office_id].delivered or 0
 
     def unregister(self, client: Client) -> None:
+        if client in self.clients[client.office_id] and self.metrics:
+            self.metrics.websocket_clients.dec()
         client.closed = True
         self.clients[client.office_id].discard(client)
         try:
@@ -190,26 +126,28 @@ class Hub:
             pass
 
     async def sender(self, client: Client) -> None:
-        """Drain one client's queue; a failed send ends the connection."""
+        """Drain one client's queue; a failed send ends the connection. After a call it lets the other
+        senders run, so every screen gets its call before any screen gets the figures that follow."""
         try:
             while True:
                 item = await client.queue.get()
                 if item is None:
                     return
-                client.sending = True
                 seq, text = item
                 if seq and seq <= client.last_seq:
-                    client.sending = False
                     continue
+                client.sending = True
                 await client.ws.send_text(text)
+                client.sending = False
                 if seq:
                     client.last_seq = seq
-                client.sending = False
+                if text.startswith(CALL_PREFIXES):
+                    await asyncio.sleep(0)
         except (WebSocketDisconnect, RuntimeError, OSError):
             client.closed = True
 
-    def send_now(self, client: Client, seq: int, text: str, frame: bytes | None = None) -> None:
-        if client.closed or self._write_direct(client, seq, seq, frame if frame is not None else text_frame(text)):
+    def send_now(self, client: Client, seq: int, text: str) -> None:
+        if client.closed:
             return
         try:
             client.queue.put_nowait((seq, text))
@@ -285,55 +223,34 @@ class Hub:
             self._drain(office_id, stream)
 
     def _fan_out(self, office_id: int, msgs: list[dict[str, Any]]) -> None:
-        """Hand consecutive events to every client, serialized and framed once per audience.
+        """Queue consecutive events to every client, filtered and serialized once per audience.
 
-        An idle client on the fast path gets them in one write. When they include a call and the office
-        has thousands of sockets here (TWO_PASS_FROM), every screen first gets the events up to the call
-        and only then, in a second pass, the rest of the action (the queue's new figures): the call then
-        reaches the last screen sooner. Below that the second write per socket cost more than it saved
-        (measured with bench/fanout.py). Each client still receives its events in `seq` order.
+        Every client's events up to the first call are queued before anyone's rest of the action, so the
+        call reaches the last screen as soon as it can. Each client still receives its events in `seq`
+        order.
         """
         clients = self.clients.get(office_id)
         if not clients:
             return
-        two_pass = len(clients) >= TWO_PASS_FROM
         forms: dict[str, _Form] = {}
-        later: list[tuple[Client, list[tuple[int, str, bytes]], bytes]] = []
+        later: list[tuple[Client, list[tuple[int, str]]]] = []
+        sent = 0
         for client in list(clients):
             form = forms.get(client.audience)
             if form is None:
                 form = forms[client.audience] = _Form.of(filter_batch(client.audience, msgs))
             if not form.out:
                 continue
-            self.sent_messages += len(form.out)
-            if not two_pass:
-                if not self._write_direct(client, form.out[0][0], form.out[-1][0], form.all_bytes):
-                    for seq, text, frame in form.out:
-                        self.send_now(client, seq, text, frame)
-                continue
-            lead = form.out[:form.lead]
-            if self._write_direct(client, lead[0][0], lead[-1][0], form.lead_bytes):
-                if form.lead < len(form.out):
-                    later.append((client, form.out[form.lead:], form.rest_bytes))
-                continue
-            for seq, text, frame in form.out:
-                self.send_now(client, seq, text, frame)
-        for client, rest, frames in later:
-            if not self._write_direct(client, rest[0][0], rest[-1][0], frames):
-                for seq, text, frame in rest:
-                    self.send_now(client, seq, text, frame)
-
-    @staticmethod
-    def _write_direct(client: Client, first: int, last: int, frames: bytes) -> bool:
-        """Write framed events `first`..`last` (0: not numbered) straight to an idle client's socket, unless
-        it has them already; False when the client must take its queue instead."""
-        if (client.direct and client.raw is not None and not client.closed and not client.sending
-                and client.queue.empty() and not (first and first <= client.last_seq)
-                and client.raw.write(frames)):
-            if last:
-                client.last_seq = last
-            return True
-        return False
+            sent += len(form.out)
+            for seq, text in form.out[:form.lead]:
+                self.send_now(client, seq, text)
+            if form.lead < len(form.out):
+                later.append((client, form.out[form.lead:]))
+        for client, rest in later:
+            for seq, text in rest:
+                self.send_now(client, seq, text)
+        if self.metrics and sent:
+            self.metrics.websocket_messages.inc(sent)
 
     # ---- control
     async def close_where(self, match: Callable[[Client], bool], code: int, reason: str) -> int:

@@ -1,33 +1,66 @@
-"""Prometheus text metrics: requests by route and status, latency, WebSocket clients, events fanned out."""
+"""Prometheus metrics through prometheus_client: requests by route and status, latency, WebSocket clients,
+event messages fanned out.
+
+One worker: the metrics live in the app's own registry. Several workers (`qms serve --workers N`):
+prometheus_client's multiprocess mode, where each worker writes its values to files in
+`PROMETHEUS_MULTIPROC_DIR` (set by the CLI before the workers start, a fresh folder per start) and a
+scrape of any worker reads all of them, so one scrape sees the whole host.
+"""
 from __future__ import annotations
 
+import os
+import shutil
 import time
-from collections import defaultdict
-from typing import Any
+from pathlib import Path
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def multiprocess_on() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def prepare_multiprocess(data_dir: Path) -> None:
+    """Before starting several workers: a fresh folder for their metric files (stale files from an earlier
+    run would add old counts to the new ones)."""
+    folder = Path(data_dir) / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, mode=0o700)
+    os.environ[MULTIPROC_ENV] = str(folder)
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
-        self.seconds: dict[tuple[str, str], float] = defaultdict(float)
+    """The app's metrics; `render` is the text a Prometheus scrape reads."""
 
-    def render(self, qms: Any) -> str:
-        lines = ["# HELP qms_http_requests_total HTTP requests by route and status",
-                 "# TYPE qms_http_requests_total counter"]
-        for (method, route, status), n in sorted(self.requests.items()):
-            lines.append(f'qms_http_requests_total{{method="{method}",route="{route}",status="{status}"}} {n}')
-        lines += ["# HELP qms_http_request_seconds_total Time spent answering, by route",
-                  "# TYPE qms_http_request_seconds_total counter"]
-        for (method, route), s in sorted(self.seconds.items()):
-            lines.append(f'qms_http_request_seconds_total{{method="{method}",route="{route}"}} {s:.6f}')
-        lines += ["# HELP qms_websocket_clients Connected WebSocket clients in this worker",
-                  "# TYPE qms_websocket_clients gauge", f"qms_websocket_clients {qms.hub.count()}",
-                  "# HELP qms_websocket_messages_total Event messages queued to clients",
-                  "# TYPE qms_websocket_messages_total counter",
-                  f"qms_websocket_messages_total {qms.hub.sent_messages}"]
-        return "\n".join(lines) + "\n"
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("qms_http_requests", "HTTP requests by route and status",
+                                ("method", "route", "status"), registry=self.registry)
+        self.latency = Histogram("qms_http_request_duration_seconds", "Time spent answering, by route",
+                                 ("method", "route"), registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        self.websocket_clients = Gauge("qms_websocket_clients", "Connected WebSocket clients",
+                                       registry=self.registry, multiprocess_mode="livesum")
+        self.websocket_messages = Counter("qms_websocket_messages", "Event messages handed to WebSocket clients",
+                                          registry=self.registry)
+
+    def render(self) -> bytes:
+        if multiprocess_on():
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+    @staticmethod
+    def worker_stopped() -> None:
+        """A worker that stops takes its live gauges with it (multiprocess mode only)."""
+        if multiprocess_on():
+            multiprocess.mark_process_dead(os.getpid())
 
 
 class MetricsMiddleware:
@@ -52,5 +85,5 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             name = getattr(route, "path", None) or "other"
-            self.metrics.requests[(scope["method"], name, status)] += 1
-            self.metrics.seconds[(scope["method"], name)] += time.perf_counter() - start
+            self.metrics.requests.labels(scope["method"], name, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], name).observe(time.perf_counter() - start)

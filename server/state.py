@@ -29,6 +29,7 @@ from counters.views import counter_brief
 
 from .api import KnownTokens
 from .auth import Actor, actor_from_token
+from .metrics import Metrics
 from .db import Database
 from .errors import ApiError
 from .estimator import Estimator
@@ -60,7 +61,8 @@ class Qms:
         self.db = Database(settings.database_url)
         self.namespace = deployment_namespace(self.db.url)
         self.pubsub = pubsub_from_url(settings.redis_url, self.namespace)
-        self.hub = Hub(self.fetch_events, self.last_seq)
+        self.metrics = Metrics()
+        self.hub = Hub(self.fetch_events, self.last_seq, self.metrics)
         self.known_tokens = KnownTokens()
         self.pubsub.on_message = self._on_pubsub
         self.pubsub.on_reconnect = self.hub.resync
@@ -90,6 +92,7 @@ class Qms:
         for t in self._tasks:
             t.cancel()
         await self.hub.close_where(lambda c: True, 1001, "server shutting down")
+        self.metrics.worker_stopped()
         await self.pubsub.disconnect()
         try:
             await self.db.settle_folds()

@@ -18,7 +18,7 @@ from counters.models import Office, Ticket
 
 from .audience import audience_of, filter_batch, filter_snapshot
 from .auth import Actor, actor_from_token, may_access_office
-from .hub import Client, RawSocket
+from .hub import Client
 
 HELLO_TIMEOUT_S = 10.0
 MAX_REPLAY = 5000
@@ -78,8 +78,6 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             live.append(client.queue.get_nowait())
         for item in first + live:
             client.queue.put_nowait(item)
-        client.raw = RawSocket.of(ws)
-        client.direct = True  # the catch-up is queued: later events may be written directly once it is out
         sender = asyncio.create_task(qms.hub.sender(client))
         pinger = asyncio.create_task(_pings(qms, client))
         while not client.closed:

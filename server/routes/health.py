@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, Response
 
 from ..api import ANYONE, Call, EndpointGroup
+from ..metrics import CONTENT_TYPE
 from ..schemas import Health
 
 endpoints = EndpointGroup("operations")
@@ -24,7 +25,7 @@ async def healthz(call: Call) -> Any:
 
 @endpoints("GET", "/metrics", summary="Prometheus metrics (text format)", allow=ANYONE, media_type="text/plain")
 async def metrics(call: Call) -> Any:
-    return PlainTextResponse(call.qms.metrics.render(call.qms), media_type="text/plain; version=0.0.4")
+    return Response(call.qms.metrics.render(), media_type=CONTENT_TYPE)
 
 
 @endpoints("GET", "/api/v1/openapi.json", summary="This document", allow=ANYONE)
