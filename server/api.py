@@ -5,7 +5,6 @@ used by the tests. Handlers are thin: parse, authorize, call `counters`, publish
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -26,6 +25,7 @@ from counters.errors import QueueError
 
 from .auth import Actor
 from .errors import ApiError, from_queue_error
+from .limits import loads
 from .passwords import token_hash
 
 T = TypeVar("T")
@@ -157,7 +157,7 @@ async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:
         data: Any = {}
     else:
         try:
-            data = json.loads(raw)
+            data = loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):

@@ -39,7 +39,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("warning: several workers need PostgreSQL (QMS_DATABASE_URL) and Redis (QMS_REDIS_URL) for "
               "events to reach every client; starting anyway", file=sys.stderr)
     print(f"QMS listening on {base}  (pages: {base}/ , API: {base}/api/v1/openapi.json)", flush=True)
+    from .limits import MAX_WS_MESSAGE_BYTES
     common = dict(host=args.host, port=args.port, ws_per_message_deflate=False, log_level=settings.log_level,
+                  ws_max_size=MAX_WS_MESSAGE_BYTES,
                   access_log=False, timeout_graceful_shutdown=5)
     if workers > 1:
         os.environ["QMS_WORKERS"] = str(workers)  # each worker knows how many share the host (server/estimator.py)

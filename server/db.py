@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
@@ -44,6 +43,7 @@ from counters import events
 from counters.estimates import QUICK
 
 from .errors import ApiError
+from .private import private_sqlite
 
 T = TypeVar("T")
 log = logging.getLogger("qms.db")
@@ -63,8 +63,8 @@ def normalize_url(url: str) -> str:
 
 def _sqlite_engine(url: str, writer: bool) -> Engine:
     path = make_url(url).database
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path and path != ":memory:" and not path.startswith("file:"):
+        private_sqlite(path)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            pool_size=1 if writer else 8, max_overflow=0 if writer else 8)
 
