@@ -42,6 +42,7 @@ from sqlmodel import Session
 from counters import events
 from counters.estimates import QUICK
 
+from .drivers import require_database_driver
 from .errors import ApiError
 from .private import private_sqlite
 
@@ -119,6 +120,7 @@ def _retryable(e: DBAPIError) -> bool:
 
 class Database:
     def __init__(self, url: str) -> None:
+        require_database_driver(url)
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
         if self.dialect == "sqlite":
