@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -266,7 +267,7 @@ def make_route(ep: Endpoint) -> Route:
             return from_queue_error(e)
         except (OverflowError, DataError) as e:
             return from_queue_error(ApiError(422, "out_of_range", f"A number is out of range: {type(e).__name__}"))
-        except (OperationalError, InterfaceError) as e:
+        except (OperationalError, InterfaceError, PoolTimeout) as e:
             log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(e).__name__)
             return from_queue_error(ApiError(503, "database_unavailable", "The database is not answering; "
                                              "nothing was changed. Try again shortly.", retry=True))
