@@ -38,7 +38,8 @@ def test_help_and_say_load_neither_the_database_nor_the_printer_stack(tmp_path: 
         seconds, modules, out = _probe(tmp_path, *argv)
         loaded = sorted(m for m in HEAVY if m in modules)
         assert not loaded, f"qms {' '.join(argv)} imported {loaded}"
-        assert seconds < 0.5, f"qms {' '.join(argv)} took {seconds:.2f} s to import and run"
+        # wall clock on a shared 2-core machine: a loose bound; the import-time test below is the strict one
+        assert seconds < 1.5, f"qms {' '.join(argv)} took {seconds:.2f} s to import and run"
     assert (tmp_path / "a.wav").is_file()
     _, modules, out = _probe(tmp_path, "--help")
     for command in ("printer", "printer-agent", "simulate", "serve", "say"):
