@@ -46,7 +46,13 @@ class AudioCache:
 
     def __init__(self, directory: Path, backend: SpeechBackend) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # private like the rest of the data folder (0700; files are 0600: mkstemp's and the locks' mode)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            if os.name == "posix" and self.directory.stat().st_uid == os.getuid():
+                self.directory.chmod(0o700)
+        except OSError:
+            pass
         self.backend = backend
         # Entries go away when unused, so a server that runs for months does not keep one lock
         # per announcement ever made.
@@ -83,7 +89,8 @@ class AudioCache:
             yield
             return
         stripe = int(key[:8], 16) % LOCK_STRIPES
-        with open(self.directory / f".lock-{stripe:02d}", "a+b") as f:
+        fd = os.open(self.directory / f".lock-{stripe:02d}", os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+b") as f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             try:
                 yield

@@ -10,8 +10,10 @@ import re
 
 from displays.numbers import read_digit_run, read_ticket_number
 
-# An optional run of up to three capital letters glued to digits: "A023", "AB12", "5", "2024".
-_TICKET_LIKE = re.compile(r"(?<![^\W\d_])([A-ZĐ]{0,3})(\d+)(?![^\W_])")
+# A whole token: up to three letters (any case) glued to digits, or joined by one dash or dot, as a call
+# reads them ("A023", "a023", "AB-12"), or digits alone ("5", "2024"). Never part of a longer word or
+# digit run: "số a023" is "số a, hai mươi ba", not "a0" and then "hai mươi ba".
+_TICKET_LIKE = re.compile(r"(?<![^\W_])(?:([A-Za-zĐđ]{1,3})[-.]?)?(\d+)(?![^\W_])")
 
 
 def ticket_speech_en(display_number: str) -> str:

@@ -5,7 +5,6 @@ used by the tests. Handlers are thin: parse, authorize, call `counters`, publish
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +26,7 @@ from counters.errors import QueueError
 
 from .auth import Actor
 from .errors import ApiError, from_queue_error
+from .limits import loads
 from .passwords import token_hash
 
 T = TypeVar("T")
@@ -157,7 +158,7 @@ async def _parse_body(request: Request, model: type[BaseModel] | None) -> Any:
         data: Any = {}
     else:
         try:
-            data = json.loads(raw)
+            data = loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "malformed_json", "The request body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -266,7 +267,7 @@ def make_route(ep: Endpoint) -> Route:
             return from_queue_error(e)
         except (OverflowError, DataError) as e:
             return from_queue_error(ApiError(422, "out_of_range", f"A number is out of range: {type(e).__name__}"))
-        except (OperationalError, InterfaceError) as e:
+        except (OperationalError, InterfaceError, PoolTimeout) as e:
             log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(e).__name__)
             return from_queue_error(ApiError(503, "database_unavailable", "The database is not answering; "
                                              "nothing was changed. Try again shortly.", retry=True))

@@ -16,6 +16,7 @@ from . import __version__
 from .api import Endpoint, make_route
 from .bootstrap import ensure_admin
 from .errors import http_exception, unhandled
+from .limits import BodyLimit
 from .logs import install_redaction
 from .metrics import MetricsMiddleware
 from .migrate import upgrade
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
 
     routes = [make_route(ep) for ep in endpoints] + [WebSocketRoute("/ws", websocket_endpoint)] + page_routes()
     app = Starlette(routes=routes, lifespan=lifespan,
-                    middleware=[Middleware(SecurityHeaders), Middleware(MetricsMiddleware, metrics=qms.metrics)],
+                    middleware=[Middleware(SecurityHeaders), Middleware(MetricsMiddleware, metrics=qms.metrics),
+                                Middleware(BodyLimit)],
                     exception_handlers={HTTPException: http_exception, Exception: unhandled})
     app.state.qms = qms
     app.state.settings = settings

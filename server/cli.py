@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from .drivers import MissingDriver, require_redis_driver
 from .settings import SETTINGS, Settings
 
 
@@ -24,13 +25,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .bootstrap import ensure_admin
     from .demo import describe, seed_demo
+    from .listening import listening_message, local_url
     settings = Settings.load()
+    require_redis_driver(settings.redis_url)  # before anything starts: one clear line, not a worker's traceback
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     db = _db(settings)
     ensure_admin(db, settings.admin_password)
-    host_shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    base = f"http://{host_shown}:{args.port}"
+    base = local_url(args.host, args.port)
     if args.demo:
         print(describe(seed_demo(db), base), flush=True)
     db.dispose()
@@ -38,8 +40,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and (settings.database_url.startswith("sqlite") or not settings.redis_url):
         print("warning: several workers need PostgreSQL (QMS_DATABASE_URL) and Redis (QMS_REDIS_URL) for "
               "events to reach every client; starting anyway", file=sys.stderr)
-    print(f"QMS listening on {base}  (pages: {base}/ , API: {base}/api/v1/openapi.json)", flush=True)
+    print(listening_message(args.host, args.port), flush=True)
+    from .limits import MAX_WS_MESSAGE_BYTES
     common = dict(host=args.host, port=args.port, ws_per_message_deflate=False, log_level=settings.log_level,
+                  ws_max_size=MAX_WS_MESSAGE_BYTES,
                   access_log=False, timeout_graceful_shutdown=5)
     if workers > 1:
         from .metrics import prepare_multiprocess
@@ -107,7 +111,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; of the commands other modules contribute, only the one `argv` names is imported."""
     p = argparse.ArgumentParser(prog="qms", description="Queueing for one-stop public service centres")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="start the server (upgrades the database first)")
@@ -140,26 +145,32 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(fn=cmd_bench)
     st = sub.add_parser("settings", help="list the settings (environment variables)")
     st.set_defaults(fn=cmd_settings)
-    for extra in _extra_commands():
-        extra(sub)
+    chosen = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
+    for module, commands in EXTRA_COMMANDS.items():
+        if chosen in commands:
+            __import__(module, fromlist=["register"]).register(sub)
+        else:  # listed in --help; its module (and what it imports) loads only when chosen
+            for name, help_text in commands.items():
+                sub.add_parser(name, help=help_text)
     return p
 
 
-def _extra_commands():  # type: ignore[no-untyped-def]
-    """Commands contributed by other modules (printer, simulate), registered if importable."""
-    out = []
-    for module in ("server.cli_printer", "server.cli_simulate"):
-        try:
-            mod = __import__(module, fromlist=["register"])
-            out.append(mod.register)
-        except ImportError:
-            continue
-    return out
+# Commands defined in other modules: the printing stack takes most of a second to import, and `qms --help`,
+# `qms say` or `qms settings` need none of it.
+EXTRA_COMMANDS: dict[str, dict[str, str]] = {
+    "server.cli_printer": {"printer": "printer tasks",
+                           "printer-agent": "run the printer agent of a kiosk PC with a local printer"},
+    "server.cli_simulate": {"simulate": "replay a synthetic office day against a running server"},
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.fn(args) or 0)
+    args = build_parser(argv).parse_args(argv)
+    try:
+        return int(args.fn(args) or 0)
+    except MissingDriver as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

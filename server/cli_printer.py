@@ -4,15 +4,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlmodel import Session, select
-
-from ticket_printer.agent import add_arguments, run_agent
-from ticket_printer.models import Printer
-from ticket_printer.printing import print_test_page
-from ticket_printer.transports import TransportError
+from ticket_printer.agent import add_arguments, run_agent  # light: the printing stack loads when used
 
 
 def cmd_printer_test(args: argparse.Namespace) -> int:
+    from sqlmodel import Session, select
+
+    from ticket_printer.models import Printer
+    from ticket_printer.printing import print_test_page
+    from ticket_printer.transports import TransportError
+
     from .db import Database
     from .settings import Settings
     db = Database(Settings.load().database_url)

@@ -32,18 +32,20 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from counters import events
 from counters.estimates import QUICK
 
+from .drivers import require_database_driver
 from .errors import ApiError
+from .private import private_sqlite
 
 T = TypeVar("T")
 log = logging.getLogger("qms.db")
@@ -51,6 +53,12 @@ RETRIES = 5
 QUEUE_LIMIT_S = 5.0  # API writes are shed (503 busy) while the queue before the writers is this deep
 FOLD_DELAY_S = 0.1  # report facts are folded this long after a write, with those of the writes in between
 CHECKPOINT_DELAY_S = 1.0  # SQLite's WAL is checkpointed this long after a write (see `checkpoint_sync`)
+# PostgreSQL: a connection attempt to a host that does not answer gives up after connect_timeout instead of
+# the system's minutes; keepalives find a peer that vanished (a partition) while a connection sits idle
+PG_CONNECT = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+              "keepalives_count": 3}
+POOL_TIMEOUT_S = 10.0  # a request waits this long for a pooled connection, then 503 database_unavailable
+HEALTH_TIMEOUT_S = 3  # /healthz's own connection attempt
 
 
 def normalize_url(url: str) -> str:
@@ -63,8 +71,8 @@ def normalize_url(url: str) -> str:
 
 def _sqlite_engine(url: str, writer: bool) -> Engine:
     path = make_url(url).database
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path and path != ":memory:" and not path.startswith("file:"):
+        private_sqlite(path)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                            pool_size=1 if writer else 8, max_overflow=0 if writer else 8)
 
@@ -119,19 +127,26 @@ def _retryable(e: DBAPIError) -> bool:
 
 class Database:
     def __init__(self, url: str) -> None:
+        require_database_driver(url)
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self._health_engine: Engine | None = None
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
             self._writers = ThreadPoolExecutor(1, thread_name_prefix="qms-sqlite-writer")
             self._writing: threading.Lock | None = threading.Lock()  # the writer thread or an urgent write on the loop
         else:
-            self.engine = create_engine(self.url, pool_size=20, max_overflow=10, pool_pre_ping=True)
+            self.engine = create_engine(self.url, pool_size=20, max_overflow=10, pool_pre_ping=True,
+                                        pool_timeout=POOL_TIMEOUT_S, connect_args=PG_CONNECT)
             self.read_engine = self.engine
+            # the health check never waits on the pool: a fresh connection each time, with a short timeout
+            self._health_engine = create_engine(self.url, poolclass=NullPool,
+                                                connect_args={**PG_CONNECT, "connect_timeout": HEALTH_TIMEOUT_S})
             self._writers = ThreadPoolExecutor(20, thread_name_prefix="qms-db-writer")
             self._writing = None
         self._readers = ThreadPoolExecutor(8, thread_name_prefix="qms-db-reader")
+        self._health = ThreadPoolExecutor(2, thread_name_prefix="qms-db-health")
         self._queued = 0  # API writes submitted and not finished (event loop only)
         self._queue_delay = 0.0
         self._last_write_done = 0.0  # monotonic time the latest API write finished
@@ -344,11 +359,22 @@ class Database:
 
     def ping(self) -> bool:
         try:
-            with self.read_engine.connect() as c:
+            with (self._health_engine or self.read_engine).connect() as c:
                 c.execute(text("SELECT 1"))
             return True
         except Exception as e:  # noqa: BLE001 - health check reports, never raises
             log.warning("database ping failed: %s", e)
+            return False
+
+    async def healthy(self) -> bool:
+        """`ping` on the health threads, answered within HEALTH_TIMEOUT_S + 2 s whatever the database does:
+        after an outage, requests may still hold every pooled connection and every reader thread, and a
+        health check queued behind them would say nothing for as long as they hang."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._health, self.ping), HEALTH_TIMEOUT_S + 2)
+        except TimeoutError:
+            log.warning("database ping did not answer within %s s", HEALTH_TIMEOUT_S + 2)
             return False
 
     def dispose(self) -> None:
@@ -357,6 +383,9 @@ class Database:
                 pending.cancel()
         self._writers.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        self._health.shutdown(wait=False)
         self.engine.dispose()
+        if self._health_engine is not None:
+            self._health_engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

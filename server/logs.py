@@ -1,5 +1,5 @@
-"""Keep secrets out of logs: tokens in URLs (`?token=`), bearer headers and password fields are redacted
-on every handler, whatever library wrote the line (uvicorn, websockets in debug mode, our own)."""
+"""Keep secrets out of logs: tokens in URLs (`?token=`), tracking codes, bearer headers and password fields
+are redacted on every handler, whatever library wrote the line (uvicorn, websockets in debug mode, our own)."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +10,9 @@ _PATTERNS = [
     (re.compile(r"(bearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\1[redacted]"),
     (re.compile(r"(\"?(?:password|token)\"?\s*[:=]\s*\"?)[^\"\s,}]+", re.I), r"\1[redacted]"),
     (re.compile(r"(qms_token=|qms_csrf=)[^;\s]+", re.I), r"\1[redacted]"),
+    # a tracking code is the key to a citizen's ticket: `?track=`, `/t/<code>`, `/api/v1/track/<code>`
+    (re.compile(r"(track=)[^&\s\"']+", re.I), r"\1[redacted]"),
+    (re.compile(r"((?:^|[\s\"'])/t/|/api/v1/track/)[A-Za-z0-9_-]+"), r"\1[redacted]"),
 ]
 
 

@@ -57,6 +57,9 @@ def build_openapi(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
         for code, desc in ERRORS.items():
             responses[code] = {"description": desc, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}
+        if ep.body is not None:
+            responses["413"] = {"description": "body too large (server/limits.py)", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}}
         if ep.path == "/healthz":
             responses["503"] = {"description": "not ok", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Health"}}}}

@@ -35,6 +35,7 @@ from .errors import ApiError
 from .estimator import Estimator
 from .hub import Hub
 from .models import Device
+from .private import private_dir, private_file, write_private
 from .pubsub.base import pubsub_from_url
 from .settings import Settings
 from .throttle import Throttle
@@ -58,6 +59,7 @@ class Qms:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        private_dir(settings.data_dir)  # before anything is written into it
         self.db = Database(settings.database_url)
         self.namespace = deployment_namespace(self.db.url)
         self.pubsub = pubsub_from_url(settings.redis_url, self.namespace)
@@ -67,6 +69,8 @@ class Qms:
         self.pubsub.on_message = self._on_pubsub
         self.pubsub.on_reconnect = self.hub.resync
         self.login_throttle = Throttle(5, 300, "failed logins")
+        # password spraying: one address trying a few passwords on each of many usernames
+        self.login_address_throttle = Throttle(20, 300, "failed logins from this address")
         self.pairing_throttle = Throttle(20, 60, "pairing requests")
         self.issue_throttle = Throttle(60, 60, "tickets from this device")
         self.print_wakeup = asyncio.Event()
@@ -83,7 +87,7 @@ class Qms:
         if self.settings.redis_url:
             import redis.asyncio as aioredis  # shared counters across workers
             shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3)
-            for t in (self.login_throttle, self.pairing_throttle, self.issue_throttle):
+            for t in (self.login_throttle, self.login_address_throttle, self.pairing_throttle, self.issue_throttle):
                 t.redis, t.namespace = shared, self.namespace
         self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
 
@@ -108,9 +112,8 @@ class Qms:
             return self.settings.secret_key.encode()
         path = Path(self.settings.data_dir) / "secret.key"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            write_private(path, secrets.token_hex(32))
+        private_file(path)  # one written by an older release may be world-readable
         return path.read_text().strip().encode()
 
     # ---- writing and publishing

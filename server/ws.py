@@ -19,14 +19,23 @@ from counters.models import Office, Ticket
 from .audience import audience_of, filter_batch, filter_snapshot
 from .auth import Actor, actor_from_token, may_access_office
 from .hub import Client
+from .limits import loads
 
 HELLO_TIMEOUT_S = 10.0
 MAX_REPLAY = 5000
 
 
 async def _reject(ws: WebSocket, code: int, error: str, message: str) -> None:
-    await ws.send_text(json.dumps({"type": "error", "data": {"code": error, "message": message}}))
-    await ws.close(code=code, reason=error)
+    try:
+        await ws.send_text(json.dumps({"type": "error", "data": {"code": error, "message": message}}))
+        await ws.close(code=code, reason=error)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the client is gone already
+
+
+async def _receive(ws: WebSocket) -> Any:
+    """The next JSON message; hostile JSON (nested too deep for the parser) is a ValueError, not a crash."""
+    return loads(await ws.receive_text())
 
 
 async def websocket_endpoint(ws: WebSocket) -> None:
@@ -59,8 +68,10 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     client = Client(ws, office_id, audience_of(actor, track_ticket), actor.kind if actor else "track",
                     actor.id if actor else None, actor.token_id if actor else None, last_pong=time.monotonic())
     try:
-        hello = await asyncio.wait_for(ws.receive_json(), timeout=HELLO_TIMEOUT_S)
-    except (TimeoutError, ValueError, WebSocketDisconnect, KeyError):
+        hello = await asyncio.wait_for(_receive(ws), timeout=HELLO_TIMEOUT_S)
+    except WebSocketDisconnect:
+        return None  # the client left before its hello: nothing to answer, nothing to log
+    except (TimeoutError, ValueError, KeyError):
         return await _reject(ws, 4400, "hello_expected", 'Send {"type":"hello","since_seq":N|null} first.')
     since = hello.get("since_seq") if isinstance(hello, dict) and hello.get("type") == "hello" else None
     if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
@@ -81,7 +92,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         sender = asyncio.create_task(qms.hub.sender(client))
         pinger = asyncio.create_task(_pings(qms, client))
         while not client.closed:
-            msg = await ws.receive_json()
+            msg = await _receive(ws)
             if isinstance(msg, dict) and msg.get("type") == "pong":
                 client.last_pong = time.monotonic()
                 if actor is not None and actor.is_device:

@@ -38,6 +38,8 @@ def pubsub_from_url(url: str | None, namespace: str = "qms") -> PubSub:
         from .memory import MemoryPubSub
         return MemoryPubSub(namespace)
     if url.startswith(("redis://", "rediss://", "unix://")):
+        from ..drivers import require_redis_driver
+        require_redis_driver(url)
         from .redis import RedisPubSub
         return RedisPubSub(url, namespace)
     raise ValueError(f"unknown pub/sub URL {url!r}: use memory:// or redis://")

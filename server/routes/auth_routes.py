@@ -30,7 +30,9 @@ def user_view(u: User) -> dict[str, Any]:
 async def login(call: Call) -> Any:
     body: LoginBody = call.body
     client = call.request.client.host if call.request.client else "?"
-    await call.qms.login_throttle.check(f"{body.username.lower()}|{client}")
+    per_user = f"{body.username.lower()}|{client}"
+    await call.qms.login_address_throttle.check(client)  # even the right password waits, or spraying finds it
+    await call.qms.login_throttle.check(per_user)
     now = call.now()
 
     def check(session: Session) -> dict[str, Any] | None:
@@ -43,7 +45,8 @@ async def login(call: Call) -> Any:
 
     result = await call.write(check)
     if result is None:
-        await call.qms.login_throttle.fail(f"{body.username.lower()}|{client}")
+        await call.qms.login_throttle.fail(per_user)
+        await call.qms.login_address_throttle.fail(client)
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
     response = JSONResponse(result)
     secure = call.request.url.scheme == "https"

@@ -15,8 +15,7 @@ endpoints = EndpointGroup("operations")
 @endpoints("GET", "/healthz", summary="Database and pub/sub health (503 when not ok)", allow=ANYONE,
            response=Health)
 async def healthz(call: Call) -> Any:
-    import asyncio
-    db_ok = await asyncio.get_running_loop().run_in_executor(None, call.qms.db.ping)
+    db_ok = await call.qms.db.healthy()  # bounded, never queued behind the pool (server/db.py)
     ps_ok = await call.qms.pubsub.healthy()
     body = {"status": "ok" if db_ok and ps_ok else "error", "db": "ok" if db_ok else "error",
             "pubsub": "ok" if ps_ok else "error"}

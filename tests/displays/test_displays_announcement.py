@@ -82,3 +82,13 @@ def test_spoken_text_reads_ticket_numbers_and_digits() -> None:
     assert spoken_text("Số A023 chờ 15 phút") == "Số a, hai mươi ba chờ mười lăm phút"
     assert spoken_text("Số A023 chờ 15 phút", "en") == "Số A, 23 chờ 15 phút"
     assert spoken_text("không có số") == "không có số"
+
+
+def test_spoken_text_reads_ticket_like_tokens_in_any_case_as_a_call_does() -> None:
+    """`qms say "số a023"` was read "a0hai mươi ba": a digit run is never split, letters may be lower case."""
+    assert spoken_text("Số A023") == "Số a, hai mươi ba"
+    assert spoken_text("số a023") == "số a, hai mươi ba"
+    assert spoken_text("Mời số A-023 và B.105") == "Mời số a, hai mươi ba và bê, một trăm lẻ năm"
+    assert spoken_text("vé đ12") == "vé đê, mười hai"
+    assert spoken_text("lúc 8h30") == "lúc 8h30", "never a piece of a longer token"
+    assert spoken_text("số a023", "en") == "số A, 23"

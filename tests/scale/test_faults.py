@@ -3,6 +3,7 @@ meanwhile and the server recovers by itself)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -83,5 +84,119 @@ def test_postgres_restart_is_503_meanwhile_and_recovers_by_itself(tmp_path) -> N
         t = office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
         assert t["display_number"] == "A002", "numbering continues after the database came back"
     finally:
+        node.stop()
+        pg.stop()
+
+
+def test_healthz_comes_back_promptly_after_failing_requests_held_the_pool(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """During the outage, bursts of requests fail (reads, writes, health checks, WebSocket connects) and
+    leave the pool as failures leave it; once PostgreSQL is back, /healthz is 200 within seconds (it never
+    queues behind the pool) and writes work again."""
+    import asyncio
+
+    pg = PrivatePostgres().init()
+    node = ServerProcess(data_dir=tmp_path / "n", database_url=pg.url).start()
+    try:
+        office = OfficeSetup(node)
+        a = office.service("A")["id"]
+        office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+        headers = {"Authorization": f"Bearer {office.admin.token}"}
+
+        async def burst(n: int) -> list[int]:
+            async with httpx.AsyncClient(base_url=node.base_url, timeout=60, headers=headers) as http:
+                async def one(i: int) -> int:
+                    try:
+                        if i % 3 == 0:
+                            r = await http.post(f"/api/v1/offices/{office.id}/tickets", json={"service_id": a})
+                        elif i % 3 == 1:
+                            r = await http.get(f"/api/v1/offices/{office.id}/tickets")
+                        else:
+                            r = await http.get("/healthz")
+                        return r.status_code
+                    except httpx.HTTPError:
+                        return 0
+                return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+        pg.stop()
+        _wait_health(node, 503)
+        codes = run(burst(90))
+        assert 500 not in codes and 200 not in codes and 201 not in codes, codes
+        pg.start()
+        took = _wait_health(node, 200, timeout=60)
+        assert took < 5, f"/healthz took {took:.1f} s to come back"
+        t = office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+        assert t["display_number"] == "A002"
+        assert set(run(burst(30))) <= {200, 201}, "every kind of request works again"
+    finally:
+        node.stop()
+        pg.stop()
+
+
+def _pg_processes(pg: PrivatePostgres) -> list[int]:
+    import subprocess
+    main = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True).stdout.split()
+    return [main, *map(int, children)]
+
+
+def test_a_frozen_postgres_is_503_in_seconds_and_a_restart_recovers_promptly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL stops answering without closing its sockets (a hung host: here every process is stopped
+    with SIGSTOP). Requests in flight hang on their pooled connections; /healthz must still answer 503
+    within seconds rather than queue behind them. Then the database is killed and restarted: /healthz is 200
+    again within seconds and requests work."""
+    import asyncio
+    import os
+    import signal
+
+    pg = PrivatePostgres().init()
+    node = ServerProcess(data_dir=tmp_path / "n", database_url=pg.url).start()
+    try:
+        office = OfficeSetup(node)
+        a = office.service("A")["id"]
+        headers = {"Authorization": f"Bearer {office.admin.token}"}
+        frozen = _pg_processes(pg)
+
+        async def hanging_burst() -> list[int]:
+            async with httpx.AsyncClient(base_url=node.base_url, timeout=90, headers=headers) as http:
+                async def one(i: int) -> int:
+                    try:
+                        if i % 2:
+                            r = await http.post(f"/api/v1/offices/{office.id}/tickets", json={"service_id": a})
+                        else:
+                            r = await http.get(f"/api/v1/offices/{office.id}/tickets")
+                        return r.status_code
+                    except httpx.HTTPError:
+                        return 0
+                return list(await asyncio.gather(*(one(i) for i in range(40))))
+
+        import threading
+        result: dict[str, list[int]] = {}
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+        burst = threading.Thread(target=lambda: result.setdefault("codes", run(hanging_burst())))
+        burst.start()
+        time.sleep(2)  # the burst's requests now hold pooled connections that will never answer
+        start = time.monotonic()
+        r = httpx.get(node.base_url + "/healthz", timeout=30)
+        assert r.status_code == 503 and time.monotonic() - start < 8, "health answers without the pool"
+        for pid in frozen:  # the host comes back as a restarted database
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        # killed, but a zombie until reaped, which PostgreSQL's lock files would trust
+        for lock in (pg.dir / "data" / "postmaster.pid", Path(f"/tmp/.s.PGSQL.{pg.port}.lock")):
+            lock.unlink(missing_ok=True)
+        pg.start()
+        took = _wait_health(node, 200, timeout=60)
+        assert took < 8, f"/healthz took {took:.1f} s to come back"
+        burst.join(90)
+        assert not burst.is_alive() and 500 not in result["codes"], result
+        t = office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+        assert t["display_number"].startswith("A")
+    finally:
+        for pid in _pg_processes(pg) if (pg.dir / "data" / "postmaster.pid").exists() else []:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
         node.stop()
         pg.stop()
