@@ -133,6 +133,8 @@ class Ticket(SQLModel, table=True):
     id_checked: bool = False
     id_card_hash: str | None = Field(default=None, index=True)
     birth_year: int | None = None
+    # the codes of the dossiers linked to this visit (DossierLink rows), kept here so every ticket view has them
+    dossiers: list[str] | None = _json()
 
 
 class Event(SQLModel, table=True):
@@ -193,3 +195,25 @@ class Alert(SQLModel, table=True):
     since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     cleared_at: datetime | None = _when()
 
+
+
+class DossierLink(SQLModel, table=True):
+    """A dossier (hồ sơ) of the province's one-stop system handled in a visit: who linked it, where, when.
+
+    Unlinking a mistake deletes the row; both moves are events (`dossier.linked`, `dossier.unlinked`),
+    and reports by procedure are folded from those events, not from this table.
+    """
+
+    __tablename__ = "dossier_link"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "code", name="uq_dossier_link_ticket_code"),
+        Index("ix_dossier_link_office_code", "office_id", "code"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    code: str
+    procedure: str | None = None
+    counter_id: int | None = None
+    clerk_id: int | None = None
+    linked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

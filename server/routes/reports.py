@@ -12,7 +12,8 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from counters.clock import office_day
-from counters.reports import FIELDS, GROUP_BY, check_query, office_tree, report
+from counters import dossier_reports
+from counters.reports import GROUP_BY, check_query, office_tree, report
 
 from ..api import HEADS, Call, EndpointGroup
 from ..auth import require_office
@@ -47,24 +48,34 @@ def _lang(call: Call) -> str:
     return "en" if lang == "en" else "vi"
 
 
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
+ALL_GROUP_BY = GROUP_BY + dossier_reports.GROUP_BY
+
+
+def _cell(v: Any) -> Any:
+    """A list (a visit's dossier codes) is one cell, codes separated by "; "."""
+    return "; ".join(str(x) for x in v) if isinstance(v, list) else v
+
+
+def to_csv(rows: list[dict[str, Any]], fields: tuple[str, ...] | None = None) -> bytes:
     """Comma separated, a header of the JSON field names, UTF-8 with a BOM so Excel reads Vietnamese."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(FIELDS)
+    fields = fields or dossier_reports.fields_of("day")
+    w.writerow(fields)
     for r in rows:
-        w.writerow(["" if r.get(f) is None else r.get(f) for f in FIELDS])
+        w.writerow(["" if r.get(f) is None else _cell(r.get(f)) for f in fields])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
+def to_xlsx(rows: list[dict[str, Any]], title: str, fields: tuple[str, ...] | None = None) -> bytes:
     from openpyxl import Workbook
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
-    ws.append(list(FIELDS))
+    fields = fields or dossier_reports.fields_of("day")
+    ws.append(list(fields))
     for r in rows:
-        ws.append([r.get(f) for f in FIELDS])
+        ws.append([_cell(r.get(f)) for f in fields])
     ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
@@ -74,7 +85,9 @@ def to_xlsx(rows: list[dict[str, Any]], title: str) -> bytes:
 @endpoints("GET", "/api/v1/offices/{office_id:int}/reports", summary="Report rows per day, hour, service, counter "
            "or clerk over office-local dates (inclusive); a parent office includes its branches", allow=HEADS,
            query={"from": "YYYY-MM-DD (default today)", "to": "YYYY-MM-DD (default from)",
-                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en"}, response=ReportOut)
+                  "group_by": "|".join(ALL_GROUP_BY) + " (procedure: visits that carried a "
+                  "dossier of that procedure; ticket: one row per visit with its dossier codes, at most 92 days)",
+                  "format": "|".join(FORMATS), "lang": "vi|en"}, response=ReportOut)
 async def get_report(call: Call) -> Any:
     start_arg, end_arg = _date(call, "from"), _date(call, "to")
     group_by = call.query("group_by") or "day"
@@ -88,21 +101,28 @@ async def get_report(call: Call) -> Any:
         today = office_day(call.now(), office.timezone)
         start = start_arg or (end_arg or today)
         end = end_arg or (start_arg or today)
-        check_query(start, end, group_by)
+        check_query(start, end, group_by, ALL_GROUP_BY)
         offices = office_tree(session, office)
         clerks: dict[int, tuple[str, str]] = {}  # names only for rows of clerks: a province has ~1,200 users
-        if group_by == "clerk":
+        if group_by in ("clerk", "ticket"):
             users = session.execute(select(User.id, User.username, User.full_name).where(  # type: ignore[call-overload]
                 User.office_id.in_([o.id for o in offices]))).all()  # type: ignore[union-attr]
             clerks = {u.id: (u.username, u.full_name) for u in users}
-        return report(session, offices, start, end, group_by, clerks=clerks, lang=lang), office.code, start, end
+        if group_by == "procedure":
+            rows = dossier_reports.by_procedure(session, offices, start, end)
+        elif group_by == "ticket":
+            rows = dossier_reports.by_visit(session, offices, start, end, clerks)
+        else:
+            rows = report(session, offices, start, end, group_by, clerks=clerks, lang=lang)
+        return rows, office.code, start, end
     rows, code, start, end = await call.read(run)
+    fields = dossier_reports.fields_of(group_by)
     name = f"report-{code}-{start.isoformat()}-{end.isoformat()}-{group_by}"
     if fmt == "csv":
-        return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+        return Response(to_csv(rows, fields), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "xlsx":
-        return Response(to_xlsx(rows, group_by), media_type=XLSX_TYPE,
+        return Response(to_xlsx(rows, group_by, fields), media_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return {"items": rows, "total": len(rows), "from": start.isoformat(), "to": end.isoformat(),
-            "group_by": group_by, "fields": list(FIELDS)}
+            "group_by": group_by, "fields": list(fields)}
