@@ -93,6 +93,20 @@ def test_a_scanner_burst_links_a_dossier_to_the_current_ticket(server: ServerPro
         assert number and number in (page.text_content("#dossier-visits") or "")
         assert "Chứng thực bản sao" in (page.text_content("#dossier-visits") or "")
 
+        # finished: the visit just served can still get a dossier (a receipt scanned at the end)
+        page.click("#current-number")
+        page.keyboard.press("f")
+        page.wait_for_function("() => document.querySelector('#current-number').textContent === '—'")
+        page.wait_for_function("() => document.querySelector('#dossier-target').textContent.includes('đã xong')")
+        page.click("#current-number")
+        page.keyboard.type("000.00.12.h26-241204-0002")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#dossier-list li[data-code='000.00.12.H26-241204-0002']")
+        done = clerk.ok("GET", f"/api/v1/tickets/{ticket['id']}")
+        assert done["status"] == "done"
+        assert done["dossiers"] == ["000.00.12.H26-241204-0001", "000.00.12.H26-241204-0002"]
+        assert clerk.ok("GET", f"/api/v1/offices/{office.id}/tickets?status=waiting")["total"] == 1  # no call
+
         # English
         page.click("#lang-toggle")
         page.wait_for_function("() => document.querySelector('#dossier-link').textContent === 'Link dossier'")

@@ -12,7 +12,7 @@ import { getLang } from "/static/shared/i18n.js";
 const TEXT = {
   vi: {
     d_code: "Mã hồ sơ", d_code_ph: "Quét hoặc nhập mã hồ sơ", d_proc_ph: "Thủ tục (không bắt buộc)",
-    d_link: "Gắn hồ sơ", d_unlink: "Bỏ gắn", d_search_title: "Tra cứu hồ sơ", d_search: "Tra cứu",
+    d_link: "Gắn hồ sơ", d_unlink: "Bỏ gắn", d_target: "cho số {n}", d_target_done: "cho số {n} (đã xong)", d_search_title: "Tra cứu hồ sơ", d_search: "Tra cứu",
     d_linked: "Đã gắn hồ sơ {code} với số {n}", d_unlinked: "Đã bỏ gắn hồ sơ {code}",
     d_no_ticket: "Chưa có số hiện tại: gọi số trước rồi mới gắn hồ sơ.",
     d_invalid: "Mã hồ sơ “{code}” không đúng định dạng của đơn vị.",
@@ -27,7 +27,7 @@ const TEXT = {
   },
   en: {
     d_code: "Dossier code", d_code_ph: "Scan or type a dossier code", d_proc_ph: "Procedure (optional)",
-    d_link: "Link dossier", d_unlink: "Unlink", d_search_title: "Dossier look-up", d_search: "Look up",
+    d_link: "Link dossier", d_unlink: "Unlink", d_target: "to {n}", d_target_done: "to {n} (done)", d_search_title: "Dossier look-up", d_search: "Look up",
     d_linked: "Linked dossier {code} to {n}", d_unlinked: "Unlinked dossier {code}",
     d_no_ticket: "No current ticket: call a number before linking a dossier.",
     d_invalid: "“{code}” is not a dossier code of this office's shape.",
@@ -76,6 +76,8 @@ function renderLinks() {
   }
   const none = !D.ticket;
   $("#dossier-link").disabled = none || D.busy;
+  $("#dossier-target").textContent = D.ticket ? tr(D.ticket.status === "done" ? "d_target_done" : "d_target",
+    { n: D.ticket.display_number }) : "";
 }
 
 function refusal(e, code) {
@@ -100,8 +102,27 @@ async function loadLinks() {
   renderLinks();
 }
 
+// After a finish the counter has no current ticket, but the visit just served may still be linked (a
+// receipt scanned at the end): its links stay on screen until the next call.
+async function keepIfDone(prev) {
+  try {
+    const tk = await get(`/api/v1/tickets/${prev.id}`);
+    if (!D.ticket && tk.status === "done") { D.ticket = tk; await loadLinks(); return; }
+  } catch { /* gone or not ours: nothing to keep */ }
+  renderLinks();
+}
+
 document.addEventListener("qms:current-ticket", (ev) => {
   const cur = ev.detail;
+  if (!cur && D.ticket) {
+    if (D.ticket.status === "done") { renderLinks(); return; }
+    const prev = D.ticket;
+    D.ticket = null;
+    D.links = [];
+    showError("");
+    keepIfDone(prev);
+    return;
+  }
   const changed = (cur && cur.id) !== (D.ticket && D.ticket.id);
   D.ticket = cur;
   if (changed) { showError(""); D.links = []; }
