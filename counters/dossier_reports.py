@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, select
 
 from .clock import day_bounds, iso
 from .dossiers import links_from_events, procedures_of
@@ -41,12 +42,12 @@ def _links(session: Session, offices: Sequence[Office], start: date, end: date) 
 
 def _facts(session: Session, office_ids: Sequence[int], start: date, end: date,
            ticket_ids: Sequence[int] | None = None) -> list[Fact]:
-    t = TicketFact.__table__  # type: ignore[attr-defined]
-    q = select(*[t.c[n] for n in FACT_FIELDS]).where(
+    t = SQLModel.metadata.tables[TicketFact.__tablename__]
+    q = sa_select(*[t.c[n] for n in FACT_FIELDS]).where(
         t.c.office_id.in_(list(office_ids)), t.c.office_day >= start, t.c.office_day <= end)
     if ticket_ids is not None:
         q = q.where(t.c.ticket_id.in_(list(ticket_ids)))
-    return [Fact(**r._asdict()) for r in session.execute(q.order_by(t.c.ticket_id))]  # type: ignore[call-overload]
+    return [Fact(**r._asdict()) for r in session.connection().execute(q.order_by(t.c.ticket_id))]
 
 
 def _metrics(f: Fact) -> dict[str, int]:

@@ -13,15 +13,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select as sa_select
+from sqlalchemy import select as sa_select, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from . import events
 from .clock import iso, office_day
 from .context import Ctx
 from .errors import InvalidValue, StateConflict
-from .models import Counter, DossierLink, Event, Feedback, Office, Ticket
+from .models import DOSSIER_EVENTS_SQL, Counter, DossierLink, Event, Feedback, Office, Ticket
 from .types import TicketStatus
 from .views import counter_brief, ticket_view
 
@@ -155,17 +155,18 @@ def links_from_events(session: Session, office_ids: Sequence[int], since: dateti
     Reports read dossiers from the event log (as every other figure), not from the state table. Links
     are made on the day of the visit, so a report's days (with a day's margin for time zones) hold them.
     """
-    q = (sa_select(col(Event.office_id), col(Event.seq), col(Event.type), col(Event.ticket_id), col(Event.data))
-         .where(col(Event.office_id).in_(list(office_ids)), col(Event.type).in_(LINK_EVENTS),
+    data = SQLModel.metadata.tables["event"].c.data
+    q = (sa_select(col(Event.office_id), col(Event.seq), col(Event.type), col(Event.ticket_id),
+                   data["code"].as_string(), data["procedure"].as_string())  # read in the database: no JSON decoding
+         .where(col(Event.office_id).in_(list(office_ids)), text(DOSSIER_EVENTS_SQL),
                 col(Event.at) >= since, col(Event.at) < until)
          .order_by(col(Event.office_id), col(Event.seq)))
     out: dict[int, dict[str, str | None]] = defaultdict(dict)
-    for _, _, kind, ticket_id, data in session.execute(q):
-        code = (data or {}).get("code")
+    for _, _, kind, ticket_id, code, procedure in session.execute(q):
         if ticket_id is None or not code:
             continue
         if kind == DOSSIER_LINKED:
-            out[ticket_id][code] = (data or {}).get("procedure")
+            out[ticket_id][code] = procedure
         else:
             out[ticket_id].pop(code, None)
     return {t: links for t, links in out.items() if links}

@@ -26,16 +26,17 @@ def _desk(office: OfficeSetup) -> tuple[Api, dict[str, Any], dict[str, Any]]:
 
 
 def _issue(office: OfficeSetup, svc: dict[str, Any]) -> dict[str, Any]:
-    return office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets",  # type: ignore[no-any-return]
-                           json={"service_id": svc["id"], "print": False})
+    ticket: dict[str, Any] = office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets",
+                                             json={"service_id": svc["id"], "print": False})
+    return ticket
 
 
 def _error(r: Any, status: int, code: str | None = None) -> dict[str, Any]:
     assert r.status_code == status, r.text
-    err = r.json()["error"]
+    err: dict[str, Any] = r.json()["error"]
     if code:
         assert err["code"] == code, err
-    return err  # type: ignore[no-any-return]
+    return err
 
 
 def test_link_refusals_unlink_and_event(server: ServerProcess, office: OfficeSetup) -> None:
