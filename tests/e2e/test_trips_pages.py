@@ -25,13 +25,31 @@ def test_tablet_asks_trips_and_the_pages_show_them(server: ServerProcess, office
     counter = office.counter(1, [svc["id"]])
     clerk = office.user(f"cb{office.id}")
     head = office.user(f"ld{office.id}", role="head")
-    office.admin.ok("PATCH", f"/api/v1/offices/{office.id}", json={"ask_trips": True})
     tablet = office.device("tablet", "Máy đánh giá", counter_id=counter["id"])
     office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": svc["id"], "print": False})
     clerk.ok("POST", f"/api/v1/counters/{counter['id']}/open")
 
     ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     try:
+        # the head switches the trips question on in the admin page (and a bad code shape is refused)
+        admin = chromium.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN").new_page()
+        admin.goto(server.base_url + "/admin")
+        admin.fill("#username", f"ld{office.id}")
+        admin.fill("#password", "password-123")
+        admin.click("#login-btn")
+        admin.wait_for_selector("#view-admin:not(.hidden)")
+        admin.wait_for_function("() => document.querySelector('#dossier-pattern').value.startsWith('^')")
+        assert not admin.is_checked("#ask-trips")
+        admin.fill("#dossier-pattern", "([")
+        admin.click("#save-settings")
+        admin.wait_for_function("() => document.querySelector('#flash').textContent.includes('dossier_code_pattern')")
+        assert head.ok("GET", f"/api/v1/offices/{office.id}")["ask_trips"] is False
+        admin.fill("#dossier-pattern", "^[0-9A-Z]{2,4}(\\.[0-9A-Z]{2,4}){1,4}-[0-9]{6}-[0-9]{4,5}$")
+        admin.check("#ask-trips")
+        admin.click("#save-settings")
+        admin.wait_for_function("() => document.querySelector('#flash').textContent === 'Đã lưu.'")
+        assert head.ok("GET", f"/api/v1/offices/{office.id}")["ask_trips"] is True
+
         tab = ctx.new_page()
         errors: list[str] = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
