@@ -80,7 +80,8 @@ def service_key(code: str) -> int:
 def service_code(key: int) -> str:
     return key.to_bytes(max(1, (key.bit_length() + 7) // 8), "big").decode(errors="replace")
 SUMS = ("issued", "served", "no_show", "cancelled", "waited", "wait_sum_s", "within_target", "timed",
-        "service_sum_s", "dni_done", "dni_within", "nw_waited", "nw_within", "ratings", "satisfied")
+        "service_sum_s", "dni_done", "dni_within", "nw_waited", "nw_within", "ratings", "satisfied",
+        "trips_rated", "trips_sum", "one_trip")
 WAIT_COLS = tuple(f"w{i}" for i in range(N_BUCKETS))
 SERVICE_COLS = tuple(f"s{i}" for i in range(N_BUCKETS))
 METRICS = SUMS + WAIT_COLS + SERVICE_COLS
@@ -120,6 +121,7 @@ class TicketFact(SQLModel, table=True):
     total_target_s: int | None = None
     no_wait_day: bool = False
     rating: str | None = None
+    trips: int | None = None  # the rating's answer to "how many trips" (1, 2, 3 = three or more), if asked
 
 
 
@@ -154,6 +156,9 @@ class ReportRollup(SQLModel, table=True):
     nw_within: int = 0
     ratings: int = 0
     satisfied: int = 0
+    trips_rated: int = 0  # ratings that answered the trips question, their sum, and those that said one trip
+    trips_sum: int = 0
+    one_trip: int = 0
 
 
 for _col in WAIT_COLS + SERVICE_COLS:  # the histogram columns, added once rather than spelled out
@@ -197,6 +202,7 @@ class Fact:
     total_target_s: int | None = None
     no_wait_day: bool = False
     rating: str | None = None
+    trips: int | None = None  # the rating's answer to "how many trips" (1, 2, 3 = three or more), if asked
 
     def row(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -312,6 +318,8 @@ def fold(fact: Fact | None, event: Event, settings: Settings) -> Fact | None:
     elif kind == EventType.FEEDBACK_RECEIVED:
         rating = (data.get("feedback") or {}).get("rating") or data.get("rating")
         f.rating = str(rating) if rating else None
+        trips = (data.get("feedback") or {}).get("trips")
+        f.trips = int(trips) if isinstance(trips, int) and not isinstance(trips, bool) and trips > 0 else None
     return f
 
 
@@ -355,6 +363,10 @@ def contributions(f: Fact | None, owners: Sequence[int], service: int) -> Iterat
         m["ratings"] = 1
         if f.rating in SATISFIED_RATINGS:
             m["satisfied"] = 1
+    if f.trips:
+        m["trips_rated"], m["trips_sum"] = 1, f.trips
+        if f.trips == 1:
+            m["one_trip"] = 1
     keys = [("day", 0), ("hour", f.hour), ("service", service)]
     if f.counter_id is not None:
         keys.append(("counter", f.counter_id))

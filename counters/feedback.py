@@ -22,6 +22,7 @@ from .types import RATING_SCALES, EventType, TicketStatus
 
 REASONS = ("attitude", "waiting_time", "guidance", "procedure")
 COMMENT_MAX = 500
+TRIPS = (1, 2, 3)
 
 
 def check_values(office: Office, rating: str, reasons: Sequence[str] | None,
@@ -45,8 +46,16 @@ def check_values(office: Office, rating: str, reasons: Sequence[str] | None,
     return clean, text
 
 
+def check_trips(trips: int | None) -> None:
+    """How many trips the visit took, as the national rating form asks: 1, 2 or 3 (= three or more)."""
+    if trips is not None and (isinstance(trips, bool) or trips not in TRIPS):
+        raise InvalidValue("trips is 1, 2 or 3 (three or more)", code="invalid_value", field="trips",
+                           allowed=list(TRIPS))
+
+
 def submit_rating(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, tablet_counter_id: int | None,
-                  rating: str, reasons: Sequence[str] | None = None, comment: str | None = None) -> Feedback:
+                  rating: str, reasons: Sequence[str] | None = None, comment: str | None = None,
+                  trips: int | None = None) -> Feedback:
     """Store a tablet's rating of a finished ticket, or refuse it (403, 404, 422, then 409) changing nothing."""
     if ticket.office_id != office.id:
         raise NotFound(f"Ticket {ticket.id} does not exist.")
@@ -55,6 +64,7 @@ def submit_rating(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *,
                         "tablet of the counter that finished it may rate it.", code="wrong_counter",
                         tablet_counter_id=tablet_counter_id)
     clean_reasons, text = check_values(office, rating, reasons, comment)
+    check_trips(trips)
     if ticket.status != TicketStatus.DONE or ticket.finished_at is None:
         raise StateConflict(f"Ticket {ticket.display_number} is {ticket.status}: only a finished ticket can be "
                             "rated.", code="ticket_not_done", status=ticket.status)
@@ -67,7 +77,7 @@ def submit_rating(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *,
                             closed_at=iso(closes, office.timezone))
     fb = Feedback(office_id=office.id or 0, ticket_id=ticket.id or 0, counter_id=ticket.counter_id or 0,
                   clerk_id=ticket.clerk_id, device_id=ctx.who.device_id, rating=rating, reasons=clean_reasons or None,
-                  comment=text, created_at=ctx.now)
+                  comment=text, trips=trips, created_at=ctx.now)
     try:
         with session.begin_nested():  # two tablets racing: the unique ticket_id decides, the loser is told
             session.add(fb)
@@ -91,4 +101,5 @@ def feedback_view(fb: Feedback, tz: str, ticket: Ticket | None = None, counter: 
             "service_id": ticket.service_id if ticket else None,
             "counter_id": fb.counter_id, "counter_number": counter.number if counter else None,
             "clerk_id": fb.clerk_id, "clerk_name": clerk_name, "device_id": fb.device_id, "rating": fb.rating,
-            "reasons": list(fb.reasons or []), "comment": fb.comment, "created_at": iso(fb.created_at, tz)}
+            "reasons": list(fb.reasons or []), "comment": fb.comment, "trips": fb.trips,
+            "created_at": iso(fb.created_at, tz)}

@@ -25,6 +25,12 @@ from .views import counter_view, ticket_view
 RECENT_CALLS = 10
 
 
+def trips_figures(feedback: list[Feedback]) -> dict[str, float | None]:
+    """`avg_trips` and `one_trip_pct` of the ratings that answered the trips question (office setting ask_trips)."""
+    trips = [f.trips for f in feedback if f.trips]
+    return {"avg_trips": round(sum(trips) / len(trips), 2) if trips else None,
+            "one_trip_pct": _pct(sum(1 for n in trips if n == 1), len(trips))}
+
 def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -194,7 +200,8 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                    "avg_wait_s": round(mean(all_waits)) if all_waits else None,
                    "open_counters": open_counters},
         "satisfaction": {"counts": counts,
-                         "pct": _pct(sum(v for k, v in counts.items() if k in SATISFIED_RATINGS), len(feedback))},
+                         "pct": _pct(sum(v for k, v in counts.items() if k in SATISFIED_RATINGS), len(feedback)),
+                         **trips_figures(feedback)},
         "alerts": alerts,
         "staffing": advice.view(),
         "charts": day_charts(tickets, tz, all_waits),

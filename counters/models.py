@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel, col
 
 from .clock import DEFAULT_TIMEZONE, UTCDateTime
 
@@ -133,6 +133,8 @@ class Ticket(SQLModel, table=True):
     id_checked: bool = False
     id_card_hash: str | None = Field(default=None, index=True)
     birth_year: int | None = None
+    # the codes of the dossiers linked to this visit (DossierLink rows), kept here so every ticket view has them
+    dossiers: list[str] | None = _json()
 
 
 class Event(SQLModel, table=True):
@@ -154,6 +156,13 @@ class Event(SQLModel, table=True):
     from_status: str | None = None
     to_status: str | None = None
     data: dict[str, Any] | None = _json()
+
+
+# Reports by procedure read the dossier events of a range: a partial index holds only those, so the
+# busy ticket events pay nothing for it (the query repeats this condition literally, see dossiers.py).
+DOSSIER_EVENTS_SQL = "type IN ('dossier.linked', 'dossier.unlinked')"
+Index("ix_event_dossier", col(Event.office_id), col(Event.at),
+      sqlite_where=text(DOSSIER_EVENTS_SQL), postgresql_where=text(DOSSIER_EVENTS_SQL))
 
 
 class Announcement(SQLModel, table=True):
@@ -193,3 +202,25 @@ class Alert(SQLModel, table=True):
     since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     cleared_at: datetime | None = _when()
 
+
+
+class DossierLink(SQLModel, table=True):
+    """A dossier (hồ sơ) of the province's one-stop system handled in a visit: who linked it, where, when.
+
+    Unlinking a mistake deletes the row; both moves are events (`dossier.linked`, `dossier.unlinked`),
+    and reports by procedure are folded from those events, not from this table.
+    """
+
+    __tablename__ = "dossier_link"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "code", name="uq_dossier_link_ticket_code"),
+        Index("ix_dossier_link_office_code", "office_id", "code"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    code: str
+    procedure: str | None = None
+    counter_id: int | None = None
+    clerk_id: int | None = None
+    linked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

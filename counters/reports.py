@@ -29,7 +29,7 @@ from .models import Counter, Office, Service
 GROUP_BY = ("day", "hour", "service", "counter", "clerk")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
-          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct")
+          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct", "avg_trips", "one_trip_pct")
 EXACT_LIMIT = 20_000
 ISSUED, RATINGS = METRICS.index("issued"), METRICS.index("ratings")
 WAIT_AT, SERVICE_AT = METRICS.index(WAIT_COLS[0]), METRICS.index(SERVICE_COLS[0])
@@ -325,15 +325,17 @@ def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int
         "ratings": m["ratings"], "satisfaction_pct": pct(m["satisfied"], m["ratings"]),
         "do_it_now_served": m["dni_done"], "do_it_now_within_target_pct": pct(m["dni_within"], m["dni_done"]),
         "no_wait_waited": m["nw_waited"], "no_wait_within_target_pct": pct(m["nw_within"], m["nw_waited"]),
+        "avg_trips": round(m["trips_sum"] / m["trips_rated"], 2) if m["trips_rated"] else None,
+        "one_trip_pct": pct(m["one_trip"], m["trips_rated"]),
     }
 
 
-def check_query(start: date, end: date, group_by: str) -> None:
+def check_query(start: date, end: date, group_by: str, allowed: Sequence[str] = GROUP_BY) -> None:
     for name, d in (("from", start), ("to", end)):
         if not date(2000, 1, 1) <= d <= date(2199, 12, 31):
             raise InvalidValue(f"{name} must be a date between 2000 and 2199", field=name)
-    if group_by not in GROUP_BY:
-        raise InvalidValue(f"group_by must be one of {', '.join(GROUP_BY)}", field="group_by")
+    if group_by not in allowed:
+        raise InvalidValue(f"group_by must be one of {', '.join(allowed)}", field="group_by")
     if end < start:
         raise InvalidValue("to must not be before from", field="to")
     if (end - start).days >= MAX_DAYS:

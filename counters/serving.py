@@ -74,7 +74,7 @@ def request_feedback(session: Session, ctx: Ctx, office: Office, ticket: Ticket,
         "counter": {"id": counter.id, "number": counter.number, "name": counter.name},
         "clerk": {"id": ticket.clerk_id, "full_name": counter.clerk_name} if ticket.clerk_id else None,
         "scale": office.rating_scale, "levels": list(RATING_SCALES[office.rating_scale]),
-        "expires_at": iso(expires, office.timezone),
+        "expires_at": iso(expires, office.timezone), "ask_trips": office.ask_trips,
     }, actor=ctx.who.actor, ticket_id=ticket.id, counter_id=counter.id, service_id=ticket.service_id)
 
 

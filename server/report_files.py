@@ -18,10 +18,10 @@ COLUMN_STYLES = ("json", "people")
 KEY_LABEL: dict[str, dict[str, tuple[str, str | None]]] = {
     "vi": {"day": ("Ngày", None), "hour": ("Giờ", None), "service": ("Mã lĩnh vực", "Lĩnh vực"),
            "counter": ("Quầy", "Tên quầy"), "clerk": ("Tên đăng nhập", "Cán bộ"),
-           "procedure": ("Thủ tục", None), "channel": ("Kênh", None)},
+           "procedure": ("Thủ tục", None), "channel": ("Kênh", None), "ticket": ("Mã lượt", "Số")},
     "en": {"day": ("Date", None), "hour": ("Hour", None), "service": ("Service code", "Service"),
            "counter": ("Counter", "Counter name"), "clerk": ("Username", "Clerk"),
-           "procedure": ("Procedure", None), "channel": ("Channel", None)},
+           "procedure": ("Procedure", None), "channel": ("Channel", None), "ticket": ("Visit key", "Number")},
 }
 HEADERS: dict[str, dict[str, str]] = {
     "vi": {"issued": "Lấy số", "served": "Đã phục vụ", "no_show": "Vắng mặt", "cancelled": "Hủy",
@@ -33,7 +33,11 @@ HEADERS: dict[str, dict[str, str]] = {
            "no_wait_within_target_pct": "Ngày không chờ đạt (%)", "avg_trips": "Số lần đi lại trung bình",
            "one_trip_pct": "Xong trong một lần (%)", "appointments": "Lịch hẹn",
            "appointments_missed": "Lịch hẹn bỏ lỡ", "served_started": "Phục vụ có bắt đầu",
-           "closed_unstarted": "Đóng khi chưa bắt đầu", "dossiers": "Mã hồ sơ"},
+           "closed_unstarted": "Đóng khi chưa bắt đầu", "dossiers": "Mã hồ sơ", "office": "Đơn vị", "day": "Ngày",
+           "service": "Lĩnh vực", "counter": "Quầy", "clerk": "Cán bộ", "status": "Trạng thái",
+           "priority": "Ưu tiên", "issued_at": "Lấy số lúc", "called_at": "Gọi lúc", "finished_at": "Xong lúc",
+           "wait_s": "Chờ (phút)", "service_s": "Phục vụ (phút)", "rating": "Đánh giá", "trips": "Số lần đi lại",
+           "procedures": "Thủ tục"},
     "en": {"issued": "Issued", "served": "Served", "no_show": "No-show", "cancelled": "Cancelled",
            "avg_wait_s": "Average wait (min)", "p90_wait_s": "p90 wait (min)",
            "avg_service_s": "Average service (min)", "p90_service_s": "p90 service (min)",
@@ -43,7 +47,11 @@ HEADERS: dict[str, dict[str, str]] = {
            "no_wait_within_target_pct": "No-wait day met (%)", "avg_trips": "Average trips",
            "one_trip_pct": "Done in one trip (%)", "appointments": "Appointments",
            "appointments_missed": "Appointments missed", "served_started": "Served after start",
-           "closed_unstarted": "Closed without start", "dossiers": "Dossier codes"},
+           "closed_unstarted": "Closed without start", "dossiers": "Dossier codes", "office": "Office",
+           "day": "Date", "service": "Service", "counter": "Counter", "clerk": "Clerk", "status": "Status",
+           "priority": "Priority", "issued_at": "Issued at", "called_at": "Called at", "finished_at": "Finished at",
+           "wait_s": "Wait (min)", "service_s": "Service (min)", "rating": "Rating", "trips": "Trips",
+           "procedures": "Procedures"},
 }
 
 
@@ -51,11 +59,16 @@ def _minutes(seconds: Any) -> Any:
     return None if seconds is None else round(seconds / 60, 1)
 
 
+def _cell(v: Any) -> Any:
+    """A list (a visit's dossier codes) is one cell, codes separated by "; "."""
+    return "; ".join(str(x) for x in v) if isinstance(v, list) else v
+
+
 def table(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, columns: str = "json", group_by: str = "day",
           lang: str = "vi") -> tuple[list[str], list[list[Any]]]:
     """The header and the cells of a report file, in the chosen column style."""
     if columns == "json":
-        return list(fields), [[r.get(f) for f in fields] for r in rows]
+        return list(fields), [[_cell(r.get(f)) for f in fields] for r in rows]
     words = HEADERS.get(lang, HEADERS["vi"])
     key_head, label_head = KEY_LABEL.get(lang, KEY_LABEL["vi"]).get(group_by, (words.get("key", "key"), "label"))
     out_fields = [f for f in fields if not (f == "key" and label_head is None)]
@@ -69,7 +82,7 @@ def table(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, columns: str
             header.append(words.get(f, f))
     body = []
     for r in rows:
-        body.append([_minutes(r.get(f)) if f.endswith("_s") else r.get(f) for f in out_fields])
+        body.append([_minutes(r.get(f)) if f.endswith("_s") else _cell(r.get(f)) for f in out_fields])
     return header, body
 
 

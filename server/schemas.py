@@ -207,6 +207,7 @@ class TicketOut(Out):
     position: int | None
     estimated_wait_s: int | None
     track_code: str
+    dossiers: list[str] = Field(default_factory=list, description="codes of the dossiers linked to this visit")
 
 
 class CounterOut(Out):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -30,6 +30,8 @@ class FeedbackBody(Body):
     reasons: list[str] | None = Field(default=None, max_length=10, description="attitude | waiting_time | "
                                       "guidance | procedure")
     comment: str | None = Field(default=None, max_length=5000, description="at most 500 characters")
+    trips: StrictInt | None = Field(default=None, description="how many trips the visit took: 1, 2 or 3 (three or "
+                                    "more); asked when the office's ask_trips is on")
 
 
 class FeedbackOut(Out):
@@ -39,6 +41,7 @@ class FeedbackOut(Out):
     rating: str
     reasons: list[str]
     comment: str | None
+    trips: int | None = None
     created_at: str | None
 
 
@@ -56,7 +59,8 @@ async def submit(call: Call) -> Any:
         if ticket is None or ticket.office_id != office.id:
             raise ApiError(404, "not_found", f"Ticket {body.ticket_id} does not exist.")
         fb = rules.submit_rating(session, call.ctx(), office, ticket, tablet_counter_id=actor.counter_id,
-                                 rating=body.rating, reasons=body.reasons, comment=body.comment)
+                                 rating=body.rating, reasons=body.reasons, comment=body.comment,
+                                 trips=body.trips)
         return rules.feedback_view(fb, office.timezone, ticket, session.get(Counter, fb.counter_id))
     return await call.write(run)
 

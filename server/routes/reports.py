@@ -10,7 +10,8 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from counters.clock import office_day
-from counters.reports import FIELDS, GROUP_BY, check_query, office_tree, report
+from counters import dossier_reports
+from counters.reports import GROUP_BY, check_query, office_tree, report
 
 from ..api import HEADS, Call, EndpointGroup
 from ..auth import require_office
@@ -48,10 +49,15 @@ def _lang(call: Call) -> str:
     return "en" if lang == "en" else "vi"
 
 
+ALL_GROUP_BY = GROUP_BY + dossier_reports.GROUP_BY
+
+
 @endpoints("GET", "/api/v1/offices/{office_id:int}/reports", summary="Report rows per day, hour, service, counter "
            "or clerk over office-local dates (inclusive); a parent office includes its branches", allow=HEADS,
            query={"from": "YYYY-MM-DD (default today)", "to": "YYYY-MM-DD (default from)",
-                  "group_by": "|".join(GROUP_BY), "format": "|".join(FORMATS), "lang": "vi|en",
+                  "group_by": "|".join(ALL_GROUP_BY) + " (procedure: visits that carried a "
+                  "dossier of that procedure; ticket: one row per visit with its dossier codes, at most 92 days)",
+                  "format": "|".join(FORMATS), "lang": "vi|en",
                   "columns": "json (field names, seconds; the default) | people (headers in the language, "
                              "minutes) for csv and xlsx"}, response=ReportOut)
 async def get_report(call: Call) -> Any:
@@ -70,17 +76,24 @@ async def get_report(call: Call) -> Any:
         today = office_day(call.now(), office.timezone)
         start = start_arg or (end_arg or today)
         end = end_arg or (start_arg or today)
-        check_query(start, end, group_by)
+        check_query(start, end, group_by, ALL_GROUP_BY)
         offices = office_tree(session, office)
         clerks: dict[int, tuple[str, str]] = {}  # names only for rows of clerks: a province has ~1,200 users
-        if group_by == "clerk":
+        if group_by in ("clerk", "ticket"):
             users = session.execute(select(User.id, User.username, User.full_name).where(  # type: ignore[call-overload]
                 User.office_id.in_([o.id for o in offices]))).all()  # type: ignore[union-attr]
             clerks = {u.id: (u.username, u.full_name) for u in users}
-        return report(session, offices, start, end, group_by, clerks=clerks, lang=lang), office.code, start, end
+        if group_by == "procedure":
+            rows = dossier_reports.by_procedure(session, offices, start, end)
+        elif group_by == "ticket":
+            rows = dossier_reports.by_visit(session, offices, start, end, clerks)
+        else:
+            rows = report(session, offices, start, end, group_by, clerks=clerks, lang=lang)
+        return rows, office.code, start, end
     rows, code, start, end = await call.read(run)
+    fields = dossier_reports.fields_of(group_by)
     name = f"report-{code}-{start.isoformat()}-{end.isoformat()}-{group_by}"
-    header, body = table(rows, FIELDS, columns=columns, group_by=group_by, lang=lang)
+    header, body = table(rows, fields, columns=columns, group_by=group_by, lang=lang)
     if fmt == "csv":
         return Response(to_csv(header, body), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
@@ -88,4 +101,4 @@ async def get_report(call: Call) -> Any:
         return Response(to_xlsx(header, body, group_by), media_type=XLSX_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     return {"items": rows, "total": len(rows), "from": start.isoformat(), "to": end.isoformat(),
-            "group_by": group_by, "fields": list(FIELDS)}
+            "group_by": group_by, "fields": list(fields)}

@@ -19,6 +19,8 @@ setDictionary({
     pp_strict: "Gọi ưu tiên trước", pp_interleave: "Xen kẽ", interleave_every: "Xen kẽ: 1 số ưu tiên sau mỗi N số",
     routing: "Thứ tự phục vụ", routing_fifo: "Ai đến trước gọi trước", routing_ordered: "Theo thứ tự dịch vụ của quầy",
     number_format: "Định dạng số", sec_rating: "Đánh giá và thông báo", rating_scale: "Thang đánh giá",
+    sec_dossiers: "Hồ sơ một cửa", dossier_pattern: "Định dạng mã hồ sơ (biểu thức chính quy)",
+    ask_trips: "Máy đánh giá hỏi thêm số lần phải đi lại",
     feedback_window: "Thời hạn đánh giá sau khi phục vụ (phút)", template: "Mẫu câu thông báo", repeat: "Số lần đọc",
     listen: "Nghe thử", save: "Lưu", saved: "Đã lưu.", add_service: "Thêm dịch vụ", add_counter: "Thêm quầy",
     add_user: "Thêm cán bộ", add_printer: "Thêm máy in", code: "Mã", name: "Tên", name_en: "Tên tiếng Anh", desk: "Bộ phận",
@@ -54,6 +56,8 @@ setDictionary({
     pp_strict: "Priority first", pp_interleave: "Interleave", interleave_every: "Interleave: one priority after every N",
     routing: "Routing", routing_fifo: "Oldest first", routing_ordered: "Counter's service order first",
     number_format: "Number format", sec_rating: "Ratings and announcements", rating_scale: "Rating scale",
+    sec_dossiers: "One-stop dossiers", dossier_pattern: "Dossier code shape (regular expression)",
+    ask_trips: "The rating tablet also asks how many trips the visit took",
     feedback_window: "Rating window after service (min)", template: "Announcement template", repeat: "Times spoken",
     listen: "Listen", save: "Save", saved: "Saved.", add_service: "Add service", add_counter: "Add counter",
     add_user: "Add staff", add_printer: "Add printer", code: "Code", name: "Name", name_en: "English name", desk: "Desk",
@@ -259,6 +263,8 @@ function fillSettings() {
   $("#feedback-window").value = o.feedback_window_min;
   $("#template").value = o.announcement_template || "";
   $("#repeat").value = o.announcement_repeat;
+  $("#dossier-pattern").value = o.dossier_code_pattern || "";
+  $("#ask-trips").checked = !!o.ask_trips;
 }
 
 function parseWindows(text) {
@@ -288,6 +294,9 @@ function readSettings() {
   const template = $("#template").value.trim();
   if (template) body.announcement_template = template;
   body.announcement_repeat = Number($("#repeat").value);
+  const pattern = $("#dossier-pattern").value.trim();
+  if (pattern) body.dossier_code_pattern = pattern;
+  body.ask_trips = $("#ask-trips").checked;
   return body;
 }
 async function saveSettings(ev) {

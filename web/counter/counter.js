@@ -257,6 +257,7 @@ function renderCounter() {
   $("#counter-state").dataset.state = c.state;
   $("#btn-pause").textContent = c.state === "paused" ? t("resume") : t("pause");
   updateButtons();
+  document.dispatchEvent(new CustomEvent("qms:current-ticket", { detail: cur || null }));  // dossiers.js
 }
 
 function updateButtons() {

@@ -36,6 +36,7 @@ setDictionary({
     arrivals: "Lấy số", served_series: "Đã phục vụ", very_satisfied: "Rất hài lòng", satisfied: "Hài lòng",
     neutral: "Bình thường", unsatisfied: "Không hài lòng", very_unsatisfied: "Rất không hài lòng",
     ratings: "{n} lượt đánh giá – {pct} hài lòng", no_ratings: "Chưa có đánh giá hôm nay.",
+    trips_line: "Số lần đi lại TB: {avg} · giải quyết trong 1 lần: {pct}",
     branch_waiting: "Đang chờ", branch_served: "Đã phục vụ", branch_longest: "Chờ lâu nhất", branch_alerts: "Cảnh báo",
   },
   en: {
@@ -64,6 +65,7 @@ setDictionary({
     arrivals: "Issued", served_series: "Served", very_satisfied: "Very satisfied", satisfied: "Satisfied",
     neutral: "Neutral", unsatisfied: "Unsatisfied", very_unsatisfied: "Very unsatisfied",
     ratings: "{n} ratings – {pct} satisfied", no_ratings: "No ratings today yet.",
+    trips_line: "Average trips: {avg} · done in one trip: {pct}",
     branch_waiting: "Waiting", branch_served: "Served", branch_longest: "Longest wait", branch_alerts: "Alerts",
   },
 });
@@ -210,6 +212,11 @@ function renderCharts(live) {
     tone: { very_satisfied: 0, satisfied: 1, neutral: 2, unsatisfied: 3, very_unsatisfied: 4 }[k] })) }));
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   sat.append(el("p", { class: "muted", text: total ? t("ratings", { n: total, pct: pct(live.satisfaction.pct) }) : t("no_ratings") }));
+  const trips = live.satisfaction || {};  // the trips question (office setting ask_trips), when answered
+  if (trips.avg_trips !== null && trips.avg_trips !== undefined) {
+    sat.append(el("p", { class: "muted trips-line", id: "trips-line",
+      text: t("trips_line", { avg: trips.avg_trips.toLocaleString(getLang()), pct: pct(trips.one_trip_pct) }) }));
+  }
 }
 
 function renderBranches(live) {

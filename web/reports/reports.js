@@ -19,9 +19,14 @@ setDictionary({
     within_target_pct: "Đạt chỉ tiêu chờ", ratings: "Đánh giá", satisfaction_pct: "Hài lòng",
     do_it_now_within_target_pct: "Làm ngay đúng hạn", no_wait_within_target_pct: "Ngày không chờ đạt",
     total: "Tổng", empty: "Không có số liệu trong khoảng này.", avg_wait_min: "Chờ TB (phút)", p90_min: "Chờ p90 (phút)",
-    within: "Đạt chỉ tiêu (%)", satisfied: "Hài lòng (%)", machine_columns: "Tệp cho máy (tên trường JSON, giây)",
+    within: "Đạt chỉ tiêu (%)", satisfied: "Hài lòng (%)",
+    avg_trips: "Số lần đi lại TB", one_trip_pct: "Xong trong 1 lần", g_procedure: "Thủ tục (hồ sơ)",
+    g_ticket: "Từng lượt (mã hồ sơ)", day: "Ngày", service: "Dịch vụ", counter: "Quầy", clerk: "Cán bộ",
+    status: "Trạng thái", wait_s: "Chờ", service_s: "Phục vụ", rating: "Đánh giá", trips: "Số lần",
+    dossiers: "Mã hồ sơ", procedures: "Thủ tục",
+    machine_columns: "Tệp cho máy (tên trường JSON, giây)",
     k_day: "Ngày", k_hour: "Giờ", k_service: "Mã", l_service: "Lĩnh vực", k_counter: "Quầy", l_counter: "Tên quầy",
-    k_clerk: "Tên đăng nhập", l_clerk: "Cán bộ", min_sec: "phút:giây", sec: "{n} giây", min: "{m} phút {s} giây",
+    k_clerk: "Tên đăng nhập", l_clerk: "Cán bộ", k_procedure: "Thủ tục", l_ticket: "Số", min_sec: "phút:giây", sec: "{n} giây", min: "{m} phút {s} giây",
   },
   en: {
     title: "Reports", to_dashboard: "Dashboard", login_title: "Reports login", username: "Username", password: "Password",
@@ -34,16 +39,25 @@ setDictionary({
     p90_service_s: "p90 service", within_target_pct: "Wait within target", ratings: "Ratings", satisfaction_pct: "Satisfied",
     do_it_now_within_target_pct: "Do-it-now in time", no_wait_within_target_pct: "No-wait day met",
     total: "Total", empty: "No data in this range.", avg_wait_min: "Avg wait (min)", p90_min: "p90 wait (min)",
-    within: "Within target (%)", satisfied: "Satisfied (%)", machine_columns: "File for machines (JSON names, seconds)",
+    within: "Within target (%)", satisfied: "Satisfied (%)",
+    avg_trips: "Avg trips", one_trip_pct: "Done in one trip", g_procedure: "Procedure (dossiers)",
+    g_ticket: "Each visit (dossier codes)", day: "Day", service: "Service", counter: "Counter", clerk: "Clerk",
+    status: "Status", wait_s: "Wait", service_s: "Service", rating: "Rating", trips: "Trips",
+    dossiers: "Dossier codes", procedures: "Procedures",
+    machine_columns: "File for machines (JSON names, seconds)",
     k_day: "Date", k_hour: "Hour", k_service: "Code", l_service: "Service", k_counter: "Counter", l_counter: "Counter name",
-    k_clerk: "Username", l_clerk: "Clerk", min_sec: "min:sec", sec: "{n} s", min: "{m} min {s} s",
+    k_clerk: "Username", l_clerk: "Clerk", k_procedure: "Procedure", l_ticket: "Number", min_sec: "min:sec", sec: "{n} s", min: "{m} min {s} s",
   },
 });
 apply();
 
 const COLUMNS = ["key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
-  "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_within_target_pct",
-  "no_wait_within_target_pct"];
+  "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "avg_trips", "one_trip_pct",
+  "do_it_now_within_target_pct", "no_wait_within_target_pct"];
+// group_by=ticket: one row per visit, with its dossier codes
+const VISIT_COLUMNS = ["label", "day", "service", "counter", "clerk", "status", "wait_s", "service_s", "rating", "trips",
+  "dossiers", "procedures"];
+const columns = () => ($("#group_by").value === "ticket" ? VISIT_COLUMNS : COLUMNS);
 const S = { office: null, rows: [] };
 
 // a date as the office's calendar has it (reports are by office day), whatever this browser's time zone
@@ -75,16 +89,18 @@ function query(format) {
 function cell(col, v) {
   if (col.endsWith("_s")) return mins(v);
   if (col.endsWith("_pct")) return pct(v);
+  if (Array.isArray(v)) return v.join("; ");
+  if (col === "avg_trips" && v !== null && v !== undefined) return v.toLocaleString(getLang());
   return v === null || v === undefined ? "–" : String(v);
 }
 
 // Grouped by day or hour the label already says the date or hour: one column, named for the grouping.
 function columnsFor(groupBy) {
-  return groupBy === "day" || groupBy === "hour" ? COLUMNS.filter((c) => c !== "key") : COLUMNS;
+  return groupBy === "day" || groupBy === "hour" ? columns().filter((c) => c !== "key") : columns();
 }
 function heading(c, groupBy) {
   if (c === "key") return t("k_" + groupBy);
-  if (c === "label") return groupBy === "day" || groupBy === "hour" ? t("k_" + groupBy) : t("l_" + groupBy);
+  if (c === "label") return ["day", "hour", "procedure"].includes(groupBy) ? t("k_" + groupBy) : t("l_" + groupBy);
   return c.endsWith("_s") ? `${t(c)} (${t("min_sec")})` : t(c);
 }
 function renderTable(rows) {
@@ -125,7 +141,9 @@ async function run() {
   try {
     const body = await get(query());
     S.rows = body.items;
-    renderSummary(S.rows); renderChart(S.rows); renderTable(S.rows);
+    if ($("#group_by").value === "ticket") { clear($("#summary")); clear($("#chart")); } // visits: the table only
+    else { renderSummary(S.rows); renderChart(S.rows); }
+    renderTable(S.rows);
     document.body.dataset.loaded = "1";
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return onUnauthorized();
@@ -146,7 +164,7 @@ async function download(format) {
 
 $("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); run(); });
 $("#group_by").addEventListener("change", run);
-$("#metric").addEventListener("change", () => renderChart(S.rows));
+$("#metric").addEventListener("change", () => { if ($("#group_by").value !== "ticket") renderChart(S.rows); });
 $$("[data-range]").forEach((b) => b.addEventListener("click", () => { setRange(Number(b.dataset.range)); run(); }));
 $("#csv").addEventListener("click", () => download("csv"));
 $("#xlsx").addEventListener("click", () => download("xlsx"));

@@ -18,6 +18,8 @@ setDictionary({
     very_satisfied: "Rất hài lòng", satisfied: "Hài lòng", neutral: "Bình thường", unsatisfied: "Không hài lòng",
     very_unsatisfied: "Rất không hài lòng", attitude: "Thái độ phục vụ", waiting_time: "Thời gian chờ",
     guidance: "Hướng dẫn chưa rõ", procedure: "Thủ tục phức tạp",
+    trips_question: "Ông/bà đã phải đến bao nhiêu lần để giải quyết việc này?", trips_1: "1 lần", trips_2: "2 lần",
+    trips_3: "3 lần trở lên",
   },
   en: {
     pair_title: "Pair this tablet", pair_help: "Read this code to the office head, who approves the device on the Admin page.",
@@ -28,6 +30,7 @@ setDictionary({
     clerk: "Clerk: {name}", very_satisfied: "Very satisfied", satisfied: "Satisfied", neutral: "Neutral",
     unsatisfied: "Unsatisfied", very_unsatisfied: "Very unsatisfied", attitude: "Attitude",
     waiting_time: "Waiting time", guidance: "Guidance", procedure: "Procedure",
+    trips_question: "How many trips did this take you?", trips_1: "1 trip", trips_2: "2 trips", trips_3: "3 or more",
   },
 });
 
@@ -47,10 +50,11 @@ const RATE_TIMEOUT_MS = 120000;
 const REASONS_TIMEOUT_MS = 60000;
 const THANKS_MS = 3500;
 
-const S = { me: null, office: null, counter: null, request: null, chosen: null, timer: null, socket: null };
+const S = { me: null, office: null, counter: null, request: null, chosen: null, timer: null, socket: null,
+  trips: undefined };  // trips: undefined = not asked yet, null = asked and not answered, 1 | 2 | 3
 
 function screen(name) {
-  for (const s of ["pair", "idle", "rate", "reasons", "thanks"]) $("#screen-" + s).classList.toggle("hidden", s !== name);
+  for (const s of ["pair", "idle", "rate", "reasons", "trips", "thanks"]) $("#screen-" + s).classList.toggle("hidden", s !== name);
   document.body.dataset.screen = name;
 }
 function later(ms, fn) { clearTimeout(S.timer); S.timer = setTimeout(fn, ms); }
@@ -85,7 +89,7 @@ function renderIdle() {
 }
 function toIdle() {
   clearTimeout(S.timer);
-  S.request = null; S.chosen = null;
+  S.request = null; S.chosen = null; S.trips = undefined;
   renderIdle();
   screen("idle");
 }
@@ -94,6 +98,7 @@ function toIdle() {
 function showRequest(req, at) {
   S.request = req;
   S.chosen = null;
+  S.trips = undefined;
   $("#rate-number").textContent = req.ticket.display_number;
   const levels = req.levels && req.levels.length ? req.levels : SCALES[req.scale] || SCALES[3];
   const box = clear($("#levels"));
@@ -123,9 +128,27 @@ function choose(level) {
   later(REASONS_TIMEOUT_MS, submit);
 }
 
+// The office asks how many trips the visit took (ask_trips): one more tap after the rating.
+function wantsTrips() {
+  const req = S.request || {};
+  return req.ask_trips !== undefined ? !!req.ask_trips : !!(S.office && S.office.ask_trips);
+}
+function askTrips() {
+  S.trips = null;  // unanswered until a tap; the timeout sends the rating without it
+  screen("trips");
+  later(REASONS_TIMEOUT_MS, submit);
+}
+function answerTrips(n) {
+  if (!S.request || !S.chosen || S.trips) return;
+  S.trips = n;
+  submit();
+}
+
 function submit() {
   if (!S.request || !S.chosen) return;
+  if (S.trips === undefined && wantsTrips()) return askTrips();
   const entry = { ticket_id: S.request.ticket.id, rating: S.chosen };
+  if (S.trips) entry.trips = S.trips;
   if (ASK_REASONS.has(S.chosen)) {
     const reasons = [...document.querySelectorAll("#reasons .reason[aria-pressed=true]")].map((b) => b.dataset.reason);
     if (reasons.length) entry.reasons = reasons;
@@ -239,4 +262,5 @@ $("#lang-toggle").addEventListener("click", () => {
   renderIdle();
 });
 $("#send-reasons").addEventListener("click", submit);
+document.querySelectorAll("#trips .trip").forEach((b) => b.addEventListener("click", () => answerTrips(Number(b.dataset.trips))));
 start();
