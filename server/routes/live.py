@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -33,18 +34,25 @@ def _wav(body: bytes) -> Response:
 
 
 async def _synthesize(call: Call, speech: str, lang: str, repeat: int) -> bytes:
+    return await _voice(lambda: call.qms.voice.announcement_wav(speech, lang, repeat))
+
+
+async def _voice(make: Callable[[], bytes]) -> bytes:
     from displays import SpeechError
     try:
-        return await asyncio.get_running_loop().run_in_executor(
-            None, lambda: call.qms.voice.announcement_wav(speech, lang, repeat))  # type: ignore[no-any-return]
+        return await asyncio.get_running_loop().run_in_executor(None, make)
     except SpeechError as e:
         raise ApiError(503, "voice_unavailable", str(e), retry=not e.permanent) from None
 
 
 @endpoints("GET", "/api/v1/announcements/{announcement_id:int}.wav", summary="The announcement's audio: chime, "
            "then the sentence (repeated per office setting); public, synthesized once", allow=ANYONE,
-           media_type="audio/wav")
+           media_type="audio/wav", query={"part": "sentence: the sentence alone, once (displays add the chime "
+                                          "and decide the repeats by the queue)"})
 async def announcement_audio(call: Call) -> Any:
+    part = call.query("part")
+    if part not in (None, "", "sentence"):
+        raise ApiError(422, "invalid_value", "part is sentence, or absent for the whole announcement", field="part")
     def run(session: Session) -> tuple[str, str, int]:
         a = session.get(Announcement, call.param("announcement_id"))
         if a is None:
@@ -52,7 +60,24 @@ async def announcement_audio(call: Call) -> Any:
         office = session.get(Office, a.office_id)
         return a.speech, a.lang, office.announcement_repeat if office else 2
     speech, lang, repeat = await call.read(run)
+    if part == "sentence":
+        return _wav(await _sentence(call, speech, lang))
     return _wav(await _synthesize(call, speech, lang, repeat))
+
+
+async def _sentence(call: Call, speech: str, lang: str) -> bytes:
+    return await _voice(lambda: call.qms.voice.sentence_wav(speech, lang))
+
+
+@endpoints("GET", "/api/v1/voice/chime.wav", summary="The lobby chime played before each sentence (short: the "
+           "quick one played while calls queue up); public", allow=ANYONE, media_type="audio/wav",
+           query={"length": "full (default) | short"})
+async def chime_audio(call: Call) -> Any:
+    from displays import chime_wav
+    length = call.query("length", "full") or "full"
+    if length not in ("full", "short"):
+        raise ApiError(422, "invalid_value", "length is full or short", field="length")
+    return _wav(chime_wav(short=length == "short"))
 
 
 @endpoints("GET", "/api/v1/voice/preview", summary="Hear a text as the lobby would (for trying templates)",

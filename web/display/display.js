@@ -39,6 +39,7 @@ function onSnapshot(data, msg) {
     officeOffsetMin = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
     tickClock();
   }
+  if (data.office && data.office.announcement_repeat) announcer.repeat = data.office.announcement_repeat;
   board.snapshot(data);
   exposed.seq = msg.seq;
   exposed.snapshots += 1;
@@ -51,7 +52,10 @@ function onEvent(msg) {
   if (msg.type === "counter.updated" && data.counter) board.counterUpdated(data.counter);
   else if (msg.type === "queue.updated") board.queueUpdated(data.services);
   else if (msg.type === "service.updated" && data.service) board.serviceUpdated(data.service);
-  else if (msg.type === "office.updated" && data.office) board.officeUpdated(data.office);
+  else if (msg.type === "office.updated" && data.office) {
+    if (data.office.announcement_repeat) announcer.repeat = data.office.announcement_repeat;
+    board.officeUpdated(data.office);
+  }
 }
 
 function onCall(msg, data) {
