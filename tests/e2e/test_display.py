@@ -181,7 +181,8 @@ def test_display_at_1080p_screenshot(page: Any, server: ServerProcess, office: O
     page.wait_for_function("(n) => document.querySelector('#hero-number').textContent === n",
                            arg=last["display_number"], timeout=5000)
     assert page.is_visible("#no-wait")
-    assert page.locator(".counter-tile").count() == 5
+    assert page.locator(".counter-tile:not(.closed)").count() == 5
+    assert page.locator(".counter-tile.closed").count() == 1, "a closed counter is listed too, dimmed"
     page.wait_for_function("() => !document.querySelector('.flash')", timeout=10000)
     path = screenshot(page, "display_1080p")
     assert path.stat().st_size > 20000

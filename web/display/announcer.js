@@ -9,8 +9,9 @@
 const MAX_PLAYED = 50;
 const FALLBACK_LIMIT_MS = 60000;  // a file whose length is unknown may not hold the queue longer
 export const LAG_BOUND_MS = 20000;  // a call is heard to its end within this of its showing...
-const LAG_MARGIN_MS = 1500;         // ...planned with this to spare (fetching, starting a clip)
+const LAG_MARGIN_MS = 2000;         // ...planned with this to spare (fetching, starting a clip)
 export const MAX_RATE = 1.35;       // the fastest the sentence is said: still clear to an older ear
+const BACKLOG_RATE = 1.15;          // once calls queue up, at least this: more calls usually follow
 const GAP_AFTER_CHIME_MS = { full: 350, short: 100 };
 const GAP_BETWEEN_MS = 200;         // between two announcements
 const BACKLOG_TAIL_MS = 2000;       // the one right after a backlog still gets the short chime: all are listening
@@ -123,7 +124,7 @@ export class Announcer {
   pace(seconds) {
     const now = Date.now();
     const shortChime = this.chimeSeconds("short") * 1000 + GAP_AFTER_CHIME_MS.short + GAP_BETWEEN_MS;
-    let speech = 0, fixed = 0, rate = 1;
+    let speech = 0, fixed = 0, rate = this.queue.length > 1 ? BACKLOG_RATE : 1;
     this.queue.forEach((q, i) => {
       speech += (i === 0 ? seconds : this.seconds.get(q.id) ?? seconds) * 1000;
       if (i > 0) fixed += shortChime;
