@@ -9,7 +9,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from counters.live import live_state
-from counters.models import Announcement, Office
+from counters.models import Announcement, Counter, Office, Ticket
 
 from ..api import ANYONE, HEADS, STAFF, Call, EndpointGroup
 from ..auth import require_office
@@ -48,19 +48,28 @@ async def _voice(make: Callable[[], bytes]) -> bytes:
 @endpoints("GET", "/api/v1/announcements/{announcement_id:int}.wav", summary="The announcement's audio: chime, "
            "then the sentence (repeated per office setting); public, synthesized once", allow=ANYONE,
            media_type="audio/wav", query={"part": "sentence: the sentence alone, once (displays add the chime "
-                                          "and decide the repeats by the queue)"})
+                                          "and decide the repeats by the queue); short: 'Số A023, quầy 5', said "
+                                          "when calls pile up"})
 async def announcement_audio(call: Call) -> Any:
     part = call.query("part")
-    if part not in (None, "", "sentence"):
-        raise ApiError(422, "invalid_value", "part is sentence, or absent for the whole announcement", field="part")
+    if part not in (None, "", "sentence", "short"):
+        raise ApiError(422, "invalid_value", "part is sentence or short, or absent for the whole announcement",
+                       field="part")
+
     def run(session: Session) -> tuple[str, str, int]:
         a = session.get(Announcement, call.param("announcement_id"))
         if a is None:
             raise ApiError(404, "not_found", "Unknown announcement.")
         office = session.get(Office, a.office_id)
-        return a.speech, a.lang, office.announcement_repeat if office else 2
+        speech = a.speech
+        if part == "short":
+            from displays.announcement import compose_short
+            ticket, counter = session.get(Ticket, a.ticket_id), session.get(Counter, a.counter_id)
+            if ticket is not None and counter is not None:
+                speech = compose_short(ticket.display_number, counter.number, a.lang).speech
+        return speech, a.lang, office.announcement_repeat if office else 2
     speech, lang, repeat = await call.read(run)
-    if part == "sentence":
+    if part in ("sentence", "short"):
         return _wav(await _sentence(call, speech, lang))
     return _wav(await _synthesize(call, speech, lang, repeat))
 

@@ -116,3 +116,5 @@ def test_chime_and_sentence_parts_are_served(server: ServerProcess, office: Offi
     assert bad.status_code == 422 and bad.json()["error"]["details"]
     whole, sentence = client.http.get(call).content, client.http.get(call + "?part=sentence").content
     assert seconds(whole) > 2 * seconds(sentence) + seconds(client.http.get("/api/v1/voice/chime.wav").content)
+    short = client.http.get(call + "?part=short").content
+    assert 0.8 < seconds(short) < seconds(sentence) - 1.0, "'Số A001, quầy 2' is much shorter than the sentence"
