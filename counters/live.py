@@ -182,7 +182,8 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     alerts = derived_alerts(office, svc_rows, counters, waiting, service_map, advice, now) \
         + stored_alerts(stored, tz)
     return {
-        "at": iso(now, tz), "office": {"id": office.id, "name": office.name, "code": office.code},
+        "at": iso(now, tz), "office": {"id": office.id, "name": office.name, "code": office.code,
+                                      "announcement_repeat": office.announcement_repeat},
         "programs": {"no_wait_day": no_wait,
                      "targets": {"wait_min": office.no_wait_target_min if no_wait else None,
                                  "do_it_now_total_min": next((s.target_total_min or 10 for s in services

@@ -214,3 +214,46 @@ def rms(data: bytes | Pcm) -> float:
         return 0.0
     total = math.fsum(s * s for s in pcm.samples)
     return math.sqrt(total / len(pcm.samples)) / 32768.0
+
+
+HEADROOM_DBFS = -1.5
+"""Announcements peak at most here: a lobby amplifier turned up does not clip, and resampling or a
+player's volume curve has room above the loudest sample (the field asked for at most -1 dBFS)."""
+
+
+def peak(data: bytes | Pcm) -> float:
+    """The largest absolute sample, from 0.0 to 1.0 of full scale."""
+    pcm = read_pcm(data) if isinstance(data, bytes) else data
+    return max((abs(s) for s in pcm.samples), default=0) / 32768.0
+
+
+def peak_dbfs(data: bytes | Pcm) -> float:
+    """The peak in dBFS (0 is full scale; silence is -inf)."""
+    p = peak(data)
+    return 20 * math.log10(p) if p > 0 else float("-inf")
+
+
+def limit_peak(pcm: Pcm, ceiling_dbfs: float = HEADROOM_DBFS) -> Pcm:
+    """Scale `pcm` down so its peak is at most `ceiling_dbfs` (never up: quiet recordings stay as they are)."""
+    ceiling = 10 ** (ceiling_dbfs / 20) * 32767
+    top = max((abs(s) for s in pcm.samples), default=0)
+    if top <= ceiling:
+        return pcm
+    k = ceiling / top
+    return Pcm(array("h", (int(s * k) for s in pcm.samples)), pcm.rate, pcm.channels)
+
+
+def trim_silence(pcm: Pcm, threshold: float = 0.01, keep_s: float = 0.05) -> Pcm:
+    """Drop leading and trailing near-silence (engines pad their output), keeping `keep_s` at each end, so
+    a queue of announcements loses no time to dead air."""
+    s, c = pcm.samples, pcm.channels
+    level = threshold * 32768
+    first = next((i for i, v in enumerate(s) if abs(v) > level), None)
+    if first is None:  # nothing audible (or the voice is off): leave it as it is
+        return pcm
+    last = len(s) - next(i for i, v in enumerate(reversed(s)) if abs(v) > level)
+    keep = round(keep_s * pcm.rate) * c
+    start = max(0, first - keep) // c * c
+    end = min(len(s), last + keep)
+    end -= (end - start) % c
+    return Pcm(s[start:end], pcm.rate, c)

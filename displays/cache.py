@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from displays.audio import DEFAULT_RATE, join, read_pcm, silence, wav_info, write_wav
+from displays.audio import DEFAULT_RATE, join, limit_peak, read_pcm, silence, trim_silence, wav_info, write_wav
 from displays.chime import chime_pcm
 from displays.speech.base import SpeechBackend
 
@@ -27,7 +27,7 @@ try:
 except ImportError:  # Windows: one server process there, the thread locks suffice
     fcntl = None  # type: ignore[assignment]
 
-CACHE_FORMAT = 1  # bump when the assembled audio changes shape, so old files are not served
+CACHE_FORMAT = 2  # bump when the assembled audio changes shape, so old files are not served
 GAP_AFTER_CHIME_S = 0.35
 GAP_BETWEEN_REPEATS_S = 0.8
 LOCK_STRIPES = 64  # lock files shared between processes; a key takes one by its first hex digits
@@ -132,6 +132,17 @@ class AudioCache:
         """The backend's WAV for `text` (already spelled out as words), synthesized once."""
         return self._get_or_make(self.key("phrase", lang, text), lambda: self.backend.synthesize(text, lang))
 
+    def sentence_wav(self, speech_text: str, lang: str) -> bytes:
+        """The sentence alone, its padding trimmed and its peak under the headroom: what a display plays
+        after the chime, and again when nothing else waits (see web/display/announcer.js)."""
+        key = self.key("sentence", lang, speech_text)
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            pass
+        phrase = self.phrase_wav(speech_text, lang)
+        return self._get_or_make(key, lambda: write_wav(limit_peak(trim_silence(read_pcm(phrase)))))
+
     def announcement_wav(self, speech_text: str, lang: str, repeat: int = 2) -> bytes:
         """Chime, then the sentence `repeat` times with short gaps: what a lobby speaker plays."""
         if not 1 <= repeat <= 5:
@@ -145,15 +156,15 @@ class AudioCache:
 
         def assemble() -> bytes:
             rate = wav_info(sentence).rate or DEFAULT_RATE
-            spoken = read_pcm(sentence)
+            spoken = trim_silence(read_pcm(sentence))
             pieces = [chime_pcm(rate)]
             if spoken.frames == 0:  # voice off: the chime alone
-                return write_wav(join(pieces, rate=rate))
+                return write_wav(limit_peak(join(pieces, rate=rate)))
             pieces.append(silence(GAP_AFTER_CHIME_S, rate))
             for i in range(repeat):
                 if i:
                     pieces.append(silence(GAP_BETWEEN_REPEATS_S, rate))
                 pieces.append(spoken)
-            return write_wav(join(pieces, rate=rate))
+            return write_wav(limit_peak(join(pieces, rate=rate)))
 
         return self._get_or_make(key, assemble)

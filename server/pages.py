@@ -33,6 +33,13 @@ async def index(request: Request) -> Response:
     return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>QMS</title><ul>{links}</ul>")
 
 
+async def favicon(request: Request) -> Response:
+    """The office emblem (a gold star on red), so no page logs a 404 for /favicon.ico."""
+    name = request.url.path.lstrip("/")
+    media = "image/svg+xml" if name.endswith(".svg") else "image/x-icon"
+    return FileResponse(WEB / name, media_type=media, headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def track_page(request: Request) -> Response:
     path = WEB / "track" / "index.html"
     if not path.is_file():
@@ -52,7 +59,8 @@ def font_dir() -> Path | None:
 
 def page_routes() -> list[Route | Mount]:
     WEB.mkdir(exist_ok=True)
-    routes: list[Route | Mount] = [Route("/", index), *[_page(p) for p in PAGES], Route("/t/{track_code}", track_page)]
+    routes: list[Route | Mount] = [Route("/", index), *[_page(p) for p in PAGES], Route("/t/{track_code}", track_page),
+                                     Route("/favicon.ico", favicon), Route("/favicon.svg", favicon)]
     fonts = font_dir()
     if fonts is not None:
         routes.append(Mount("/fonts", StaticFiles(directory=str(fonts)), name="fonts"))

@@ -119,10 +119,14 @@ export class Board {
 
   renderCounters(flashId) {
     const grid = $("#counters");
-    const shown = [...this.counters.values()].filter((c) => c.state === "open" || c.state === "paused")
-      .sort((a, b) => a.number - b.number);
-    $("#no-counters").classList.toggle("hidden", shown.length > 0);
-    grid.dataset.count = String(Math.min(shown.length, 12));
+    // Every counter, closed ones too (dimmed): the lobby sees which desks exist and which are staffed.
+    const shown = [...this.counters.values()].sort((a, b) => a.number - b.number);
+    const open = shown.filter((c) => c.state === "open" || c.state === "paused").length;
+    $("#no-counters").classList.toggle("hidden", open > 0);
+    const [cols, rows] = gridShape(shown.length, innerHeight > innerWidth);
+    grid.dataset.count = String(shown.length);
+    grid.style.setProperty("--cols", String(cols));
+    grid.style.setProperty("--rows", String(rows));
     const ids = shown.map((c) => String(c.id));
     const same = ids.length === grid.children.length && ids.every((id, i) => grid.children[i].dataset.counterId === id);
     if (!same) {  // tiles are rebuilt only when the set of counters changes, so a flash keeps running
@@ -164,6 +168,14 @@ export class Board {
   }
 }
 
+/** Columns and rows for n tiles: wide rows first (the latest call above needs the height), at most 6 across. */
+export function gridShape(n, portrait) {
+  if (n <= 0) return [1, 1];
+  const perRow = portrait ? [1, 2, 3, 4, 3, 3, 4, 4, 3, 5, 4, 4] : [1, 2, 3, 4, 5, 3, 4, 4, 5, 5, 4, 4];
+  const cols = n <= perRow.length ? perRow[n - 1] : Math.min(6, Math.ceil(Math.sqrt(n * (portrait ? 1.2 : 1.6))));
+  return [cols, Math.ceil(n / cols)];
+}
+
 function tileSkeleton(c) {
   return el("div", { class: "counter-tile", dataset: { counterId: String(c.id) } },
     el("div", { class: "tile-head" }, el("span", { class: "tile-label" }), el("span", { class: "tile-number" })),
@@ -173,13 +185,15 @@ function tileSkeleton(c) {
 function fillTile(tile, c) {
   const cur = c.current_ticket && ["called", "serving"].includes(c.current_ticket.status) ? c.current_ticket : null;
   tile.classList.toggle("paused", c.state === "paused");
+  tile.classList.toggle("closed", c.state !== "open" && c.state !== "paused");
   tile.classList.toggle("free", !cur);
   setText(tile.querySelector(".tile-label"), t("counter"));
   setText(tile.querySelector(".tile-number"), String(c.number));
   setText(tile.querySelector(".tile-ticket"), cur ? cur.display_number : "—");
   const plain = !c.name || /^(quầy|counter)\s*\d+$/i.test(c.name.trim());  // "Quầy 3" says nothing new
   setText(tile.querySelector(".tile-name"), plain ? "" : c.name);
-  setText(tile.querySelector(".tile-state"), c.state === "paused" ? t("paused") : cur ? t("serving") : t("free"));
+  const state = c.state === "paused" ? t("paused") : c.state !== "open" ? t("closed") : cur ? t("serving") : t("free");
+  setText(tile.querySelector(".tile-state"), state);
 }
 
 function setText(node, text) { if (node.textContent !== text) node.textContent = text; }

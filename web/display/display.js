@@ -39,6 +39,7 @@ function onSnapshot(data, msg) {
     officeOffsetMin = m ? (m[1] === "-" ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
     tickClock();
   }
+  if (data.office && data.office.announcement_repeat) announcer.repeat = data.office.announcement_repeat;
   board.snapshot(data);
   exposed.seq = msg.seq;
   exposed.snapshots += 1;
@@ -51,7 +52,10 @@ function onEvent(msg) {
   if (msg.type === "counter.updated" && data.counter) board.counterUpdated(data.counter);
   else if (msg.type === "queue.updated") board.queueUpdated(data.services);
   else if (msg.type === "service.updated" && data.service) board.serviceUpdated(data.service);
-  else if (msg.type === "office.updated" && data.office) board.officeUpdated(data.office);
+  else if (msg.type === "office.updated" && data.office) {
+    if (data.office.announcement_repeat) announcer.repeat = data.office.announcement_repeat;
+    board.officeUpdated(data.office);
+  }
 }
 
 function onCall(msg, data) {
@@ -95,25 +99,25 @@ async function pairing() {
   overlay.classList.remove("hidden");
   const tok = await pair("display", (code, expires) => {
     $("#pair-code").textContent = code;
-    const at = new Date(expires);
-    $("#pair-expires").textContent = isNaN(at) ? "" : t("pair_expires", { time: at.toLocaleTimeString(getLang(), { hour: "2-digit", minute: "2-digit" }) });
+    // How long the code lasts, not a time of day: the PC's time zone may not be the office's.
+    const min = Math.round((Date.parse(expires) - Date.now()) / 60000);
+    $("#pair-expires").textContent = min >= 1 && min <= 120 ? t("pair_expires", { min }) : "";
   });
   overlay.classList.add("hidden");
   return tok;
 }
 
 function tickClock() {
-  // Office time: the server's clock in the office's time zone, whatever the display PC is set to.
-  const offset = officeOffsetMin ?? -new Date().getTimezoneOffset();
-  const now = new Date(Date.now() - serverSkewMs + offset * 60000);
+  // Office time: the server's clock in the office's time zone, whatever the display PC is set to. Before
+  // pairing the page does not know its office, so it shows no clock rather than the PC's own time.
+  if (officeOffsetMin === null) { $("#clock-time").textContent = ""; $("#clock-date").textContent = ""; return; }
+  const now = new Date(Date.now() - serverSkewMs + officeOffsetMin * 60000);
   const p = (n) => String(n).padStart(2, "0");
   $("#clock-time").textContent = `${p(now.getUTCHours())}:${p(now.getUTCMinutes())}`;
   const day = t("weekdays").split(",")[now.getUTCDay()];
   $("#clock-date").textContent = `${day}, ${p(now.getUTCDate())}/${p(now.getUTCMonth() + 1)}/${now.getUTCFullYear()}`;
-  if (officeOffsetMin !== null) {
-    if (tickClock.day !== undefined && tickClock.day !== now.getUTCDate()) location.reload();  // a new office day
-    tickClock.day = now.getUTCDate();
-  }
+  if (tickClock.day !== undefined && tickClock.day !== now.getUTCDate()) location.reload();  // a new office day
+  tickClock.day = now.getUTCDate();
 }
 
 async function main() {
@@ -126,6 +130,7 @@ async function main() {
     if (e.key === "l" || e.key === "L") { setLang(getLang() === "vi" ? "en" : "vi"); board.renderAll(); }
   });
   $("#sound-on").addEventListener("click", () => announcer.unlock());
+  addEventListener("resize", () => board.renderCounters());  // portrait and landscape lay tiles out differently
   if (!autoplayAllowed()) { announcer.blocked = true; $("#sound-overlay").classList.remove("hidden"); }
 
   const { tok, me } = await token();

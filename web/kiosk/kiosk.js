@@ -17,7 +17,7 @@ const DICT = {
     elderly: "Người cao tuổi", disabled: "Người khuyết tật", pregnant: "Phụ nữ có thai",
     child: "Người đi cùng trẻ nhỏ", merit: "Người có công với cách mạng", other: "Ưu tiên khác",
     your_number: "SỐ THỨ TỰ CỦA BẠN", people_ahead: "người chờ trước bạn", est_wait: "thời gian chờ dự kiến",
-    scan_to_follow: "Quét mã để theo dõi lượt trên điện thoại", done: "Xong", ok: "Đã hiểu",
+    scan_to_follow: "Quét mã để theo dõi lượt trên điện\u00a0thoại", done: "Xong", ok: "Đã hiểu",
     printing: "Đang in phiếu…", printed: "Mời bạn nhận phiếu bên dưới.",
     printer_trouble: "Máy in đang gặp sự cố — hãy chụp ảnh mã QR",
     no_printer: "Hãy ghi nhớ số hoặc chụp ảnh mã QR để theo dõi lượt.",
