@@ -11,9 +11,11 @@ process, so the map suffices there.
 Order: only the lowest pending `event_seq` of a webhook is ever attempted, so a delivery waits while an
 earlier one of the same webhook is pending (retrying or waiting for a paused webhook). A failed attempt
 schedules the next with `backoff_s` (exponential, capped, jittered) on the row itself, so the schedule
-survives restarts; after `give_up_s` (24 h) of failures the delivery is `failed`, an alert is raised, and
-the next delivery of the webhook goes. The retry libraries (tenacity, backoff) retry a call by sleeping
-in-process, which a restart would forget; here the schedule is data, so the three-line formula is ours.
+survives restarts; once a failed attempt ends `give_up_s` (24 h) or more after the delivery's first
+attempt (or its manual retry), the delivery is `failed`, an alert is raised, and the next delivery of
+the webhook goes (its own window opens at its own first attempt). The retry libraries (tenacity,
+backoff) retry a call by sleeping in-process, which a restart would forget; here the schedule is data,
+so the three-line formula is ours.
 """
 from __future__ import annotations
 
@@ -123,6 +125,8 @@ def record(session: Session, job: Job, ok: bool, error: str | None, now: datetim
     d = session.get(WebhookDelivery, job.delivery_id, with_for_update=True)
     if d is None or d.status != "pending":  # the webhook was deleted while the POST was in flight
         return None
+    if d.attempts == 0:  # the retry window opens at the first attempt, not while it waited behind others
+        d.window_start = now
     d.attempts += 1
     if ok:
         d.status, d.delivered_at, d.last_error, d.next_attempt_at = "delivered", now, None, None

@@ -99,3 +99,131 @@ def test_down_then_500_then_200_gets_every_event_once_in_order_signed() -> None:
     finally:
         receiver.stop()
         server.stop()
+
+
+def test_sigkill_in_the_middle_loses_no_delivery() -> None:
+    server = ServerProcess(env=FAST).start()
+    receiver = Receiver(delay_s=0.03).start()
+    try:
+        office = OfficeSetup(server)
+        head = office.user("truong_kill", "head")
+        a = office.service("A")["id"]
+        head.ok("POST", f"/api/v1/offices/{office.id}/webhooks",
+                json={"url": receiver.url, "events": ["ticket.issued"], "secret": SECRET})
+        accepted = [head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+                    for _ in range(40)]
+        wait_until(lambda: len(receiver.delivered()) >= 5, 20, "first deliveries")
+        server.kill()  # SIGKILL while the backlog is being sent
+        before = len(receiver.delivered())
+        assert before < len(accepted), "the kill came too late to test anything"
+        server.start()
+        head = server.client().login("truong_kill", "password-123")
+        accepted += [head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+                     for _ in range(3)]
+        expected = listed_seqs(server, head.token or "", office.id)
+        assert len(expected) == len(accepted)
+        got = receiver.wait_for(len(expected))
+        check_delivered(got, expected, office.id)
+        assert {r.json["data"]["ticket"]["id"] for r in got} == {t["id"] for t in accepted}
+        assert all(t["track_code"] and t["track_code"].encode() not in r.body
+                   for r in receiver.received for t in accepted)  # the tracking key never leaves
+    finally:
+        receiver.stop()
+        server.stop()
+
+
+def test_gives_up_after_the_window_raises_an_alert_and_a_manual_retry_sends_it() -> None:
+    server = ServerProcess(env={**FAST, "QMS_WEBHOOK_GIVE_UP_S": "1.0"}).start()
+    receiver = Receiver(status=503).start()
+    try:
+        office = OfficeSetup(server)
+        head = office.user("truong_fail", "head")
+        a = office.service("A")["id"]
+        hook = head.ok("POST", f"/api/v1/offices/{office.id}/webhooks",
+                       json={"url": receiver.url, "events": ["ticket.issued"], "secret": SECRET})
+        for _ in range(2):
+            head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+        time.sleep(0.5)
+        first, second = sorted(deliveries(head, hook["id"]), key=lambda d: d["event_seq"])
+        assert first["status"] == "pending" and first["attempts"] >= 1 and second["attempts"] == 0
+        failed = wait_until(lambda: [d for d in deliveries(head, hook["id"], status="failed")], 10, "failed")
+        assert failed[0]["id"] == first["id"] and failed[0]["last_error"] == "HTTP 503"
+        assert failed[0]["attempts"] >= 3 and failed[0]["next_attempt_at"] is None
+        live = head.ok("GET", f"/api/v1/offices/{office.id}/live")
+        alerts = [al for al in live["alerts"] if al["kind"] == "webhook_failed"]
+        assert len(alerts) == 1 and alerts[0]["webhook_id"] == hook["id"] and receiver.url in alerts[0]["message"]
+        # the next delivery goes once the first has failed, and fails after its own window
+        wait_until(lambda: len(deliveries(head, hook["id"], status="failed")) == 2, 10, "second failed")
+        assert len(receiver.delivered()) == 0
+        receiver.status = 200
+        for d in sorted(deliveries(head, hook["id"]), key=lambda d: d["event_seq"]):
+            r = head.ok("POST", f"/api/v1/webhooks/{hook['id']}/deliveries/{d['id']}/retry")
+            assert r["status"] == "pending"
+        got = receiver.wait_for(2)
+        assert [g.json["seq"] for g in got] == sorted(d["event_seq"] for d in deliveries(head, hook["id"]))
+        assert {g.key for g in got} == {r.key for r in receiver.received}  # the same delivery ids as before
+        wait_until(lambda: all(d["status"] == "delivered" for d in deliveries(head, hook["id"])), 10, "delivered")
+        wait_until(lambda: not [al for al in head.ok("GET", f"/api/v1/offices/{office.id}/live")["alerts"]
+                                if al["kind"] == "webhook_failed"], 10, "alert cleared")
+    finally:
+        receiver.stop()
+        server.stop()
+
+
+def test_api_refuses_what_it_must_and_never_returns_the_secret() -> None:
+    server = ServerProcess().start()
+    try:
+        office = OfficeSetup(server)
+        other = OfficeSetup(server)
+        head = office.user("truong_api", "head")
+        clerk = office.user("canbo_api", "clerk")
+        other_head = other.user("truong_khac", "head")
+        path = f"/api/v1/offices/{office.id}/webhooks"
+        good = {"url": "https://tinh.example.gov.vn/qms-events", "events": ["ticket.issued", "dossier.linked"],
+                "secret": SECRET}
+        assert server.client().post(path, json=good).status_code == 401
+        assert server.client("not-a-token").get(path).status_code == 401
+        assert clerk.post(path, json=good).status_code == 403
+        assert clerk.get(path).status_code == 403
+        assert other_head.post(path, json=good).status_code == 403
+        for bad, field in ((dict(good, url="ftp://tinh.example.gov.vn/x"), "url"),
+                           (dict(good, url="javascript:alert(1)"), "url"),
+                           (dict(good, url="http:///no-host"), "url"),
+                           (dict(good, events=["ticket.recalled"]), "events"),
+                           (dict(good, events=[]), "events"),
+                           (dict(good, events="ticket.issued"), "events"),
+                           (dict(good, secret="short"), "secret"),
+                           (dict(good, secret="x" * 257), "secret"),
+                           ({k: v for k, v in good.items() if k != "secret"}, "secret"),
+                           (dict(good, extra=1), "extra")):
+            r = head.post(path, json=bad)
+            assert r.status_code == 422, (bad, r.text)
+            err = r.json()["error"]
+            assert err["code"] == "invalid_value" and field in err["message"], err
+        assert head.ok("GET", path) == {"items": [], "total": 0}  # refusals changed nothing
+        hook = head.ok("POST", path, json=dict(good, events=["ticket.issued", "ticket.issued", "dossier.linked"]))
+        assert hook["events"] == ["ticket.issued", "dossier.linked"]
+        listing = head.ok("GET", path)
+        assert listing["total"] == 1 and SECRET not in str(listing) and "secret" not in listing["items"][0]
+        one = f"/api/v1/webhooks/{hook['id']}"
+        assert SECRET not in head.get(one).text
+        # another office's head: 403 before the body is looked at; unknown ids 404
+        assert other_head.patch(one, json={"url": "ftp://x"}).status_code == 403
+        assert other_head.get(one + "/deliveries").status_code == 403
+        assert other_head.delete(one).status_code == 403
+        assert clerk.get(one + "/deliveries").status_code == 403
+        assert head.get("/api/v1/webhooks/999999/deliveries").status_code == 404
+        assert head.post(f"{one}/deliveries/999999/retry").status_code == 404
+        assert head.get(one + "/deliveries", params={"status": "lost"}).status_code == 422
+        assert head.patch(one, json={"events": ["nope"]}).status_code == 422
+        assert head.patch(one, json={"secret": None}).status_code == 422
+        changed = head.ok("PATCH", one, json={"active": False, "secret": "another-secret-0123456"})
+        assert changed["active"] is False and "secret" not in changed
+        gone = head.ok("DELETE", one)
+        assert gone["active"] is False
+        assert head.get(one).status_code == 404
+        assert head.ok("GET", path)["total"] == 0
+        admin = server.admin()
+        assert admin.ok("POST", path, json=good)["url"] == good["url"]  # admins may too
+    finally:
+        server.stop()
