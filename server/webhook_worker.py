@@ -26,6 +26,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -51,7 +52,8 @@ from .webhook_models import Webhook, WebhookDelivery
 log = logging.getLogger("qms.webhooks")
 CLAIM_CLASS = 0x514D5357  # "QMSW": the advisory-lock namespace of webhook drains (the webhook id is the key)
 POLL_S = 1.0
-BATCH = 200  # deliveries per claim, then the lock is let go and taken again (others get a turn)
+BATCH = 500  # deliveries per claim, then the lock is let go and taken again (others get a turn)
+FLUSH_EVERY, FLUSH_S = 50, 0.25  # outcomes are written at least this often
 ACTOR = "system:webhooks"
 MAX_ERROR = 300
 
@@ -99,25 +101,55 @@ def due_heads(session: Session) -> list[tuple[int, datetime | None]]:
     return [(wid, at) for wid, at in session.exec(q).all()]
 
 
-def next_job(session: Session, webhook_id: int, now: datetime) -> Job | None:
-    """The webhook's oldest pending delivery if it is due, with its body built from the event log."""
+def next_jobs(session: Session, webhook_id: int, now: datetime, limit: int = 50) -> list[Job]:
+    """The webhook's oldest pending deliveries, in seq order, up to the first that is not due yet, with
+    their bodies built from the event log (one read for a run of deliveries)."""
     w = session.get(Webhook, webhook_id)
     if w is None or not w.active or w.archived:
-        return None
-    d = session.exec(select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id,
-                                                   WebhookDelivery.status == "pending")
-                     .order_by(col(WebhookDelivery.event_seq)).limit(1)).first()
-    if d is None or (d.next_attempt_at is not None and d.next_attempt_at > now):
-        return None
-    e = session.exec(select(Event).where(Event.office_id == d.office_id, Event.seq == d.event_seq)).first()
-    office = session.get(Office, d.office_id)
-    if e is None:  # cannot happen: the row was written with its event
-        message: dict[str, Any] = {"type": d.type, "seq": d.event_seq, "at": None, "office_id": d.office_id,
-                                   "data": {}}
-    else:
-        message = events.to_message(e, office.timezone if office else DEFAULT_TIMEZONE)
-    body = json.dumps(public_body(message), ensure_ascii=False, separators=(",", ":")).encode()
-    return Job(d.id or 0, d.key, webhook_id, w.url, w.secret, d.type, body)
+        return []
+    rows = session.exec(select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id,
+                                                      WebhookDelivery.status == "pending")
+                        .order_by(col(WebhookDelivery.event_seq)).limit(limit)).all()
+    due: list[WebhookDelivery] = []
+    for d in rows:
+        if d.next_attempt_at is not None and d.next_attempt_at > now:
+            break
+        due.append(d)
+    if not due:
+        return []
+    office = session.get(Office, w.office_id)
+    tz = office.timezone if office else DEFAULT_TIMEZONE
+    logged = {e.seq: e for e in session.exec(select(Event).where(
+        Event.office_id == w.office_id, col(Event.seq).in_([d.event_seq for d in due])))}
+    jobs = []
+    for d in due:
+        e = logged.get(d.event_seq)
+        message = events.to_message(e, tz) if e is not None else {  # cannot happen: written with its event
+            "type": d.type, "seq": d.event_seq, "at": None, "office_id": d.office_id, "data": {}}
+        body = json.dumps(public_body(message), ensure_ascii=False, separators=(",", ":")).encode()
+        jobs.append(Job(d.id or 0, d.key, webhook_id, w.url, w.secret, d.type, body))
+    return jobs
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: Job
+    ok: bool
+    error: str | None
+    at: datetime
+
+
+def record_all(session: Session, outcomes: list[Outcome], policy: Policy) -> None:
+    """Write a run of outcomes (one transaction); a success clears the webhook's alert once none is failed."""
+    for o in outcomes:
+        record(session, o.job, o.ok, o.error, o.at, policy)
+    good = [o for o in outcomes if o.ok]
+    if good:
+        session.flush()
+        wid = good[-1].job.webhook_id
+        if not session.exec(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == wid,
+                                                             WebhookDelivery.status == "failed")).first():
+            clear_alert(session, alert_key(wid), good[-1].at)
 
 
 def record(session: Session, job: Job, ok: bool, error: str | None, now: datetime, policy: Policy) -> str | None:
@@ -131,10 +163,6 @@ def record(session: Session, job: Job, ok: bool, error: str | None, now: datetim
     if ok:
         d.status, d.delivered_at, d.last_error, d.next_attempt_at = "delivered", now, None, None
         session.add(d)
-        session.flush()
-        if not session.exec(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == job.webhook_id,
-                                                             WebhookDelivery.status == "failed")).first():
-            clear_alert(session, alert_key(job.webhook_id), now)
         return d.status
     d.last_error = (error or "failed")[:MAX_ERROR]
     if (now - d.window_start).total_seconds() >= policy.give_up_s:
@@ -272,26 +300,41 @@ class WebhookWorker:
             yield bool(won)
 
     def _drain(self, webhook_id: int) -> None:
+        """Send the webhook's due deliveries in order until one fails or none is due.
+
+        Outcomes are written in batches (every FLUSH_EVERY deliveries or FLUSH_S seconds, and at once on a
+        failure): the next delivery is sent as soon as the previous one was answered 2xx, without waiting
+        for a commit. A crash before a batch is written sends its deliveries again after the restart: at
+        least once, and receivers dedupe by X-QMS-Delivery.
+        """
         with self._claim(webhook_id) as won:
             if not won:
                 return
-            for _ in range(BATCH):
-                if self._stopping.is_set():
-                    return
-                now = self.now()
-                job = self.db.read_sync(lambda s, now=now: next_job(s, webhook_id, now))  # type: ignore[misc]
-                if job is None:
-                    return
-                ok, error = self.post(job)
-                if self._loop is None:
-                    return
-                # stopping waits for this write; if the process dies first, the row stays pending and is
-                # sent again after the restart (at least once: receivers dedupe by X-QMS-Delivery)
-                outcome = partial(record, job=job, ok=ok, error=error, now=self.now(), policy=self.policy)
-                asyncio.run_coroutine_threadsafe(self.write(outcome), self._loop).result()
-                if not ok:
-                    log.warning("webhook %s delivery %s failed: %s", webhook_id, job.delivery_id, error)
-                    return
+            done: list[Outcome] = []
+            flushed = time.monotonic()
+            try:
+                for _ in range(BATCH // 50):
+                    jobs = self.db.read_sync(partial(next_jobs, webhook_id=webhook_id, now=self.now()))
+                    if not jobs:
+                        return
+                    for job in jobs:
+                        if self._stopping.is_set():
+                            return
+                        ok, error = self.post(job)
+                        done.append(Outcome(job, ok, error, self.now()))
+                        if not ok:
+                            log.warning("webhook %s delivery %s failed: %s", webhook_id, job.delivery_id, error)
+                            return
+                        if len(done) >= FLUSH_EVERY or time.monotonic() - flushed >= FLUSH_S:
+                            self._record(done)
+                            done, flushed = [], time.monotonic()
+            finally:
+                self._record(done)  # stopping waits for this; a crash leaves the rows pending
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        if outcomes and self._loop is not None:
+            write = partial(record_all, outcomes=outcomes, policy=self.policy)
+            asyncio.run_coroutine_threadsafe(self.write(write), self._loop).result()
 
     def post(self, job: Job) -> tuple[bool, str | None]:
         headers = {"Content-Type": "application/json", "X-QMS-Event": job.type, "X-QMS-Delivery": job.key,
