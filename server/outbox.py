@@ -33,7 +33,7 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "appointment.checked_in", "appointment.cancelled")
 LISTED = frozenset(WEBHOOK_EVENTS)
 CHANGED = "qms_webhooks_changed"  # session.info flag: this transaction changed a webhook
-ENQUEUED = "qms_webhooks_enqueued"  # session.info flag: this transaction wrote deliveries
+ENQUEUED = "qms_webhooks_enqueued"  # session.info: the webhooks this transaction gave work
 # keys never sent out, at any depth: tracking codes, tokens, booking keys, ID-card facts, contact data
 PRIVATE_KEYS = frozenset({"track_code", "manage_code", "token", "secret", "password", "id_card_qr", "id_card_hash",
                           "id_hash", "id_number", "birth_year", "birth_date", "phone"})
@@ -51,7 +51,7 @@ class Outbox:
         self.cache = cache
         self._map: Subscriptions | None = None
         self._lock = threading.Lock()
-        self.on_enqueue: Callable[[], None] | None = None  # the delivery worker's wake-up, after a commit
+        self.on_enqueue: Callable[[set[int]], None] | None = None  # the delivery worker's wake-up, after a commit
 
     def enqueue(self, session: Session, sealed: Iterable[NewEvent]) -> int:
         """Insert the deliveries of these just-sealed events; returns how many (no query when none apply)."""
@@ -70,7 +70,7 @@ class Outbox:
                                  "window_start": e.at, "next_attempt_at": e.at, "created_at": e.at})
         if rows:
             session.connection().execute(_INSERT, rows)
-            session.info[ENQUEUED] = True
+            session.info.setdefault(ENQUEUED, set()).update(r["webhook_id"] for r in rows)
         return len(rows)
 
     def ended(self, session: Session) -> None:
@@ -79,9 +79,15 @@ class Outbox:
             self.invalidate()
 
     def committed(self, session: Session) -> None:
-        """After a commit: wake the delivery worker if deliveries were written."""
-        if session.info.pop(ENQUEUED, False) and self.on_enqueue is not None:
-            self.on_enqueue()
+        """After a commit: hand the delivery worker the webhooks that got deliveries (or have work again)."""
+        webhooks = session.info.pop(ENQUEUED, None)
+        if webhooks and self.on_enqueue is not None:
+            self.on_enqueue(set(webhooks))
+
+    @staticmethod
+    def wake_for(session: Session, webhook_id: int) -> None:
+        """Wake the worker for this webhook once this transaction commits (a retry, a resumed webhook)."""
+        session.info.setdefault(ENQUEUED, set()).add(webhook_id)
 
     def invalidate(self) -> None:
         with self._lock:

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, func, text
+from sqlalchemy import and_, bindparam, func, text, update
 from sqlmodel import Session, col, select
 
 from counters import events
@@ -139,16 +139,27 @@ class Outcome:
     at: datetime
 
 
+_DELIVERED = (update(WebhookDelivery)
+              .where(col(WebhookDelivery.id) == bindparam("did"), col(WebhookDelivery.status) == "pending")
+              .values(status="delivered", delivered_at=bindparam("at"), attempts=col(WebhookDelivery.attempts) + 1,
+                      last_error=None, next_attempt_at=None))
+
+
 def record_all(session: Session, outcomes: list[Outcome], policy: Policy) -> None:
-    """Write a run of outcomes (one transaction); a success clears the webhook's alert once none is failed."""
-    for o in outcomes:
-        record(session, o.job, o.ok, o.error, o.at, policy)
+    """Write a run of outcomes (one transaction): the successes in one statement (a row no longer pending,
+    because its webhook was deleted meanwhile, is left as it is), a failure as `record` says; a success
+    clears the webhook's alert once none of its deliveries is failed."""
     good = [o for o in outcomes if o.ok]
     if good:
-        session.flush()
+        session.connection().execute(_DELIVERED, [{"did": o.job.delivery_id, "at": o.at} for o in good])
+    for o in outcomes:
+        if not o.ok:
+            record(session, o.job, o.ok, o.error, o.at, policy)
+    if good:
         wid = good[-1].job.webhook_id
-        if not session.exec(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == wid,
-                                                             WebhookDelivery.status == "failed")).first():
+        if session.exec(select(Alert.id).where(Alert.key == alert_key(wid), col(Alert.cleared_at).is_(None))).first() \
+                and not session.exec(select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == wid,
+                                                                      WebhookDelivery.status == "failed")).first():
             clear_alert(session, alert_key(wid), good[-1].at)
 
 
@@ -225,7 +236,8 @@ class WebhookWorker:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="qms-webhooks")
         self._http = httpx.Client(timeout=policy.timeout_s, follow_redirects=False, trust_env=False,
                                   headers={"User-Agent": f"qms-motcua/{__version__}"})
-        self._draining: dict[int, asyncio.Future[None]] = {}
+        self._draining: dict[int, asyncio.Future[bool]] = {}
+        self._again: set[int] = set()  # woken while draining
         self._stopping = threading.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -233,8 +245,8 @@ class WebhookWorker:
     def start(self) -> None:
         loop = self._loop = asyncio.get_running_loop()
 
-        def wake() -> None:
-            loop.call_soon_threadsafe(self.wakeup.set)
+        def wake(webhooks: set[int]) -> None:  # from a writer thread or the loop, after a commit
+            loop.call_soon_threadsafe(self._start_drains, webhooks)
         self.db.outbox.on_enqueue = wake
         self._task = asyncio.create_task(self.run(), name="qms-webhook-worker")
 
@@ -269,23 +281,38 @@ class WebhookWorker:
         """Start a drain for every webhook whose head delivery is due; the seconds until the next one is."""
         heads = await self.db.read(due_heads)
         now, wait = self.now(), POLL_S
-        loop = asyncio.get_running_loop()
+        due = set()
         for wid, at in heads:
             if at is not None and at > now:
                 wait = min(wait, (at - now).total_seconds())
-                continue
+            else:
+                due.add(wid)
+        self._start_drains(due)
+        return wait
+
+    def _start_drains(self, webhooks: set[int]) -> None:
+        """A drain per webhook not being drained; one being drained looks again when it ends (`_again`)."""
+        if self._stopping.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        for wid in webhooks:
             if wid in self._draining:
+                self._again.add(wid)
                 continue
             fut = loop.run_in_executor(self._pool, self._drain, wid)
             self._draining[wid] = fut
 
-            def done(f: asyncio.Future[None], wid: int = wid) -> None:
+            def done(f: asyncio.Future[bool], wid: int = wid) -> None:
                 self._draining.pop(wid, None)
                 if not f.cancelled() and f.exception() is not None:
                     log.error("delivering webhook %s failed: %s", wid, f.exception())
-                self.wakeup.set()  # look again: more may have fallen due meanwhile
+                    self.wakeup.set()
+                elif not f.cancelled() and f.result():  # an attempt failed: its retry time is new to the loop
+                    self.wakeup.set()
+                if wid in self._again:  # work arrived while it drained: drain again (a no-op if none is due)
+                    self._again.discard(wid)
+                    self._start_drains({wid})
             fut.add_done_callback(done)
-        return wait
 
     # ---- one webhook, in a worker thread
     @contextmanager
@@ -299,8 +326,8 @@ class WebhookWorker:
                                {"k": CLAIM_CLASS, "w": webhook_id}).scalar()
             yield bool(won)
 
-    def _drain(self, webhook_id: int) -> None:
-        """Send the webhook's due deliveries in order until one fails or none is due.
+    def _drain(self, webhook_id: int) -> bool:
+        """Send the webhook's due deliveries in order until one fails or none is due; True if one failed.
 
         Outcomes are written in batches (every FLUSH_EVERY deliveries or FLUSH_S seconds, and at once on a
         failure): the next delivery is sent as soon as the previous one was answered 2xx, without waiting
@@ -309,27 +336,29 @@ class WebhookWorker:
         """
         with self._claim(webhook_id) as won:
             if not won:
-                return
+                return False
             done: list[Outcome] = []
             flushed = time.monotonic()
             try:
                 for _ in range(BATCH // 50):
                     jobs = self.db.read_sync(partial(next_jobs, webhook_id=webhook_id, now=self.now()))
                     if not jobs:
-                        return
+                        return False
                     for job in jobs:
                         if self._stopping.is_set():
-                            return
+                            return False
                         ok, error = self.post(job)
                         done.append(Outcome(job, ok, error, self.now()))
                         if not ok:
                             log.warning("webhook %s delivery %s failed: %s", webhook_id, job.delivery_id, error)
-                            return
+                            return True
                         if len(done) >= FLUSH_EVERY or time.monotonic() - flushed >= FLUSH_S:
                             self._record(done)
                             done, flushed = [], time.monotonic()
             finally:
                 self._record(done)  # stopping waits for this; a crash leaves the rows pending
+            self._again.add(webhook_id)  # a full batch: let others have the claim, then go on
+            return False
 
     def _record(self, outcomes: list[Outcome]) -> None:
         if outcomes and self._loop is not None:

@@ -18,7 +18,7 @@ from ..api import HEADS, Call, EndpointGroup, page
 from ..auth import require_office
 from ..errors import ApiError
 from ..lookup import load
-from ..outbox import ENQUEUED, LISTED, WEBHOOK_EVENTS, webhook_changed
+from ..outbox import LISTED, WEBHOOK_EVENTS, Outbox, webhook_changed
 from ..schemas import Body, ListOut, Out
 from ..webhook_models import Webhook, WebhookDelivery
 from ..webhook_worker import Policy, WebhookWorker, alert_key, clear_alert
@@ -184,7 +184,7 @@ async def patch_webhook(call: Call) -> Any:
         session.add(w)
         webhook_changed(session)
         if w.active:
-            session.info[ENQUEUED] = True  # resumed: wake the worker for what waited
+            Outbox.wake_for(session, w.id or 0)  # resumed: send what waited
         return webhook_view(w, _tz(session, w.office_id))
     return await call.write(run)
 
@@ -243,6 +243,6 @@ async def retry_delivery(call: Call) -> Any:
             raise ApiError(404, "not_found", f"Delivery {call.param('delivery_id')} of webhook {w.id} does not exist.")
         d.status, d.next_attempt_at, d.window_start, d.delivered_at = "pending", now, now, None
         session.add(d)
-        session.info[ENQUEUED] = True  # wake the worker once committed
+        Outbox.wake_for(session, w.id or 0)  # sent as soon as this commits
         return delivery_view(d, _tz(session, w.office_id))
     return await call.write(run)
