@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("QMS_WEBHOOK_RETRY_MAX_S", 3600.0, "Webhooks: the longest delay between two attempts."),
     Setting("QMS_WEBHOOK_GIVE_UP_S", 86400.0, "Webhooks: a delivery is retried for at least this long (24 h), "
             "then marked failed and an alert is raised."),
+    Setting("QMS_WEBHOOK_HOSTS", None, "Webhooks: comma-separated host names or addresses that webhook URLs "
+            "may point to (e.g. the province's one-stop server); unset = any host."),
     Setting("QMS_WEBHOOK_TIMEOUT_S", 10.0, "Webhooks: a receiver that has not answered in this time has failed "
             "that attempt."),
 )
@@ -67,6 +69,7 @@ class Settings:
     webhook_retry_max_s: float = 3600.0
     webhook_give_up_s: float = 86400.0
     webhook_timeout_s: float = 10.0
+    webhook_hosts: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

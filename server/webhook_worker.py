@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import and_, bindparam, func, text, update
@@ -64,6 +65,15 @@ class Policy:
     retry_max_s: float = 3600.0
     give_up_s: float = 86400.0
     timeout_s: float = 10.0
+    hosts: frozenset[str] | None = None  # the hosts webhooks may point to (None: any)
+
+    def allows(self, url: str) -> bool:
+        return self.hosts is None or (urlsplit(url).hostname or "").lower() in self.hosts
+
+    @staticmethod
+    def host_list(raw: str | None) -> frozenset[str] | None:
+        hosts = frozenset(h.strip().lower().strip("[]") for h in (raw or "").split(",") if h.strip())
+        return hosts or None
 
 
 @dataclass(frozen=True)
@@ -366,6 +376,8 @@ class WebhookWorker:
             asyncio.run_coroutine_threadsafe(self.write(write), self._loop).result()
 
     def post(self, job: Job) -> tuple[bool, str | None]:
+        if not self.policy.allows(job.url):
+            return False, "the URL's host is not in QMS_WEBHOOK_HOSTS"
         headers = {"Content-Type": "application/json", "X-QMS-Event": job.type, "X-QMS-Delivery": job.key,
                    "X-QMS-Signature": sign(job.secret, job.body)}
         try:

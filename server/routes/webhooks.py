@@ -98,10 +98,21 @@ class DeliveryOut(Out):
 # ---- the worker's life cycle
 async def on_startup(qms: Any) -> None:
     s = qms.settings
-    worker = WebhookWorker(qms.db, qms.write, qms.now, Policy(s.webhook_retry_base_s, s.webhook_retry_max_s,
-                                                              s.webhook_give_up_s, s.webhook_timeout_s))
+    worker = WebhookWorker(qms.db, qms.write, qms.now, _policy(s))
     qms.webhook_worker = worker
     worker.start()
+
+
+def _policy(s: Any) -> Policy:
+    return Policy(s.webhook_retry_base_s, s.webhook_retry_max_s, s.webhook_give_up_s, s.webhook_timeout_s,
+                  Policy.host_list(s.webhook_hosts))
+
+
+def _check_host(call: Call, url: str | None) -> None:
+    """422 for a URL whose host QMS_WEBHOOK_HOSTS does not list (before anything is written)."""
+    if url is not None and not _policy(call.qms.settings).allows(url):
+        raise ApiError(422, "invalid_value", "url: this server may only send events to the hosts in "
+                       "QMS_WEBHOOK_HOSTS", field="url")
 
 
 async def on_shutdown(qms: Any) -> None:
@@ -149,6 +160,7 @@ async def list_webhooks(call: Call) -> Any:
 async def create_webhook(call: Call) -> Any:
     body: WebhookCreate = call.body
     now = call.now()
+    _check_host(call, body.url)
 
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"))
@@ -177,6 +189,7 @@ async def patch_webhook(call: Call) -> Any:
 
     def run(session: Session) -> dict[str, Any]:
         w = load(session, Webhook, call.param("webhook_id"), call.actor)
+        _check_host(call, changes.get("url"))
         for k, v in changes.items():
             if v is None:
                 raise ApiError(422, "invalid_value", f"{k} cannot be null", field=k)
