@@ -229,3 +229,30 @@ def test_api_refuses_what_it_must_and_never_returns_the_secret() -> None:
         assert admin.ok("POST", path, json=good)["url"] == good["url"]  # admins may too
     finally:
         server.stop()
+
+
+def test_a_paused_webhook_holds_what_was_pending_and_skips_events_meanwhile() -> None:
+    server = ServerProcess(env=FAST).start()
+    receiver = Receiver(status=503).start()
+    try:
+        office = OfficeSetup(server)
+        head = office.user("truong_pause", "head")
+        a = office.service("A")["id"]
+        hook = head.ok("POST", f"/api/v1/offices/{office.id}/webhooks",
+                       json={"url": receiver.url, "events": ["ticket.issued"], "secret": SECRET})
+        path = f"/api/v1/offices/{office.id}/tickets"
+        first = head.ok("POST", path, json={"service_id": a, "print": False})
+        wait_until(lambda: receiver.received, 10, "a first attempt")
+        head.ok("PATCH", f"/api/v1/webhooks/{hook['id']}", json={"active": False})
+        receiver.status = 200
+        head.ok("POST", path, json={"service_id": a, "print": False})  # while paused: not for this webhook
+        time.sleep(1.5)  # several retry delays: a paused webhook is not attempted
+        assert receiver.delivered() == []
+        assert [d["status"] for d in deliveries(head, hook["id"])] == ["pending"]
+        head.ok("PATCH", f"/api/v1/webhooks/{hook['id']}", json={"active": True})
+        third = head.ok("POST", path, json={"service_id": a, "print": False})
+        got = receiver.wait_for(2, 10)
+        assert [g.json["data"]["ticket"]["id"] for g in got] == [first["id"], third["id"]]
+    finally:
+        receiver.stop()
+        server.stop()

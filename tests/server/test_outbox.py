@@ -137,3 +137,14 @@ def test_bodies_carry_no_track_codes_tokens_or_id_card_facts() -> None:
     booked = public_body({**msg, "type": "appointment.booked",
                           "data": {"appointment": {"id": 4, "code": "K7Q2M9", "manage_code": "m" * 20}}})
     assert booked["data"] == {"appointment": {"id": 4}}
+
+
+def test_any_listed_type_appended_to_the_log_gets_its_delivery(db: Database) -> None:
+    """Other rooms add `dossier.linked` and `appointment.*`: the outbox needs nothing from them."""
+    office_id = _office(db)
+    types = ["dossier.linked", "appointment.booked", "appointment.checked_in", "appointment.cancelled",
+             "feedback.received"]
+    wid = _add_webhook(db, office_id, types)
+    for t in [*types, "alert.raised", "print.job"]:
+        _event(db, office_id, t)
+    assert [t for _, _, t in _deliveries(db)] == types and {w for w, _, _ in _deliveries(db)} == {wid}
