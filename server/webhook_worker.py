@@ -339,10 +339,10 @@ class WebhookWorker:
     def _drain(self, webhook_id: int) -> bool:
         """Send the webhook's due deliveries in order until one fails or none is due; True if one failed.
 
-        Outcomes are written in batches (every FLUSH_EVERY deliveries or FLUSH_S seconds, and at once on a
-        failure): the next delivery is sent as soon as the previous one was answered 2xx, without waiting
-        for a commit. A crash before a batch is written sends its deliveries again after the restart: at
-        least once, and receivers dedupe by X-QMS-Delivery.
+        Outcomes are written in batches (every FLUSH_EVERY deliveries or FLUSH_S seconds, at once on a
+        failure, and before the next read): the next delivery is sent as soon as the previous one was
+        answered 2xx, without waiting for a commit. A crash before a batch is written sends its deliveries
+        again after the restart: at least once, and receivers dedupe by X-QMS-Delivery.
         """
         with self._claim(webhook_id) as won:
             if not won:
@@ -365,6 +365,8 @@ class WebhookWorker:
                         if len(done) >= FLUSH_EVERY or time.monotonic() - flushed >= FLUSH_S:
                             self._record(done)
                             done, flushed = [], time.monotonic()
+                    self._record(done)  # before reading again: what was sent is no longer pending
+                    done, flushed = [], time.monotonic()
             finally:
                 self._record(done)  # stopping waits for this; a crash leaves the rows pending
             self._again.add(webhook_id)  # a full batch: let others have the claim, then go on
