@@ -83,6 +83,9 @@ def drain_rate(office: OfficeSetup, head: Api, n: int, hooks: int) -> list[float
             got = r.wait_for(n, TIME_LIMIT_S)
             span = got[-1].at - got[0].at
             rates.append((n - 1) / span if span > 0 else float("inf"))
+            again = len([x for x in r.received if x.status == 200]) - len(got)
+            if again:
+                print(f"  (the receiver got {again} deliveries a second time)", flush=True)
         return rates
     finally:
         for r in receivers:

@@ -193,7 +193,8 @@ def record(session: Session, job: Job, ok: bool, error: str | None, now: datetim
         raise_alert(session, d.office_id, alert_key(job.webhook_id),
                     f"Webhook «{w.url if w else job.url}» không nhận sự kiện #{d.event_seq} ({d.type}) sau "
                     f"{d.attempts} lần gửi: {d.last_error}",
-                    {"webhook_id": job.webhook_id, "delivery_id": d.id, "event_seq": d.event_seq}, now)
+                    {"webhook_id": job.webhook_id, "url": w.url if w else job.url, "delivery_id": d.id,
+                     "event_seq": d.event_seq, "type": d.type, "attempts": d.attempts}, now)
     else:
         d.next_attempt_at = now + timedelta(seconds=backoff_s(d.attempts, policy.retry_base_s, policy.retry_max_s))
         session.add(d)

@@ -59,6 +59,15 @@ def test_head_adds_a_webhook_sees_a_failure_and_sends_it_again(server: ServerPro
             page.wait_for_timeout(200)
             wait += 1
             assert wait < 50, "the delivery never failed"
+        # the head's dashboard shows the alert, in English too
+        board = ctx.new_page()
+        board.goto(f"{server.base_url}/dashboard?lang=en")
+        board.fill("#username", "truong_webhook_ui")
+        board.fill("#password", "password-123")
+        board.click("#login-form button[type=submit]")
+        board.wait_for_selector(".alert.webhook_failed")
+        assert f"Webhook {receiver.url} did not take event #" in board.inner_text(".alert.webhook_failed")
+        board.close()
         page.click(".wh-show")
         page.wait_for_selector("tr[data-delivery][data-status=failed] .wh-retry")
         assert "HTTP 503" in page.text_content("tr[data-delivery][data-status=failed]")
