@@ -260,3 +260,24 @@ def test_a_paused_webhook_holds_what_was_pending_and_skips_events_meanwhile() ->
     finally:
         receiver.stop()
         server.stop()
+
+
+def test_a_slow_receiver_times_out_and_is_tried_again() -> None:
+    server = ServerProcess(env={**FAST, "QMS_WEBHOOK_TIMEOUT_S": "0.5"}).start()
+    receiver = Receiver(delay_s=1.5).start()  # answers, but after the timeout
+    try:
+        office = OfficeSetup(server)
+        head = office.user("truong_slow", "head")
+        a = office.service("A")["id"]
+        hook = head.ok("POST", f"/api/v1/offices/{office.id}/webhooks",
+                       json={"url": receiver.url, "events": ["ticket.issued"], "secret": SECRET})
+        head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
+        slow = wait_until(lambda: [d for d in deliveries(head, hook["id"]) if d["attempts"] >= 2], 15, "timeouts")
+        assert slow[0]["status"] == "pending" and slow[0]["last_error"] == "no answer within 0.5 s"
+        receiver.delay_s = 0.0
+        wait_until(lambda: deliveries(head, hook["id"])[0]["status"] == "delivered", 15, "delivered")
+        keys = {r.key for r in receiver.received}
+        assert len(keys) == 1 and len(receiver.received) >= 2  # the same delivery id each time: dedupe works
+    finally:
+        receiver.stop()
+        server.stop()
