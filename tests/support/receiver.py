@@ -42,6 +42,7 @@ class Receiver:
         self.status, self.delay_s = status, delay_s
         self.received: list[Received] = []
         self.overlaps: list[str] = []  # delivery ids seen in flight twice at once
+        self.arrived: list[str] = []  # the delivery id of every request, as it arrives
         self._inflight: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -59,6 +60,7 @@ class Receiver:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 key = headers.get("x-qms-delivery", "")
                 with receiver._lock:
+                    receiver.arrived.append(key)
                     receiver._inflight[key] = receiver._inflight.get(key, 0) + 1
                     if receiver._inflight[key] > 1:
                         receiver.overlaps.append(key)
