@@ -64,7 +64,7 @@ class ServerProcess:
     def env(self) -> dict[str, str]:
         env = {**os.environ, "QMS_DATA_DIR": str(self.data_dir), "QMS_DATABASE_URL": self.database_url,
                "QMS_ADMIN_PASSWORD": ADMIN_PASSWORD, "QMS_PING_INTERVAL_S": "2", "QMS_LOG_LEVEL": "warning",
-               "PYTHONPATH": str(ROOT)}
+               "PYTHONPATH": str(ROOT), "QMS_WEBHOOK_HOSTS": "127.0.0.1,localhost,::1"}  # tests reach loopback only
         if os.environ.get("QMS_TEST_REDIS_URL"):
             env["QMS_REDIS_URL"] = os.environ["QMS_TEST_REDIS_URL"]
         env.update(self.extra_env)

@@ -25,6 +25,7 @@ setDictionary({
     alert_wait_over_target: "Dịch vụ {code}: {waiting} người chờ – lâu nhất {longest}, dự kiến {expected} (chỉ tiêu {target})",
     alert_counter_idle: "Quầy {number} đang mở nhưng chưa gọi số – {waiting} người đang chờ",
     alert_staffing: "{group}: nên mở {suggested} quầy, đang mở {open}", since: "từ {t}",
+    alert_webhook_failed: "Webhook {url} không nhận sự kiện #{seq} ({type}) sau {attempts} lần gửi – xem trang Quản trị, mục Gửi sự kiện",
     service: "Dịch vụ", waiting: "Đang chờ", longest: "Chờ lâu nhất", expected: "Dự kiến chờ", served: "Đã phục vụ",
     avg_wait: "Chờ TB", within: "Đạt chỉ tiêu", target: "Chỉ tiêu",
     state_open: "Đang mở", state_paused: "Tạm dừng", state_closed: "Đóng", clerk: "Cán bộ", current: "Đang phục vụ",
@@ -54,6 +55,7 @@ setDictionary({
     alert_wait_over_target: "Service {code}: {waiting} waiting – longest {longest}, expected {expected} (target {target})",
     alert_counter_idle: "Counter {number} is open but not calling – {waiting} people waiting",
     alert_staffing: "{group}: open {suggested} counters, {open} open now", since: "since {t}",
+    alert_webhook_failed: "Webhook {url} did not take event #{seq} ({type}) after {attempts} attempts – see Administration, Outbound events",
     service: "Service", waiting: "Waiting", longest: "Longest wait", expected: "Expected wait", served: "Served",
     avg_wait: "Avg wait", within: "Within target", target: "Target",
     state_open: "Open", state_paused: "Paused", state_closed: "Closed", clerk: "Clerk", current: "Serving",
@@ -113,6 +115,9 @@ function alertText(a) {
   if (a.kind === "counter_idle") return t("alert_counter_idle", { number: a.number, waiting: a.waiting });
   if (a.kind === "staffing") {
     return t("alert_staffing", { group: t("group_" + a.group), suggested: a.suggested_open_counters, open: a.open_counters });
+  }
+  if (a.kind === "webhook_failed" && a.url) {
+    return t("alert_webhook_failed", { url: a.url, seq: a.event_seq, type: a.type, attempts: a.attempts });
   }
   return a.message;
 }
