@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from counters.clock import UTCDateTime
 
 revision = '0007'
-down_revision = '0006'  # the lead re-chains at merge
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
