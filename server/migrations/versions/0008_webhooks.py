@@ -1,7 +1,7 @@
 """outbound events: webhooks and the outbox of their deliveries
 
 Revision ID: 0008
-Revises: 0006 (the head of this branch; the lead re-chains)
+Revises: 0007
 Create Date: 2026-12-04 08:00:00
 """
 from alembic import op
