@@ -122,6 +122,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "longest_wait_s": queues.get(s.id, {}).get("longest_wait_s", 0),
             "estimated_wait_s": queues.get(s.id, {}).get("estimated_wait_s", 0),
             "estimated_wait_range_s": queues.get(s.id, {}).get("estimated_wait_range_s"),
+            "serving_now": queues.get(s.id, {}).get("serving_now", True),
             "issued_today": len([t for t in mine if t.issued_service_id == s.id]),
             "served_today": len(served), "avg_wait_s": round(mean(waits)) if waits else None,
             "avg_service_s": round(mean(svc_times)) if svc_times else None,

@@ -2,7 +2,9 @@
 would otherwise make tickets print nowhere (a real server, real HTTP)."""
 from __future__ import annotations
 
-from tests.support.server import OfficeSetup
+import asyncio
+
+from tests.support.server import OfficeSetup, ServerProcess, WsClient
 
 
 def test_default_printer_must_be_a_printer_of_the_office(office: OfficeSetup) -> None:
@@ -24,3 +26,56 @@ def test_default_printer_must_be_a_printer_of_the_office(office: OfficeSetup) ->
     assert r.status_code == 422, r.text  # a removed printer is no default either
     assert office.admin.ok("PATCH", f"/api/v1/offices/{office.id}",
                            json={"default_printer_id": None})["default_printer_id"] is None
+
+
+def test_no_time_is_promised_while_no_counter_serves_the_service(server: ServerProcess, office: OfficeSetup) -> None:
+    a = office.service("A", "Chứng thực")
+    b = office.service("B", "Hộ tịch")
+    ca = office.counter(1, [a["id"]])
+    cb = office.counter(2, [b["id"]])
+    clerk = office.user(f"cb{office.id}")
+    clerk.ok("POST", f"/api/v1/counters/{ca['id']}/open", json={})
+    kiosk = office.device("kiosk", "Kiosk")
+
+    async def scenario() -> None:
+        ws = await WsClient(server.ws_url, office.admin.token, office_id=office.id).connect()
+        await ws.drain(0.3)
+        # B: every counter closed
+        tb = kiosk.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": b["id"], "print": False})
+        assert tb["serving_now"] is False and tb["position"] == 0
+        assert tb["estimated_wait_s"] is None and tb["estimated_wait_range_s"] is None
+        ta = kiosk.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a["id"], "print": False})
+        assert ta["serving_now"] is True and ta["estimated_wait_s"] is not None
+
+        track = server.client().ok("GET", f"/api/v1/track/{tb['track_code']}")
+        assert track["serving_now"] is False and track["estimated_wait_s"] is None
+        assert track["estimated_wait_range_s"] is None
+        assert server.client().ok("GET", f"/api/v1/track/{ta['track_code']}")["serving_now"] is True
+        staff = office.admin.ok("GET", f"/api/v1/tickets/{tb['id']}")
+        assert staff["serving_now"] is False and staff["estimated_wait_s"] is None
+        listed = office.admin.ok("GET", f"/api/v1/offices/{office.id}/tickets?status=waiting")["items"]
+        assert {t["id"]: t["serving_now"] for t in listed} == {tb["id"]: False, ta["id"]: True}
+        assert next(t for t in listed if t["id"] == tb["id"])["estimated_wait_s"] is None
+
+        live = office.admin.ok("GET", f"/api/v1/offices/{office.id}/live")
+        rows = {s["code"]: s for s in live["services"]}
+        assert rows["B"]["serving_now"] is False and rows["B"]["estimated_wait_s"] is None
+        assert rows["B"]["estimated_wait_range_s"] is None and rows["B"]["waiting"] == 1
+        assert rows["A"]["serving_now"] is True and rows["A"]["estimated_wait_s"] is not None
+
+        frames = [m for m in await ws.drain(1.5) if m["type"] == "queue.updated"]
+        b_rows = [s for m in frames for s in m["data"]["services"] if s["id"] == b["id"]]
+        assert b_rows and all(s["serving_now"] is False and s["estimated_wait_s"] is None for s in b_rows)
+
+        # a counter for B opens: the time comes back, live
+        clerk.ok("POST", f"/api/v1/counters/{ca['id']}/close", json={})
+        clerk.ok("POST", f"/api/v1/counters/{cb['id']}/open", json={})
+        frame = await ws.until(lambda m: m["type"] == "queue.updated" and any(
+            s["id"] == b["id"] and s["serving_now"] for s in m["data"]["services"]))
+        row = next(s for s in frame["data"]["services"] if s["id"] == b["id"])
+        assert row["estimated_wait_s"] is not None
+        track = server.client().ok("GET", f"/api/v1/track/{tb['track_code']}")
+        assert track["serving_now"] is True and track["estimated_wait_s"] is not None
+        assert server.client().ok("GET", f"/api/v1/track/{ta['track_code']}")["serving_now"] is False
+        await ws.close()
+    asyncio.run(scenario())
