@@ -30,7 +30,7 @@ from .prediction import (
     predict,
 )
 from .queue import calling_order, servable_service_ids
-from .types import CounterState, PriorityPolicy, TicketStatus
+from .types import CounterState, PriorityPolicy, TicketStatus, WaitFigures
 
 T = TypeVar("T")
 
@@ -50,20 +50,6 @@ class QueueEstimate:
     snapshot: QueueSnapshot | None = None
     model: ServiceTimeModel | None = None
     unserved: frozenset[int] = frozenset()  # waiting tickets no open or paused counter can serve now
-
-
-@dataclass(frozen=True)
-class WaitFigures:
-    """What a ticket may be told about its wait: plain data for views, pages and the printed ticket.
-
-    `serving_now` is False while no open (or paused) counter can serve the ticket: then no time is
-    promised (`expected_s` and `range_s` are None), only the place in the queue.
-    """
-
-    position: int | None
-    expected_s: int | None
-    range_s: tuple[int, int] | None
-    serving_now: bool = True
 
 
 class _PredictionCache:

@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from .clock import iso
-from .estimates import WaitFigures
 from .models import Announcement, Counter, Office, Service, Ticket
-from .types import TicketStatus
+from .types import TicketStatus, WaitFigures
 
 AUDIO_URL = "/api/v1/announcements/{id}.wav"
 

@@ -129,6 +129,7 @@ def filter_snapshot(audience: str, live: dict[str, Any]) -> dict[str, Any]:
     out["counters"] = [{k: c[k] for k in ("id", "number", "name", "desk", "state", "current_ticket", "clerk",
                                           "service_ids") if k in c} for c in counters]
     out["services"] = [{k: s[k] for k in ("id", "code", "name", "name_en", "desk", "active", "waiting",
-                                          "estimated_wait_s", "serving_now") if k in s} for s in live.get("services", [])]
+                                          "estimated_wait_s", "serving_now") if k in s}
+                       for s in live.get("services", [])]
     out.pop("totals", None)
     return out

@@ -19,6 +19,7 @@ from ..api import ANYONE, STAFF, Call, EndpointGroup, page
 from ..auth import require_office
 from ..errors import ApiError
 from ..lookup import load, office_of, require_ticket_actor
+from ..print_hooks import HOOKS
 from ..schemas import IssuedTicketOut, ListOut, TicketCreate, TicketOut, TrackOut, TransferBody
 
 endpoints = EndpointGroup("tickets")
@@ -49,7 +50,7 @@ async def issue(call: Call) -> Any:
         ticket = issuing.issue_ticket(session, ctx, office, service, priority=body.priority, channel=channel,
                                       lang=body.lang, device_id=actor.id if actor.is_device else None)
         job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
-                      base_url=str(call.request.base_url)) if body.print else None
+                      base_url=str(call.request.base_url), hooks=HOOKS) if body.print else None
         out = ticket_out(session, office, ticket, ctx.now)
         out["print_job"] = {"id": job.id, "status": job.status} if job else None
         return out

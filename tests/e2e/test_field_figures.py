@@ -3,8 +3,11 @@ would otherwise make tickets print nowhere (a real server, real HTTP)."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from tests.support.server import OfficeSetup, ServerProcess, WsClient
+from tests.ticket_printer.fakeprinter import FakePrinter, iter_commands
+from ticket_printer.codepages import decode_cp1258
 
 
 def test_default_printer_must_be_a_printer_of_the_office(office: OfficeSetup) -> None:
@@ -79,3 +82,36 @@ def test_no_time_is_promised_while_no_counter_serves_the_service(server: ServerP
         assert server.client().ok("GET", f"/api/v1/track/{ta['track_code']}")["serving_now"] is False
         await ws.close()
     asyncio.run(scenario())
+
+
+def _printed_text(data: bytes) -> str:
+    text = b"".join(c.raw for c in iter_commands(data) if c.kind == "text")
+    return decode_cp1258(text)
+
+
+def test_the_printed_ticket_shows_the_80pct_range_or_that_no_counter_serves_it(office: OfficeSetup) -> None:
+    a = office.service("A", "Chứng thực")
+    b = office.service("B", "Hộ tịch")
+    ca = office.counter(1, [a["id"]])
+    clerk = office.user(f"pr{office.id}")
+    clerk.ok("POST", f"/api/v1/counters/{ca['id']}/open", json={})
+    with FakePrinter() as printer:
+        p = office.admin.ok("POST", f"/api/v1/offices/{office.id}/printers",
+                            json={"name": "Sảnh", "transport": "network", "address": printer.address,
+                                  "mode": "text", "profile": "TM-T88V"})
+        kiosk = office.device("kiosk", "Kiosk", printer_id=p["id"])
+        issued = [kiosk.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a["id"]})
+                  for _ in range(3)]
+        printer.wait_for_cut(3, timeout=15)
+        last = _printed_text(printer.received).split("Xin cảm ơn!")[2]
+        low, high = issued[2]["estimated_wait_range_s"]
+        assert issued[2]["display_number"] in last
+        wait_line = " ".join(last[last.index("Thời gian chờ dự kiến"):last.index("Giờ lấy số")].split())
+        assert re.fullmatch(r"Thời gian chờ dự kiến: (khoảng \d+(–\d+)? phút|dưới \d+ phút)", wait_line), wait_line
+        assert str(max(1, round(high / 60))) in wait_line  # the range's top, as the API computed it
+
+        tb = kiosk.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": b["id"]})
+        printer.wait_for_cut(4, timeout=15)
+        paper = _printed_text(printer.received).split("Xin cảm ơn!")[3]
+        assert tb["display_number"] in paper and "Chưa có quầy phục vụ" in paper
+        assert "Thời gian chờ" not in paper and "Số người chờ trước: 0" in paper
