@@ -173,7 +173,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     service_map = {s.id or 0: s for s in services}
     waiting = [t for t in tickets if t.status == TicketStatus.WAITING]
     advice = staffing(office, service_map, est.snapshot, est.model,
-                      [(t.issued_service_id, t.issued_at) for t in tickets], no_wait, open_counters)
+                      [(t.issued_service_id, t.issued_at) for t in tickets], no_wait, open_counters, counters)
     alerts = derived_alerts(office, svc_rows, counters, waiting, service_map, advice, now) \
         + stored_alerts(stored, tz)
     return {

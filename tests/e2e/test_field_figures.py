@@ -115,3 +115,31 @@ def test_the_printed_ticket_shows_the_80pct_range_or_that_no_counter_serves_it(o
         paper = _printed_text(printer.received).split("Xin cảm ơn!")[3]
         assert tb["display_number"] in paper and "Chưa có quầy phục vụ" in paper
         assert "Thời gian chờ" not in paper and "Số người chờ trước: 0" in paper
+
+
+def test_staffing_advice_fits_the_office(office: OfficeSetup) -> None:
+    """7 counters (1 do-it-now, 6 standard): a rush on the standard desks is advised at most 6 of them;
+    the do-it-now desk, whose citizens were all served, is advised no more than it has open."""
+    a = office.service("A", "Chứng thực", desk="do_it_now")
+    b = office.service("B", "Hộ tịch")
+    quick = office.counter(1, [a["id"]], desk="do_it_now")
+    std = [office.counter(n, [b["id"]]) for n in range(2, 7)]
+    office.counter(7, [b["id"]])
+    office.admin.ok("DELETE", f"/api/v1/counters/{office.counter(8, [b['id']])['id']}")  # archived: not counted
+    clerk = office.user(f"st{office.id}")
+    clerk.ok("POST", f"/api/v1/counters/{quick['id']}/open", json={})
+    clerk2 = office.user(f"st2{office.id}")
+    clerk2.ok("POST", f"/api/v1/counters/{std[0]['id']}/open", json={})
+    for _ in range(4):
+        office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a["id"], "print": False})
+        clerk.ok("POST", f"/api/v1/counters/{quick['id']}/next", json={})
+    clerk.ok("POST", f"/api/v1/counters/{quick['id']}/next", json={})  # the last one done too
+    for _ in range(45):
+        office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": b["id"], "print": False})
+    live = office.admin.ok("GET", f"/api/v1/offices/{office.id}/live")
+    groups = {g["group"]: g for g in live["staffing"]["groups"]}
+    assert groups["standard"]["suggested_open_counters"] == 6  # counters 2–7 serve B; 8 is archived
+    assert groups["do_it_now"]["suggested_open_counters"] <= 1
+    assert live["staffing"]["suggested_open_counters"] <= 7
+    for alert in (x for x in live["alerts"] if x["kind"] == "staffing"):
+        assert alert["suggested_open_counters"] <= 6
