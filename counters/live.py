@@ -155,6 +155,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "serving_for_s": (int((now - (cur.started_at or cur.last_called_at or now)).total_seconds())
                               if cur else None),
             "served_today": len(done_here), "avg_service_s": round(mean(times)) if times else None,
+            "closed_unstarted": sum(1 for t in done_here if t.started_at is None),
             "satisfaction_pct": _pct(sum(1 for f in fb if f.rating in SATISFIED_RATINGS), len(fb)),
         })
         counter_rows.append(row)
