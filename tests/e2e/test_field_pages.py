@@ -37,6 +37,7 @@ def test_pages_say_no_counter_serves_it_instead_of_a_time(chromium: Any, server:
     phone = chromium.new_context(viewport={"width": 412, "height": 860}).new_page()
     phone.goto(f"{server.base_url}/t/{ticket['track_code']}")
     phone.locator("#wait", has_text=NO_COUNTER).wait_for(timeout=10000)
+    assert "tiếp theo" not in (phone.text_content("#status-text") or "")  # not "you are next" with nobody serving
     lobby = chromium.new_context(viewport={"width": 1920, "height": 1080}).new_page()
     lobby.goto(f"{server.base_url}/display#token={display.token}")
     lobby.locator("#waiting .svc-wait", has_text=NO_COUNTER).wait_for(timeout=10000)
@@ -52,6 +53,7 @@ def test_pages_say_no_counter_serves_it_instead_of_a_time(chromium: Any, server:
     minutes = re.compile(r"\d+ phút")
     page.locator(service_button("B"), has_text=minutes).wait_for(timeout=10000)
     phone.locator("#wait", has_text=minutes).wait_for(timeout=10000)
+    phone.locator("#status-text", has_text="Bạn là người tiếp theo").wait_for(timeout=10000)
     lobby.locator("#waiting .svc-wait", has_text=minutes).wait_for(timeout=10000)
     assert NO_COUNTER not in page.locator(service_button("B")).inner_text()
     assert not page.errors  # type: ignore[attr-defined]

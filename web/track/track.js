@@ -55,7 +55,7 @@ function render() {
     $("#turn-name").textContent = track.counter && track.counter.name ? track.counter.name : "";
     document.title = t("turn", { n: counter });
   } else document.title = `${track.display_number} · ${t("title")}`;
-  const text = { waiting: track.position === 0 ? t("next") : t("waiting"), serving: t("serving", { n: counter }),
+  const text = { waiting: track.position === 0 && !unserved ? t("next") : t("waiting"), serving: t("serving", { n: counter }),
     done: t("done"), no_show: t("no_show"), cancelled: t("cancelled"), called: "" }[track.status] ?? "";
   $("#status-text").textContent = text;
   $("#status-card").classList.toggle("hidden", called);
