@@ -262,6 +262,7 @@ function renderCounter() {
   if (!c) return;
   $("#counter-title").textContent = counterTitle(c);
   const cur = c.current_ticket;
+  if (S.armed && !(cur && cur.id === S.armed.ticketId && cur.status === "serving")) disarmNext();
   $("#current-number").textContent = cur ? cur.display_number : "—";
   $("#current-card").classList.toggle("empty", !cur);
   $("#current-status").textContent = cur ? t("st_" + cur.status) : "";
@@ -359,6 +360,7 @@ function disarmNext() {
   S.armed = null;
   $("#btn-next").classList.remove("armed");
   $("#btn-next .next-label").textContent = t("next");
+  if (S.said === "confirm_next") say("");  // the question has lapsed
 }
 function next() {
   const cur = current();
