@@ -143,3 +143,25 @@ def test_staffing_advice_fits_the_office(office: OfficeSetup) -> None:
     assert live["staffing"]["suggested_open_counters"] <= 7
     for alert in (x for x in live["alerts"] if x["kind"] == "staffing"):
         assert alert["suggested_open_counters"] <= 6
+
+
+def test_reports_tell_served_after_start_from_closed_without_start(office: OfficeSetup) -> None:
+    a = office.service("A", "Chứng thực")
+    c = office.counter(1, [a["id"]])
+    clerk = office.user(f"rp{office.id}")
+    clerk.ok("POST", f"/api/v1/counters/{c['id']}/open", json={})
+    ids = [office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets",
+                           json={"service_id": a["id"], "print": False})["id"] for _ in range(4)]
+    clerk.ok("POST", f"/api/v1/counters/{c['id']}/next", json={})          # 1 called
+    clerk.ok("POST", f"/api/v1/counters/{c['id']}/next", json={})          # 1 closed unstarted, 2 called
+    clerk.ok("POST", f"/api/v1/tickets/{ids[1]}/start", json={})
+    clerk.ok("POST", f"/api/v1/tickets/{ids[1]}/finish", json={})          # 2 served after a start
+    clerk.ok("POST", f"/api/v1/counters/{c['id']}/next", json={})          # 3 called
+    clerk.ok("POST", f"/api/v1/tickets/{ids[2]}/finish", json={})          # 3 finished without a start
+    clerk.ok("POST", f"/api/v1/counters/{c['id']}/next", json={})          # 4 called
+    clerk.ok("POST", f"/api/v1/counters/{c['id']}/next", json={"close_current": "no_show"})  # 4 no-show
+    for group_by in ("day", "counter", "service", "clerk"):
+        (row,) = office.admin.ok("GET", f"/api/v1/offices/{office.id}/reports?group_by={group_by}")["items"]
+        assert (row["served"], row["served_started"], row["closed_unstarted"], row["no_show"]) == (3, 1, 2, 1), row
+    live = office.admin.ok("GET", f"/api/v1/offices/{office.id}/live")
+    assert next(r for r in live["counters"] if r["id"] == c["id"])["closed_unstarted"] == 2
