@@ -23,7 +23,7 @@ def test_pages_say_no_counter_serves_it_instead_of_a_time(chromium: Any, server:
     kiosk = office.device("kiosk", "Kiosk")
     display = office.device("display", "Sảnh")
     page = open_kiosk(chromium, server, kiosk.token or "")
-    assert NO_COUNTER in page.locator(service_button("B")).inner_text()  # nobody waits, nobody serves
+    page.locator(service_button("B"), has_text=NO_COUNTER).wait_for(timeout=10000)  # nobody waits, nobody serves
     page.locator(service_button("B")).click()
     page.locator("#no-priority").click()
     page.wait_for_selector("#screen-ticket:not(.hidden)")
