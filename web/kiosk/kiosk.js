@@ -104,7 +104,8 @@ function renderServices() {
     const meta = [];
     if (s.desk === "do_it_now") meta.push(el("span", { class: "tag now", text: t("do_it_now") }));
     if (s.active === false) meta.push(el("span", { class: "tag closed", text: t("closed_tag") }));
-    const queue = s.active === false ? "" : s.serving_now === false  // no counter open for it: no time promised
+    const queue = s.active === false || s.waiting === undefined ? ""  // figures come with the live snapshot
+      : s.serving_now === false  // no counter open for it: no time promised
       ? (s.waiting ? t("waiting", { n: s.waiting }) + " · " : "") + t("no_counter")
       : (s.waiting ? t("waiting", { n: s.waiting }) + " · " + t("wait_about", { m: minutes(s.estimated_wait_s) })
         : t("no_wait"));
@@ -268,7 +269,7 @@ function onEvent(msg) {
   const d = msg.data || {};
   if (msg.type === "service.updated" && d.service) {
     const s = state.services.find((x) => x.id === d.service.id);
-    if (s) Object.assign(s, d.service); else state.services.push({ waiting: 0, estimated_wait_s: 0, ...d.service });
+    if (s) Object.assign(s, d.service); else state.services.push({ waiting: 0, estimated_wait_s: null, serving_now: false, ...d.service });
     state.services.sort((a, b) => (a.sort_order ?? 0) - (b.sort_order ?? 0) || a.code.localeCompare(b.code));
   } else if (msg.type === "queue.updated" && d.services) {
     mergeServices(d.services);
