@@ -49,7 +49,7 @@ class QueueEstimate:
     services: list[dict[str, Any]]
     snapshot: QueueSnapshot | None = None
     model: ServiceTimeModel | None = None
-    unserved: frozenset[int] = frozenset()  # waiting tickets no open or paused counter can serve now
+    unserved: frozenset[int] = frozenset()  # waiting tickets no open counter can serve now
 
 
 class _PredictionCache:
@@ -278,13 +278,17 @@ def _estimate(session: Session, office: Office, day: date, now: datetime) -> Que
     snap, waiting = snapshot(session, office, day, now, services)
     model = service_model(session, office, day, now)
     pred = predictions(session, office, snap, model, day)
-    # no open or paused counter can serve these: no time is promised (API.md), only the place
-    unserved = frozenset(tid for tid, p in pred.items() if p.expected_s is None)
-    serving = {sid for c in snap.counters for sid in c.service_ids}
+    # No open counter can serve these: no time is promised (API.md), only the place. A paused counter
+    # does not count: the prediction guesses its clerk's return, which may be after lunch.
+    open_ids = {c.id for c in snap.counters if c.state == "open"}
+    serving = {sid for c in snap.counters if c.state == "open" for sid in c.service_ids}
+    unserved = frozenset(t.id for t in snap.waiting if t.id in pred and (
+        pred[t.id].expected_s is None
+        or not (t.target_counter_id in open_ids if t.target_counter_id else t.service_id in serving)))
     positions = {tid: p.position for tid, p in pred.items()}
-    waits = {tid: p.expected_s for tid, p in pred.items()}
-    ranges = {tid: (p.low_s, p.high_s) if p.low_s is not None and p.high_s is not None else None
-              for tid, p in pred.items()}
+    waits = {tid: None if tid in unserved else p.expected_s for tid, p in pred.items()}
+    ranges = {tid: (p.low_s, p.high_s) if p.low_s is not None and p.high_s is not None and tid not in unserved
+              else None for tid, p in pred.items()}
     summary = []
     for sid, s in services.items():
         if s.archived:
@@ -378,11 +382,11 @@ def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[i
 
 _STAFFED = select(Counter.id, Counter.service_ids).where(  # type: ignore[call-overload]
     Counter.office_id == bindparam("office_id"), Counter.archived == False,  # noqa: E712
-    Counter.state != CounterState.CLOSED)
+    Counter.state == CounterState.OPEN)
 
 
 def staffed_counters(session: Session, office: Office) -> dict[int, frozenset[int]]:
-    """Open or paused counters and the services they list, once per transaction while nothing is written."""
+    """Open counters and the services they list, once per transaction while nothing is written."""
     return _memo(session, "qms_quick_staffed", office.id, lambda: {
         cid: frozenset(ids or []) for cid, ids in session.connection().execute(_STAFFED, {"office_id": office.id})})
 

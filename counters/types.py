@@ -16,8 +16,8 @@ JSON = dict[str, Any]
 class WaitFigures:
     """What a ticket may be told about its wait: plain data for views, pages and the printed ticket.
 
-    `serving_now` is False while no open (or paused) counter can serve the ticket: then no time is
-    promised (`expected_s` and `range_s` are None), only the place in the queue.
+    `serving_now` is False while no open counter can serve the ticket (closed or paused ones do not
+    count): then no time is promised (`expected_s` and `range_s` are None), only the place in the queue.
     """
 
     position: int | None

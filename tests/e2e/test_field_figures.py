@@ -80,6 +80,14 @@ def test_no_time_is_promised_while_no_counter_serves_the_service(server: ServerP
         track = server.client().ok("GET", f"/api/v1/track/{tb['track_code']}")
         assert track["serving_now"] is True and track["estimated_wait_s"] is not None
         assert server.client().ok("GET", f"/api/v1/track/{ta['track_code']}")["serving_now"] is False
+        # a paused counter promises nothing either (its clerk may be back after lunch)
+        clerk.ok("POST", f"/api/v1/counters/{cb['id']}/pause", json={})
+        track = server.client().ok("GET", f"/api/v1/track/{tb['track_code']}")
+        assert track["serving_now"] is False and track["estimated_wait_s"] is None
+        await ws.until(lambda m: m["type"] == "queue.updated" and any(
+            s["id"] == b["id"] and s["serving_now"] is False for s in m["data"]["services"]))
+        clerk.ok("POST", f"/api/v1/counters/{cb['id']}/open", json={})
+        assert server.client().ok("GET", f"/api/v1/track/{tb['track_code']}")["serving_now"] is True
         await ws.close()
     asyncio.run(scenario())
 
