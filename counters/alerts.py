@@ -36,27 +36,34 @@ def target_wait_s(office: Office, service: Service, no_wait_day: bool) -> int:
 
 
 def staffing(office: Office, services: dict[int, Service], snap: QueueSnapshot | None, model: ServiceTimeModel | None,
-             issues: Sequence[tuple[int, datetime]], no_wait_day: bool, open_counters: int) -> Staffing:
-    """Erlang C advice per desk kind (do-it-now desks and standard desks are not interchangeable)."""
+             issues: Sequence[tuple[int, datetime]], no_wait_day: bool, open_counters: int,
+             counters: Sequence[Counter]) -> Staffing:
+    """Erlang C advice per desk kind (do-it-now desks and standard desks are not interchangeable),
+    never more than the office's counters (open or not, not archived) that can serve that work."""
     if snap is None or model is None:
         return Staffing(open_counters, None, [])
     live = {sid: s for sid, s in services.items() if not s.archived and s.active}
     groups = {"do_it_now": sorted(sid for sid, s in live.items() if s.desk == Desk.DO_IT_NOW),
               "standard": sorted(sid for sid, s in live.items() if s.desk != Desk.DO_IT_NOW)}
+    able = {name: {c.id for c in counters if not c.archived
+                   and set(servable_service_ids(c, services)).intersection(ids)} for name, ids in groups.items()}
     out: list[dict[str, Any]] = []
     for name, ids in groups.items():
         if not ids:
             continue
         target = min(target_wait_s(office, live[sid], no_wait_day) for sid in ids)
-        for advice in advise_staffing(snap, issues, model, target, groups={name: ids}):
+        for advice in advise_staffing(snap, issues, model, target, groups={name: ids},
+                                      capacity={name: len(able[name])}):
             if advice.arrival_rate_per_h <= 0 and advice.open_counters == 0:
                 continue
             out.append({"group": name, "open_counters": advice.open_counters,
-                        "suggested_open_counters": max(advice.suggested_counters,
-                                                       1 if advice.arrival_rate_per_h else 0),
+                        "suggested_open_counters": advice.suggested_counters,
+                        "counters_able": len(able[name]),
                         "arrival_rate_per_h": round(advice.arrival_rate_per_h, 1),
                         "mean_service_s": round(advice.mean_service_s), "target_wait_s": target})
-    suggested = sum(g["suggested_open_counters"] for g in out) if out else 0
+    # a counter that serves both kinds is one counter: the total never exceeds the counters that exist
+    every = set().union(*able.values()) if able else set()
+    suggested = min(sum(g["suggested_open_counters"] for g in out), len(every)) if out else 0
     return Staffing(open_counters, suggested, out)
 
 

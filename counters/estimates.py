@@ -30,7 +30,7 @@ from .prediction import (
     predict,
 )
 from .queue import calling_order, servable_service_ids
-from .types import CounterState, PriorityPolicy, TicketStatus
+from .types import CounterState, PriorityPolicy, TicketStatus, WaitFigures
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ class QueueEstimate:
     services: list[dict[str, Any]]
     snapshot: QueueSnapshot | None = None
     model: ServiceTimeModel | None = None
+    unserved: frozenset[int] = frozenset()  # waiting tickets no open counter can serve now
 
 
 class _PredictionCache:
@@ -277,20 +278,17 @@ def _estimate(session: Session, office: Office, day: date, now: datetime) -> Que
     snap, waiting = snapshot(session, office, day, now, services)
     model = service_model(session, office, day, now)
     pred = predictions(session, office, snap, model, day)
-    unserved = [p for p in pred.values() if p.expected_s is None]
-    if unserved:  # no open or paused counter serves them: the quick rule (as if one opened), as in writes
-        rates = _quick_rates(session, office, now)
-        by_id = {t.id: t for t in snap.waiting}
-        pred = dict(pred)  # the cached prediction stays as predicted
-        for tid, p in list(pred.items()):
-            if p.expected_s is None:
-                per, lo, hi = rates.get(by_id[tid].service_id, (DEFAULT_SERVICE_S, 0.5, 1.6))
-                wait = int(per * (p.position + 1))
-                pred[tid] = Prediction(p.position, wait, int(wait * lo), int(wait * hi))
+    # No open counter can serve these: no time is promised (API.md), only the place. A paused counter
+    # does not count: the prediction guesses its clerk's return, which may be after lunch.
+    open_ids = {c.id for c in snap.counters if c.state == "open"}
+    serving = {sid for c in snap.counters if c.state == "open" for sid in c.service_ids}
+    unserved = frozenset(t.id for t in snap.waiting if t.id in pred and (
+        pred[t.id].expected_s is None
+        or not (t.target_counter_id in open_ids if t.target_counter_id else t.service_id in serving)))
     positions = {tid: p.position for tid, p in pred.items()}
-    waits = {tid: p.expected_s for tid, p in pred.items()}
-    ranges = {tid: (p.low_s, p.high_s) if p.low_s is not None and p.high_s is not None else None
-              for tid, p in pred.items()}
+    waits = {tid: None if tid in unserved else p.expected_s for tid, p in pred.items()}
+    ranges = {tid: (p.low_s, p.high_s) if p.low_s is not None and p.high_s is not None and tid not in unserved
+              else None for tid, p in pred.items()}
     summary = []
     for sid, s in services.items():
         if s.archived:
@@ -299,23 +297,31 @@ def _estimate(session: Session, office: Office, day: date, now: datetime) -> Que
         last = mine[-1].id if mine else None
         summary.append({
             "id": sid, "service_id": sid, "code": s.code, "waiting": len(mine),
-            "estimated_wait_s": waits.get(last or 0) if mine else 0,
+            "estimated_wait_s": (waits.get(last or 0) if mine else 0) if sid in serving else None,
             "estimated_wait_range_s": list(ranges[last or 0] or ()) or None if mine else None,
             "longest_wait_s": int((now - min(t.issued_at for t in mine)).total_seconds()) if mine else 0,
+            "serving_now": sid in serving,
         })
-    return QueueEstimate(positions, waits, ranges, summary, snap, model)
+    return QueueEstimate(positions, waits, ranges, summary, snap, model, unserved)
+
+
+def ticket_figures(session: Session, office: Office, ticket: Ticket, now: datetime) -> WaitFigures:
+    """Position, expected wait, 80% range and whether a counter serves it now, for a waiting ticket;
+    Nones (and `serving_now` True) for any other status."""
+    if ticket.status != TicketStatus.WAITING:
+        return WaitFigures(None, None, None, True)
+    if session.info.get(QUICK):
+        return _quick_ticket(session, office, ticket, now)
+    est = estimate_queue(session, office, ticket.office_day, now, only_services={ticket.service_id})
+    tid = ticket.id or 0
+    return WaitFigures(est.positions.get(tid), est.waits.get(tid), est.ranges.get(tid), tid not in est.unserved)
 
 
 def ticket_estimate_range(session: Session, office: Office, ticket: Ticket, now: datetime
                           ) -> tuple[int | None, int | None, tuple[int, int] | None]:
     """(position, expected wait, 80% range) of a waiting ticket; Nones for any other status."""
-    if ticket.status != TicketStatus.WAITING:
-        return None, None, None
-    if session.info.get(QUICK):
-        return _quick_ticket(session, office, ticket, now)
-    est = estimate_queue(session, office, ticket.office_day, now, only_services={ticket.service_id})
-    tid = ticket.id or 0
-    return est.positions.get(tid), est.waits.get(tid), est.ranges.get(tid)
+    f = ticket_figures(session, office, ticket, now)
+    return f.position, f.expected_s, f.range_s
 
 
 def ticket_estimate(session: Session, office: Office, ticket: Ticket, now: datetime) -> tuple[int | None, int | None]:
@@ -374,12 +380,24 @@ def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[i
             for sid in services}
 
 
+_STAFFED = select(Counter.id, Counter.service_ids).where(  # type: ignore[call-overload]
+    Counter.office_id == bindparam("office_id"), Counter.archived == False,  # noqa: E712
+    Counter.state == CounterState.OPEN)
+
+
+def staffed_counters(session: Session, office: Office) -> dict[int, frozenset[int]]:
+    """Open counters and the services they list, once per transaction while nothing is written."""
+    return _memo(session, "qms_quick_staffed", office.id, lambda: {
+        cid: frozenset(ids or []) for cid, ids in session.connection().execute(_STAFFED, {"office_id": office.id})})
+
+
 def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
                     only_services: set[int] | None) -> QueueEstimate:
     session.flush()  # the quick path reads on the connection, past the ORM's autoflush
     rows = {sid: (n, first) for sid, n, first in session.connection().execute(
         _WAITING, {"office_id": office.id, "day": day}).all()}
     rates = _quick_rates(session, office, now)
+    serving = {sid for ids in staffed_counters(session, office).values() for sid in ids}
     summary = []
     for sid, code, archived in _office_services(session, office):
         if archived or (only_services is not None and sid not in only_services):
@@ -389,20 +407,21 @@ def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
         wait = int(per * n) if n else 0
         if first is not None and first.tzinfo is None:
             first = first.replace(tzinfo=UTC)
-        summary.append({"id": sid, "service_id": sid, "code": code, "waiting": n, "estimated_wait_s": wait,
-                        "estimated_wait_range_s": [int(wait * lo), int(wait * hi)] if n else None,
-                        "longest_wait_s": int((now - first).total_seconds()) if first is not None else 0})
+        on = sid in serving  # no counter serves it: no time promised
+        summary.append({"id": sid, "service_id": sid, "code": code, "waiting": n,
+                        "estimated_wait_s": wait if on else None,
+                        "estimated_wait_range_s": [int(wait * lo), int(wait * hi)] if n and on else None,
+                        "longest_wait_s": int((now - first).total_seconds()) if first is not None else 0,
+                        "serving_now": on})
     return QueueEstimate({}, {}, {}, summary)
 
 
-def _quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime
-                  ) -> tuple[int, int, tuple[int, int]]:
+def _quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime) -> WaitFigures:
     return _memo(session, "qms_quick_ticket", (ticket.id, ticket.queue_at, now),
                  lambda: _read_quick_ticket(session, office, ticket, now))
 
 
-def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime
-                       ) -> tuple[int, int, tuple[int, int]]:
+def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime) -> WaitFigures:
     """Place in its own queue by one COUNT (strict priority, then queue time), wait scaled from rates."""
     mine = (Ticket.target_counter_id == ticket.target_counter_id) if ticket.target_counter_id else \
         ((Ticket.service_id == ticket.service_id) & Ticket.target_counter_id.is_(None))  # type: ignore[union-attr]
@@ -415,6 +434,10 @@ def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: da
     position = int(session.connection().execute(select(func.count()).select_from(Ticket).where(
         Ticket.office_id == ticket.office_id, Ticket.office_day == ticket.office_day,  # type: ignore[arg-type]
         Ticket.status == TicketStatus.WAITING, mine, ahead)).scalar_one())  # type: ignore[arg-type]
+    staffed = staffed_counters(session, office)
+    if not (ticket.target_counter_id in staffed if ticket.target_counter_id
+            else any(ticket.service_id in ids for ids in staffed.values())):
+        return WaitFigures(position, None, None, False)
     per, lo, hi = _quick_rates(session, office, now).get(ticket.service_id, (DEFAULT_SERVICE_S, 0.5, 1.6))
     wait = int(per * (position + 1))
-    return position, wait, (int(wait * lo), int(wait * hi))
+    return WaitFigures(position, wait, (int(wait * lo), int(wait * hi)), True)

@@ -128,6 +128,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "longest_wait_s": queues.get(s.id, {}).get("longest_wait_s", 0),
             "estimated_wait_s": queues.get(s.id, {}).get("estimated_wait_s", 0),
             "estimated_wait_range_s": queues.get(s.id, {}).get("estimated_wait_range_s"),
+            "serving_now": queues.get(s.id, {}).get("serving_now", True),
             "issued_today": len([t for t in mine if t.issued_service_id == s.id]),
             "served_today": len(served), "avg_wait_s": round(mean(waits)) if waits else None,
             "avg_service_s": round(mean(svc_times)) if svc_times else None,
@@ -160,6 +161,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "serving_for_s": (int((now - (cur.started_at or cur.last_called_at or now)).total_seconds())
                               if cur else None),
             "served_today": len(done_here), "avg_service_s": round(mean(times)) if times else None,
+            "closed_unstarted": sum(1 for t in done_here if t.started_at is None),
             "satisfaction_pct": _pct(sum(1 for f in fb if f.rating in SATISFIED_RATINGS), len(fb)),
         })
         counter_rows.append(row)
@@ -178,7 +180,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     service_map = {s.id or 0: s for s in services}
     waiting = [t for t in tickets if t.status == TicketStatus.WAITING]
     advice = staffing(office, service_map, est.snapshot, est.model,
-                      [(t.issued_service_id, t.issued_at) for t in tickets], no_wait, open_counters)
+                      [(t.issued_service_id, t.issued_at) for t in tickets], no_wait, open_counters, counters)
     alerts = derived_alerts(office, svc_rows, counters, waiting, service_map, advice, now) \
         + stored_alerts(stored, tz)
     return {

@@ -8,10 +8,10 @@ from sqlmodel import Session
 from . import events
 from .clock import office_day
 from .context import Ctx
-from .estimates import estimate_queue, ticket_estimate_range
+from .estimates import estimate_queue, ticket_figures
 from .models import Counter, Office, Ticket
 from .types import EventType
-from .views import counter_brief, counter_view, ticket_view
+from .views import counter_brief, counter_view, ticket_view, ticket_view_with
 
 
 def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, type: EventType,
@@ -19,9 +19,7 @@ def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, typ
     """Record a ticket's state change; returns the ticket view written into the event."""
     if ticket.id is None:
         session.flush()  # a new ticket needs its id; anything else is flushed by the next query that reads
-    position, wait, spread = ticket_estimate_range(session, office, ticket, ctx.now)
-    view = ticket_view(ticket, office.timezone, position=position, estimated_wait_s=wait,
-                       estimated_wait_range_s=spread)
+    view = ticket_view_with(ticket, office.timezone, ticket_figures(session, office, ticket, ctx.now))
     data: dict[str, Any] = {"ticket": view, "counter": counter_brief(counter) if counter else None, **extra}
     events.record(session, office.id or 0, type, ctx.now, data, actor=ctx.who.actor, ticket_id=ticket.id,
                   counter_id=counter.id if counter else ticket.counter_id, service_id=ticket.service_id,

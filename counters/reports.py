@@ -7,6 +7,11 @@ year holding it minus the days after its end (`plan`): about 5 rows per key for 
 Percentiles are exact (nearest rank over the tickets' own values) when the selection holds at most
 `EXACT_LIMIT` tickets, and read from the rollups' histograms (interpolated inside the bucket) above that,
 which keeps a province's year under the response-time budget.
+
+`closed_unstarted` (served tickets closed without the clerk ever pressing Start: closed by Next or
+Finish straight after the call) and `served_started` (served − closed_unstarted) are counted from the
+tickets' facts along with the exact percentiles, so with no rollup column; above `EXACT_LIMIT` tickets
+they are null rather than a slow scan.
 """
 from __future__ import annotations
 
@@ -29,7 +34,8 @@ from .models import Counter, Office, Service
 GROUP_BY = ("day", "hour", "service", "counter", "clerk")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
-          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct", "avg_trips", "one_trip_pct")
+          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct", "avg_trips", "one_trip_pct",
+          "served_started", "closed_unstarted")
 EXACT_LIMIT = 20_000
 ISSUED, RATINGS = METRICS.index("issued"), METRICS.index("ratings")
 WAIT_AT, SERVICE_AT = METRICS.index(WAIT_COLS[0]), METRICS.index(SERVICE_COLS[0])
@@ -287,35 +293,40 @@ def rollup_sums(session: Session, office_id: int, start: date, end: date,
 
 
 def _exact_values(session: Session, office_ids: Sequence[int], start: date, end: date, group_by: str,
-                  out_key: Callable[[Any], OutKey], labels: Labels) -> dict[OutKey, tuple[list[int], list[int]]]:
-    """Per output key: the waits and service times of the selected tickets."""
+                  out_key: Callable[[Any], OutKey], labels: Labels) -> dict[OutKey, tuple[list[int], list[int], int]]:
+    """Per output key: the waits and service times of the selected tickets, and how many were served
+    without ever being started (closed straight after the call)."""
     t = TicketFact.__table__  # type: ignore[attr-defined]
     col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
            "clerk": t.c.clerk_id}[group_by]
-    q = select(t.c.office_id, col, t.c.wait_s, t.c.service_s).where(
+    unstarted = and_(t.c.status == "done", t.c.started_at.is_(None))
+    q = select(t.c.office_id, col, t.c.wait_s, t.c.service_s, unstarted).where(
         t.c.office_id.in_(office_ids), t.c.office_day >= start, t.c.office_day <= end, col.is_not(None),
         or_(t.c.wait_s.is_not(None), t.c.service_s.is_not(None)))
-    raw: dict[tuple[int, Any], tuple[list[int], list[int]]] = {}
-    for office_id, key, wait, service in session.execute(q):
+    raw: dict[tuple[int, Any], tuple[list[int], list[int], list[int]]] = {}
+    for office_id, key, wait, service, closed_unstarted in session.execute(q):
         pair = raw.get((office_id, key))
         if pair is None:
-            pair = raw[(office_id, key)] = ([], [])
+            pair = raw[(office_id, key)] = ([], [], [0])
         if wait is not None:
             pair[0].append(wait)
         if service is not None:
             pair[1].append(service)
-    out: dict[OutKey, tuple[list[int], list[int]]] = {}
-    for (_, key), (waits, services) in raw.items():
+        if closed_unstarted:
+            pair[2][0] += 1
+    out: dict[OutKey, tuple[list[int], list[int], int]] = {}
+    for (_, key), (waits, services, n) in raw.items():
         if group_by == "service":
             svc = labels.services.get(key)
             key = service_key(svc.code) if svc else -key
-        acc = out.setdefault(out_key(key), ([], []))
-        acc[0].extend(waits)
-        acc[1].extend(services)
+        k = out_key(key)
+        acc = out.get(k, ([], [], 0))
+        out[k] = (acc[0] + waits, acc[1] + services, acc[2] + n[0])
     return out
 
 
-def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int | None) -> dict[str, Any]:
+def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int | None,
+         closed_unstarted: int | None = None) -> dict[str, Any]:
     return {
         "key": key, "label": label, "issued": m["issued"], "served": m["served"], "no_show": m["no_show"],
         "cancelled": m["cancelled"],
@@ -327,6 +338,8 @@ def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int
         "no_wait_waited": m["nw_waited"], "no_wait_within_target_pct": pct(m["nw_within"], m["nw_waited"]),
         "avg_trips": round(m["trips_sum"] / m["trips_rated"], 2) if m["trips_rated"] else None,
         "one_trip_pct": pct(m["one_trip"], m["trips_rated"]),
+        "served_started": m["served"] - closed_unstarted if closed_unstarted is not None else None,
+        "closed_unstarted": closed_unstarted,
     }
 
 
@@ -374,13 +387,14 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
     rows = []
     for k in sorted(merged):
         m = merged[k]
+        unstarted: int | None = None
         if exact:
-            waits, services = values.get(k, ([], []))
+            waits, services, unstarted = values.get(k, ([], [], 0))
             p90w, p90s = nearest_rank(waits), nearest_rank(services)
         else:
             p90w, p90s = histogram_rank(m[WAIT_AT:SERVICE_AT]), histogram_rank(m[SERVICE_AT:])
         key, label = labels.key_label(group_by, k, sample[k])
-        rows.append(_row(key, label, dict(zip(SUMS, m)), p90w, p90s))  # SUMS lead METRICS
+        rows.append(_row(key, label, dict(zip(SUMS, m)), p90w, p90s, unstarted))  # SUMS lead METRICS
     return rows
 
 

@@ -5,10 +5,25 @@ written to JSON or the database as it is.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WaitFigures:
+    """What a ticket may be told about its wait: plain data for views, pages and the printed ticket.
+
+    `serving_now` is False while no open counter can serve the ticket (closed or paused ones do not
+    count): then no time is promised (`expected_s` and `range_s` are None), only the place in the queue.
+    """
+
+    position: int | None
+    expected_s: int | None
+    range_s: tuple[int, int] | None
+    serving_now: bool = True
 
 
 class TicketStatus(StrEnum):

@@ -5,14 +5,16 @@ from typing import Any
 
 from .clock import iso
 from .models import Announcement, Counter, Office, Service, Ticket
-from .types import TicketStatus
+from .types import TicketStatus, WaitFigures
 
 AUDIO_URL = "/api/v1/announcements/{id}.wav"
 
 
 def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
                 estimated_wait_s: int | None = None,
-                estimated_wait_range_s: tuple[int, int] | None = None) -> dict[str, Any]:
+                estimated_wait_range_s: tuple[int, int] | None = None,
+                serving_now: bool = True) -> dict[str, Any]:
+    """`serving_now` is False while no open counter can serve the waiting ticket (its wait is then null)."""
     waiting = t.status == TicketStatus.WAITING
     return {
         "id": t.id, "office_id": t.office_id, "service_id": t.service_id, "number": t.number,
@@ -25,9 +27,16 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
         "position": position if waiting else None,
         "estimated_wait_s": estimated_wait_s if waiting else None,
         "estimated_wait_range_s": list(estimated_wait_range_s) if waiting and estimated_wait_range_s else None,
+        "serving_now": serving_now or not waiting,
         "track_code": t.track_code,
         "dossiers": list(t.dossiers or []),
     }
+
+
+def ticket_view_with(t: Ticket, tz: str, f: WaitFigures) -> dict[str, Any]:
+    """The ticket with its wait figures (`counters.estimates.ticket_figures`)."""
+    return ticket_view(t, tz, position=f.position, estimated_wait_s=f.expected_s,
+                       estimated_wait_range_s=f.range_s, serving_now=f.serving_now)
 
 
 def counter_brief(c: Counter) -> dict[str, Any]:

@@ -20,7 +20,8 @@ TABLET_TYPES = frozenset({"ticket.called", "ticket.recalled", "ticket.started", 
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
 PRIVATE_TICKET_FIELDS = ("clerk_id", "track_code", "note")
 PUBLIC_TICKET_FIELDS = ("id", "office_id", "service_id", "number", "display_number", "priority", "status",
-                        "issued_at", "called_at", "counter_id", "position", "estimated_wait_s", "lang")
+                        "issued_at", "called_at", "counter_id", "position", "estimated_wait_s", "lang",
+                        "serving_now")
 
 
 def audience_of(actor: Actor | None, track_ticket_id: int | None = None) -> str:
@@ -128,6 +129,7 @@ def filter_snapshot(audience: str, live: dict[str, Any]) -> dict[str, Any]:
     out["counters"] = [{k: c[k] for k in ("id", "number", "name", "desk", "state", "current_ticket", "clerk",
                                           "service_ids") if k in c} for c in counters]
     out["services"] = [{k: s[k] for k in ("id", "code", "name", "name_en", "desk", "active", "waiting",
-                                          "estimated_wait_s") if k in s} for s in live.get("services", [])]
+                                          "estimated_wait_s", "serving_now") if k in s}
+                       for s in live.get("services", [])]
     out.pop("totals", None)
     return out

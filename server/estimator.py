@@ -47,6 +47,7 @@ class Estimator:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._published: dict[int, dict[int, int | None]] = {}
+        self._serving: dict[int, dict[int, bool]] = {}
 
     def touch(self, messages: list[dict[str, Any]]) -> None:
         now = time.monotonic()
@@ -95,10 +96,12 @@ class Estimator:
             if services is None:
                 return
             waits = {row["id"]: row.get("estimated_wait_s") for row in services}
+            serving = {row["id"]: row.get("serving_now", True) for row in services}
             before = self._published.get(office_id, {})
-            if all(abs((waits.get(k) or 0) - (before.get(k) or 0)) < MIN_CHANGE_S for k in waits | before):
+            if all(abs((waits.get(k) or 0) - (before.get(k) or 0)) < MIN_CHANGE_S for k in waits | before) \
+                    and serving == self._serving.get(office_id, serving):  # a counter for it opened or closed
                 return
-            self._published[office_id] = waits
+            self._published[office_id], self._serving[office_id] = waits, serving
             await self.qms.write(lambda s: events.record(s, office_id, EventType.QUEUE_UPDATED, now,
                                                          {"services": services, "refined": True},
                                                          actor="system"))

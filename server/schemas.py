@@ -206,6 +206,9 @@ class TicketOut(Out):
     transfers: int
     position: int | None
     estimated_wait_s: int | None
+    estimated_wait_range_s: list[int] | None = None
+    serving_now: bool = Field(default=True, description="False while no open counter can serve this waiting "
+                              "ticket: its wait figures are then null (no time is promised)")
     track_code: str
     dossiers: list[str] = Field(default_factory=list, description="codes of the dossiers linked to this visit")
 
@@ -281,6 +284,8 @@ class TrackOut(Out):
     status: str
     position: int | None
     estimated_wait_s: int | None
+    estimated_wait_range_s: list[int] | None = None
+    serving_now: bool = True
     counter: dict[str, Any] | None
 
 

@@ -23,7 +23,7 @@ from counters import events
 from counters.clock import Clock, utcnow
 from counters.context import AnnouncementText
 from counters.models import Counter, Event, Office, OfficeSeq, Service, Ticket
-from counters.estimates import ticket_estimate
+from counters.estimates import ticket_figures
 from counters.types import EventType
 from counters.views import counter_brief
 
@@ -308,8 +308,9 @@ class Qms:
         service = session.get(Service, t.service_id)
         counter = session.get(Counter, t.counter_id) if t.counter_id else None
         assert office is not None
-        position, wait = ticket_estimate(session, office, t, now)
+        f = ticket_figures(session, office, t, now)
         return {"ticket_id": t.id, "display_number": t.display_number, "status": t.status,
                 "service": {"id": service.id, "name": service.name} if service else None,
-                "position": position, "estimated_wait_s": wait,
+                "position": f.position, "estimated_wait_s": f.expected_s,
+                "estimated_wait_range_s": list(f.range_s) if f.range_s else None, "serving_now": f.serving_now,
                 "counter": counter_brief(counter) if counter and t.status in ("called", "serving") else None}

@@ -11,7 +11,6 @@ CP1258 = ESC t 52, TCVN-3 lower case = ESC t 30, TCVN-3 upper case = ESC t 31.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Literal
 
 from escpos.capabilities import CAPABILITIES, BaseProfile, get_profile
@@ -21,6 +20,7 @@ from PIL import Image
 
 from .codepages import ESC_T, encode_cp1258, encode_tcvn3
 from .layout import TicketPrint, ticket_lines
+from .text_wrap import cp1258_cells, tcvn3_cells, wrap_cells
 
 TextEncoding = Literal["cp1258", "tcvn3"]
 TEXT_ENCODINGS: tuple[TextEncoding, ...] = ("cp1258", "tcvn3")
@@ -123,9 +123,11 @@ def ticket_bytes_text(
         assert lower is not None and upper is not None
         return encode_tcvn3(text, lower, upper)
 
+    measure = cp1258_cells if encoding == "cp1258" else tcvn3_cells
+
     def line(text: str | None, columns: int = width_chars) -> None:
-        if text:
-            for part in textwrap.wrap(text, columns) or [""]:
+        if text:  # by the cells the printer counts, so it never wraps a word itself
+            for part in wrap_cells(text, columns, measure) or [""]:
                 p._raw(encode(part) + b"\n")
 
     lines = ticket_lines(t)

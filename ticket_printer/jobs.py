@@ -13,12 +13,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from counters import events
 from counters.clock import zone
-from counters.estimates import ticket_estimate
 from counters.models import Office, Service, Ticket
-from counters.types import Desk, EventType
+from counters.types import Desk, EventType, WaitFigures
 
+from .hooks import PrintHooks
 from .layout import Lang, TicketPrint
 from .models import Printer, PrintJob
 from .printer_state import ACTOR, note_printer_state
@@ -76,37 +75,39 @@ def track_url(base_url: str | None, public_url: str | None, track_code: str) -> 
 
 
 def ticket_print(session: Session, ticket: Ticket, base_url: str | None, public_url: str | None,
-                 now: datetime) -> TicketPrint:
-    """The paper ticket's content, as of now (people ahead and the wait are current at printing time)."""
+                 figures: WaitFigures) -> TicketPrint:
+    """The paper ticket's content; `figures` (from the server, as of printing time) give the people
+    ahead, the expected wait and its 80% range, or say that no counter serves the ticket yet."""
     office = session.get(Office, ticket.office_id)
     service = session.get(Service, ticket.service_id)
     assert office is not None and service is not None
     parent = session.get(Office, office.parent_id) if office.parent_id else None
     lang: Lang = "en" if ticket.lang == "en" else "vi"
-    position, wait = ticket_estimate(session, office, ticket, now)
     return TicketPrint(
         office_name=parent.name if parent else office.name,
         office_subtitle=office.name if parent else office.address,
         display_number=ticket.display_number,
         service_name=(service.name_en or service.name) if lang == "en" else service.name,
         desk_label=DO_IT_NOW_LABEL[lang] if service.desk == Desk.DO_IT_NOW else None,
-        people_ahead=position, estimated_wait_s=wait, estimated_wait_range_s=None,
+        people_ahead=figures.position, estimated_wait_s=figures.expected_s,
+        estimated_wait_range_s=figures.range_s, serving_now=figures.serving_now,
         issued_at=ticket.issued_at.astimezone(zone(office.timezone)),
         track_url=track_url(base_url, public_url, ticket.track_code), lang=lang,
         priority_label=PRIORITY_LABELS[lang].get(ticket.priority) if ticket.priority else None)
 
 
-def job_event(session: Session, job: PrintJob, printer: Printer | None, now: datetime) -> None:
+def job_event(session: Session, job: PrintJob, printer: Printer | None, now: datetime, hooks: PrintHooks) -> None:
     """`print.job`: a printer agent learns of its jobs from it (audience `printer:<device id>`)."""
     device_id = int(printer.address) if printer is not None and printer.transport == "agent" \
         and printer.address.strip().isdigit() else None
-    events.record(session, job.office_id, EventType.PRINT_JOB, now,
-                  {"job": job_view(job), "device_id": device_id,
-                   "claim_url": f"/api/v1/print-jobs/{job.id}/claim"},
-                  actor=ACTOR, ticket_id=job.ticket_id)
+    hooks.record(session, job.office_id, EventType.PRINT_JOB, now,
+                 {"job": job_view(job), "device_id": device_id,
+                  "claim_url": f"/api/v1/print-jobs/{job.id}/claim"},
+                 actor=ACTOR, ticket_id=job.ticket_id)
 
 
-def claim(session: Session, job_id: int, who: str, now: datetime, public_url: str | None) -> ClaimedJob | None:
+def claim(session: Session, job_id: int, who: str, now: datetime, public_url: str | None,
+          hooks: PrintHooks) -> ClaimedJob | None:
     """Take a queued job (queued → printing); None when another worker or agent has it already."""
     won = session.execute(
         update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "queued")  # type: ignore[arg-type]
@@ -120,7 +121,7 @@ def claim(session: Session, job_id: int, who: str, now: datetime, public_url: st
     ticket = session.get(Ticket, job.ticket_id)
     assert printer is not None and ticket is not None
     return ClaimedJob(job_id, job.ticket_id, job.attempts, PrinterConfig.of(printer),
-                      ticket_print(session, ticket, job.base_url, public_url, now))
+                      ticket_print(session, ticket, job.base_url, public_url, hooks.figures(session, ticket, now)))
 
 
 def next_due_job(session: Session, printer_id: int, now: datetime) -> int | None:
@@ -141,7 +142,8 @@ def due_printers(session: Session, now: datetime) -> tuple[list[int], datetime |
 
 
 def record_outcome(session: Session, job_id: int, now: datetime, *, printed: bool, error: str | None = None,
-                   permanent: bool = False, online: bool, paper: str | None = None) -> PrintJob | None:
+                   permanent: bool = False, online: bool, paper: str | None = None,
+                   hooks: PrintHooks) -> PrintJob | None:
     """After an attempt: printed, or queued again after a backoff, or failed for good; updates the printer."""
     job = session.get(PrintJob, job_id, with_for_update=True)
     if job is None or job.status not in ("printing", "failed"):
@@ -157,15 +159,15 @@ def record_outcome(session: Session, job_id: int, now: datetime, *, printed: boo
         job.next_attempt_at = now + timedelta(seconds=backoff_s(job.attempts))
     session.add(job)
     printer = note_printer_state(session, job.printer_id, now, online=online, paper=paper,
-                                 error=None if printed else error)
+                                 error=None if printed else error, record=hooks.record)
     if printer is not None and printer.transport == "agent" and job.status == "queued":
         pass  # announced again by `announce_due_agent_jobs` once the backoff is over
     else:
-        job_event(session, job, printer, now)
+        job_event(session, job, printer, now, hooks)
     return job
 
 
-def announce_due_agent_jobs(session: Session, now: datetime) -> int:
+def announce_due_agent_jobs(session: Session, now: datetime, hooks: PrintHooks) -> int:
     """Agent jobs whose retry time came: send `print.job` again (once: the announcement is a claim too)."""
     rows = session.exec(select(PrintJob).join(Printer).where(
         PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
@@ -177,41 +179,42 @@ def announce_due_agent_jobs(session: Session, now: datetime) -> int:
             PrintJob.next_attempt_at == job.next_attempt_at).values(next_attempt_at=None)).rowcount  # type: ignore[arg-type,attr-defined]
         if won == 1:
             session.refresh(job)
-            job_event(session, job, session.get(Printer, job.printer_id), now)
+            job_event(session, job, session.get(Printer, job.printer_id), now, hooks)
             n += 1
     return n
 
 
-def fail_stale(session: Session, now: datetime) -> int:
+def fail_stale(session: Session, now: datetime, hooks: PrintHooks) -> int:
     """Jobs stuck in `printing` (their process died mid-job) fail instead of printing a second time."""
     rows = session.exec(select(PrintJob).where(PrintJob.status == "printing",
                                                PrintJob.claimed_at < now - STALE_AFTER)).all()  # type: ignore[operator]
     for job in rows:
         job.status, job.error = "failed", "interrupted while printing; reprint if the ticket did not come out"
         session.add(job)
-        job_event(session, job, session.get(Printer, job.printer_id), now)
+        job_event(session, job, session.get(Printer, job.printer_id), now, hooks)
     return len(rows)
 
 
-def expire_old(session: Session, now: datetime) -> int:
+def expire_old(session: Session, now: datetime, hooks: PrintHooks) -> int:
     """Queued jobs too old to be worth printing (an agent PC that was off all night) fail as expired."""
     rows = session.exec(select(PrintJob).where(PrintJob.status == "queued",
                                                PrintJob.created_at < now - EXPIRE_AFTER)).all()  # type: ignore[operator]
     for job in rows:
         job.status, job.error, job.next_attempt_at = "failed", "expired: not printed within 15 minutes", None
         session.add(job)
-        job_event(session, job, session.get(Printer, job.printer_id), now)
+        job_event(session, job, session.get(Printer, job.printer_id), now, hooks)
     return len(rows)
 
 
-def reprint(session: Session, ticket: Ticket, printer: Printer, base_url: str | None, now: datetime) -> PrintJob:
+def reprint(session: Session, ticket: Ticket, printer: Printer, base_url: str | None, now: datetime,
+            hooks: PrintHooks) -> PrintJob:
     """A new job for a ticket (the old job stays as it was, for the record)."""
     job = PrintJob(office_id=ticket.office_id, ticket_id=ticket.id or 0, printer_id=printer.id or 0,
                    status="queued", created_at=now, next_attempt_at=None if printer.transport == "agent" else now,
                    base_url=base_url)
     session.add(job)
     session.flush()
-    job_event(session, job, printer, now)
+    job_event(session, job, printer, now, hooks)
     return job
 
 

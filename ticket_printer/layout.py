@@ -30,6 +30,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "wait": "Thời gian chờ dự kiến: {wait}",
         "minutes": "phút",
         "under_a_minute": "dưới 1 phút",
+        "about": "khoảng {span}", "under": "dưới {n}",
+        "no_counter": "Chưa có quầy phục vụ",
         "issued": "Giờ lấy số: {time}",
         "scan": "Quét mã để theo dõi lượt của bạn",
         "thanks": "Xin cảm ơn!",
@@ -43,6 +45,8 @@ LABELS: dict[Lang, dict[str, str]] = {
         "wait": "Estimated wait: {wait}",
         "minutes": "min",
         "under_a_minute": "under 1 min",
+        "about": "about {span}", "under": "under {n}",
+        "no_counter": "No counter is serving this yet",
         "issued": "Issued: {time}",
         "scan": "Scan to follow your turn",
         "thanks": "Thank you",
@@ -73,6 +77,7 @@ class TicketPrint:
     track_url: str
     lang: Lang = "vi"
     priority_label: str | None = None
+    serving_now: bool = True  # False: no counter serves this yet, so no time is printed
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None or self.issued_at.utcoffset() is None:
@@ -98,7 +103,8 @@ def _minutes(seconds: int) -> int:
 
 
 def format_wait(t: TicketPrint) -> str | None:
-    """"~12 phút", "10–15 phút" or "~12 phút (10–15)"; None when nothing is known."""
+    """"khoảng 10–15 phút" (the 80% range), "dưới 5 phút", "~12 phút" when only the expected wait is
+    known; None when nothing is known."""
     words = LABELS[t.lang]
     unit = words["minutes"]
     estimate = t.estimated_wait_s
@@ -106,13 +112,13 @@ def format_wait(t: TicketPrint) -> str | None:
     if estimate is None and spread is None:
         return None
     if spread is not None:
-        low, high = (_minutes(s) if s > 0 else 0 for s in spread)
-        span = f"{low}–{high}"
-        if estimate is None:
-            return f"{span} {unit}"
-        if estimate < 30:
-            return f"{words['under_a_minute']} ({span})"
-        return f"~{_minutes(estimate)} {unit} ({span})"
+        if spread[1] < 30:
+            return words["under_a_minute"]
+        low, high = (max(0, round(s / 60)) for s in spread)
+        high = max(1, high)
+        if low == 0:
+            return words["under"].format(n=f"{high} {unit}")
+        return words["about"].format(span=f"{low}–{high} {unit}" if low < high else f"{low} {unit}")
     assert estimate is not None
     if estimate < 30:
         return words["under_a_minute"]
@@ -122,7 +128,7 @@ def format_wait(t: TicketPrint) -> str | None:
 def ticket_lines(t: TicketPrint) -> dict[str, str | None]:
     """The human text of the ticket, shared by image and text mode so both say the same."""
     words = LABELS[t.lang]
-    wait = format_wait(t)
+    wait = format_wait(t) if t.serving_now else None
     return {
         "office_name": _nfc(t.office_name),
         "office_subtitle": _nfc(t.office_subtitle) if t.office_subtitle else None,
@@ -134,7 +140,8 @@ def ticket_lines(t: TicketPrint) -> dict[str, str | None]:
         "people_ahead": (
             words["people_ahead"].format(n=t.people_ahead) if t.people_ahead is not None else None
         ),
-        "wait": words["wait"].format(wait=wait) if wait is not None else None,
+        "wait": words["wait"].format(wait=wait) if wait is not None
+        else None if t.serving_now else words["no_counter"],
         "issued": words["issued"].format(time=format_issued_at(t)),
         "scan": words["scan"],
         "thanks": words["thanks"],

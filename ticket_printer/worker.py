@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from counters.models import Office, Ticket
 
+from .hooks import PrintHooks
 from .jobs import (
     SERVER_TRANSPORTS,
     ClaimedJob,
@@ -61,7 +62,7 @@ def printer_for(session: Session, office: Office, kiosk_printer_id: int | None) 
 
 
 def enqueue(session: Session, office: Office, ticket: Ticket, kiosk_printer_id: int | None,
-            base_url: str | None = None) -> PrintJob | None:
+            base_url: str | None = None, *, hooks: PrintHooks) -> PrintJob | None:
     """A queued job for the ticket on its printer (and its `print.job` event), or None without a printer."""
     printer = printer_for(session, office, kiosk_printer_id)
     if printer is None:
@@ -72,7 +73,7 @@ def enqueue(session: Session, office: Office, ticket: Ticket, kiosk_printer_id: 
                    next_attempt_at=None if agent else ticket.issued_at, base_url=base_url)
     session.add(job)
     session.flush()
-    job_event(session, job, printer, ticket.issued_at)
+    job_event(session, job, printer, ticket.issued_at, hooks)
     return job
 
 
@@ -80,10 +81,10 @@ class PrintWorker:
     """Prints the jobs of the printers this server reaches itself (network, USB, serial, file)."""
 
     def __init__(self, write: Write, read: Write, now: Callable[[], datetime], wakeup: asyncio.Event, *,
-                 public_url: str | None = None, poll_s: float = 1.0, housekeeping_s: float = 5.0,
+                 hooks: PrintHooks, public_url: str | None = None, poll_s: float = 1.0, housekeeping_s: float = 5.0,
                  probe_s: float = 30.0, threads: int = 4) -> None:
         self.write, self.read, self.now, self.wakeup = write, read, now, wakeup
-        self.public_url = public_url
+        self.public_url, self.hooks = public_url, hooks
         self.poll_s, self.housekeeping_s, self.probe_s = poll_s, housekeeping_s, probe_s
         self.name = f"worker:{socket.gethostname()}:{os.getpid()}"
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="qms-printer")
@@ -129,7 +130,9 @@ class PrintWorker:
         mono = time.monotonic()
         if mono - self._last_housekeeping >= self.housekeeping_s:
             self._last_housekeeping = mono
-            await self.write(lambda s: (fail_stale(s, now), expire_old(s, now), announce_due_agent_jobs(s, now)))
+            h = self.hooks
+            await self.write(lambda s: (fail_stale(s, now, h), expire_old(s, now, h),
+                                        announce_due_agent_jobs(s, now, h)))
         if mono - self._last_probe >= self.probe_s:
             self._last_probe = mono
             self._spawn(-1, self.probe_printers())
@@ -161,7 +164,8 @@ class PrintWorker:
 
             def take(session: Session, now: datetime = now) -> ClaimedJob | None:
                 job_id = next_due_job(session, printer_id, now)
-                return claim(session, job_id, self.name, now, self.public_url) if job_id is not None else None
+                return (claim(session, job_id, self.name, now, self.public_url, self.hooks)
+                        if job_id is not None else None)
             self._again.discard(printer_id)
             claimed = await self.write(take)
             if claimed is None:
@@ -195,7 +199,7 @@ class PrintWorker:
 
     async def _outcome(self, job: ClaimedJob, **kw: Any) -> None:
         now = self.now()
-        await self.write(lambda s: record_outcome(s, job.job_id, now, **kw))
+        await self.write(lambda s: record_outcome(s, job.job_id, now, hooks=self.hooks, **kw))
 
     def _paper(self, p: PrinterConfig) -> str | None:
         """DLE EOT paper status before printing; None where the printer is known not to answer."""
@@ -219,9 +223,10 @@ class PrintWorker:
                 online, error = True, None
             except TransportError as e:
                 paper, online, error = None, False, e.message
-            await self.write(partial(_note, printer_id=p.id, now=self.now(), online=online, paper=paper, error=error))
+            await self.write(partial(_note, printer_id=p.id, now=self.now(), online=online, paper=paper, error=error,
+                                     hooks=self.hooks))
 
 
 def _note(session: Session, *, printer_id: int, now: datetime, online: bool, paper: str | None,
-          error: str | None) -> None:
-    note_printer_state(session, printer_id, now, online=online, paper=paper, error=error)
+          error: str | None, hooks: PrintHooks) -> None:
+    note_printer_state(session, printer_id, now, online=online, paper=paper, error=error, record=hooks.record)

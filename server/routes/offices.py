@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from counters import setup
 from counters.models import Counter, Office, Service, Ticket
 from counters.views import counter_view, office_view, service_view, ticket_view
+from ticket_printer.models import Printer
 
 from ..api import ADMIN, ALL_ACTORS, HEADS, STAFF, Call, EndpointGroup, page
 from ..auth import office_lineage, require_office
@@ -26,6 +27,16 @@ def _check_template(call: Call, changes: dict[str, Any]) -> None:
             call.qms.validate_template(template)
         except ValueError as e:
             raise ApiError(422, "invalid_value", str(e), field="announcement_template") from None
+
+
+def _check_default_printer(session: Session, office: Office, printer_id: int | None) -> None:
+    """A default printer must be one of this office's printers: otherwise kiosk tickets print nowhere."""
+    if printer_id is None:
+        return
+    printer = session.get(Printer, printer_id)
+    if printer is None or printer.office_id != office.id or printer.archived:
+        raise ApiError(422, "invalid_value", "default_printer_id is not a printer of this office",
+                       field="default_printer_id")
 
 
 @endpoints("GET", "/api/v1/offices", summary="Offices the caller may see", allow=ALL_ACTORS, response=ListOut)
@@ -69,6 +80,7 @@ async def patch_office(call: Call) -> Any:
         office = require_office(session, call.actor, call.param("office_id"))
         if "parent_id" in changes and call.actor.kind != "admin":
             raise ApiError(403, "forbidden", "Only an admin moves offices in the tree.")
+        _check_default_printer(session, office, changes.get("default_printer_id"))
         return office_view(setup.update_office(session, call.ctx(), office, changes))
     return await call.write(run)
 

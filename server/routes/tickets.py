@@ -9,16 +9,17 @@ from sqlmodel import Session, select
 
 from counters import issuing, serving
 from counters.clock import office_day
-from counters.estimates import estimate_queue, ticket_estimate_range
+from counters.estimates import estimate_queue, ticket_figures
 from counters.models import Counter, Office, Service, Ticket
 from counters.queue import calling_order
-from counters.views import counter_brief, ticket_view
+from counters.views import counter_brief, ticket_view, ticket_view_with
 from ticket_printer.worker import enqueue
 
 from ..api import ANYONE, STAFF, Call, EndpointGroup, page
 from ..auth import require_office
 from ..errors import ApiError
 from ..lookup import load, office_of, require_ticket_actor
+from ..print_hooks import HOOKS
 from ..schemas import IssuedTicketOut, ListOut, TicketCreate, TicketOut, TrackOut, TransferBody
 
 endpoints = EndpointGroup("tickets")
@@ -27,8 +28,7 @@ STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
 
 
 def ticket_out(session: Session, office: Office, t: Ticket, now: Any) -> dict[str, Any]:
-    position, wait, spread = ticket_estimate_range(session, office, t, now)
-    return ticket_view(t, office.timezone, position=position, estimated_wait_s=wait, estimated_wait_range_s=spread)
+    return ticket_view_with(t, office.timezone, ticket_figures(session, office, t, now))
 
 
 @endpoints("POST", "/api/v1/offices/{office_id:int}/tickets", summary="Issue a ticket (kiosk or staff); "
@@ -50,7 +50,7 @@ async def issue(call: Call) -> Any:
         ticket = issuing.issue_ticket(session, ctx, office, service, priority=body.priority, channel=channel,
                                       lang=body.lang, device_id=actor.id if actor.is_device else None)
         job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
-                      base_url=str(call.request.base_url)) if body.print else None
+                      base_url=str(call.request.base_url), hooks=HOOKS) if body.print else None
         out = ticket_out(session, office, ticket, ctx.now)
         out["print_job"] = {"id": job.id, "status": job.status} if job else None
         return out
@@ -99,7 +99,8 @@ async def list_tickets(call: Call) -> Any:
         est = estimate_queue(session, office, day, now)
         items = [ticket_view(t, office.timezone, position=est.positions.get(t.id or 0),
                              estimated_wait_s=est.waits.get(t.id or 0),
-                             estimated_wait_range_s=est.ranges.get(t.id or 0)) for t in rows]
+                             estimated_wait_range_s=est.ranges.get(t.id or 0),
+                             serving_now=(t.id or 0) not in est.unserved) for t in rows]
         return page(items, total)
     return await call.read(run)
 
@@ -156,12 +157,12 @@ async def track(call: Call) -> Any:
         office = office_of(session, t)
         service = session.get(Service, t.service_id)
         counter = session.get(Counter, t.counter_id) if t.counter_id else None
-        position, wait, spread = ticket_estimate_range(session, office, t, call.now())
+        f = ticket_figures(session, office, t, call.now())
         return {"display_number": t.display_number, "ticket_id": t.id, "office_id": office.id,
                 "office": {"id": office.id, "name": office.name},
                 "service": {"id": service.id, "name": service.name, "name_en": service.name_en} if service else None,
-                "status": t.status, "position": position, "estimated_wait_s": wait,
-                "estimated_wait_range_s": list(spread) if spread else None,
+                "status": t.status, "position": f.position, "estimated_wait_s": f.expected_s,
+                "estimated_wait_range_s": list(f.range_s) if f.range_s else None, "serving_now": f.serving_now,
                 "counter": counter_brief(counter) if counter and t.status in ("called", "serving") else None,
                 "issued_at": ticket_view(t, office.timezone)["issued_at"]}
     return await call.read(run)

@@ -77,7 +77,7 @@ def test_events_carry_the_range_and_queue_updates() -> None:
     assert b["waiting"] == 20 and b["estimated_wait_range_s"][1] >= b["estimated_wait_s"]
 
 
-def test_live_view_advises_more_counters_and_alerts_in_a_surge() -> None:
+def test_live_view_alerts_in_a_surge_and_advises_no_more_counters_than_exist() -> None:
     s = _surge()
 
     def run(session: Session) -> dict:
@@ -85,10 +85,12 @@ def test_live_view_advises_more_counters_and_alerts_in_a_surge() -> None:
         return live_state(session, office, at(8, 52))  # type: ignore[arg-type]
     live = s.db.read_sync(run)
     standard = next(g for g in live["staffing"]["groups"] if g["group"] == "standard")
-    assert standard["open_counters"] == 1 and standard["suggested_open_counters"] >= 3
-    assert live["staffing"]["suggested_open_counters"] > live["staffing"]["open_counters"] - 1
+    # Erlang C asks for 3 or more, but counter 2 is the only counter that serves B: never advise more
+    assert standard["open_counters"] == 1 and standard["suggested_open_counters"] == 1
+    assert standard["counters_able"] == 1
+    assert live["staffing"]["suggested_open_counters"] <= 2  # the office has two counters
     kinds = {a["kind"] for a in live["alerts"]}
-    assert {"wait_over_target", "staffing"} <= kinds
+    assert "wait_over_target" in kinds and "staffing" not in kinds
     over = next(a for a in live["alerts"] if a["kind"] == "wait_over_target")
     assert over["code"] == "B" and over["estimated_wait_s"] > over["target_wait_s"] == 900
     assert sum(h["issued"] for h in live["charts"]["hours"]) == 26

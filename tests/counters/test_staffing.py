@@ -74,3 +74,26 @@ def test_advice_per_desk_group() -> None:
     assert std.suggested_counters == suggest_open_counters(30, model.mean_s(2), 900)
     assert std.shortfall > 0
     assert advice["do_it_now"].open_counters == 1 and advice["do_it_now"].suggested_counters == 1
+
+
+def test_a_handful_of_early_tickets_is_no_hourly_rate() -> None:
+    """16 tickets in the first 4 minutes: not 240 an hour (the field case that advised 7 of 6 counters)."""
+    early = [NOW - timedelta(seconds=15 * k) for k in range(16)]
+    assert estimate_arrival_rate(early, NOW) == 16
+    assert estimate_arrival_rate(early, NOW, waiting=30) == 30  # the people there still count
+
+
+def test_advice_never_exceeds_the_counters_that_can_serve_and_waits_for_a_queue() -> None:
+    counters = (OpenCounter(1, "do_it_now", (1,)), OpenCounter(2, "standard", (2,)))
+    waiting = tuple(WaitingTicket(i, 2, False, NOW - timedelta(minutes=1)) for i in range(1, 41))
+    snap = QueueSnapshot(NOW, counters, waiting)
+    issues = [(1, NOW - timedelta(seconds=15 * k)) for k in range(16)] + \
+        [(2, NOW - timedelta(seconds=5 * k)) for k in range(40)]
+    model = ServiceTimeModel.fit([], NOW, {1: 600, 2: 900})
+    advice = {a.group: a for a in advise_staffing(snap, issues, model, 900, capacity={"do_it_now": 1, "standard": 5})}
+    # service 1: 16 tickets in 4 minutes, all served already (nobody waits): no more than the open desk
+    assert advice["do_it_now"].suggested_counters == 1
+    # service 2: 40 waiting; Erlang asks for far more, the office has 5 counters for it
+    assert advice["standard"].suggested_counters == 5
+    uncapped = {a.group: a for a in advise_staffing(snap, issues, model, 900)}
+    assert uncapped["standard"].suggested_counters > 5

@@ -56,7 +56,7 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         # the tablet now names the clerk who opened counter 1
         tab.wait_for_function("() => document.querySelector('#idle-clerk').textContent.includes('Canbo_Ui')")
 
-        page.keyboard.press("n")  # Next by keyboard: the elderly citizen first
+        page.keyboard.press("g")  # Next by keyboard (Gọi): the elderly citizen first
         page.wait_for_function("n => document.querySelector('#current-number').textContent === n",
                                arg=c01["display_number"])
         page.click("#btn-recall")
@@ -64,7 +64,7 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         assert clerk.ok("GET", f"/api/v1/tickets/{c01['id']}")["recalls"] == 1
 
         page.wait_for_selector("#btn-transfer:not([disabled])")  # the recall's request has finished
-        page.keyboard.press("t")  # transfer to the civil-status queue with a note
+        page.keyboard.press("c")  # transfer (Chuyển) to the civil-status queue with a note
         page.wait_for_selector("#transfer-dialog[open]")
         page.select_option("#transfer-target", str(b["id"]))
         page.fill("#transfer-note", "Cần làm thêm giấy khai sinh")
@@ -78,12 +78,12 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         page.wait_for_function("n => document.querySelector('#current-number').textContent === n",
                                arg=c01["display_number"])
         page.wait_for_selector("#btn-start:not([disabled])")
-        page.keyboard.press("s")
+        page.keyboard.press("b")  # Bắt đầu
         page.wait_for_function("() => document.querySelector('#current-status').dataset.status === 'serving'")
         page.wait_for_function("() => document.querySelectorAll('#waiting-body tr').length === 3")
         screenshot(page, "counter")
 
-        page.keyboard.press("f")
+        page.keyboard.press("h")  # Hoàn thành
         page.wait_for_function("() => document.querySelector('#current-number').textContent === '—'")
         finished_at = time.monotonic()
         tab.wait_for_function(f"() => document.body.dataset.screen === 'rate' && "

@@ -15,6 +15,7 @@ import counters.models
 from counters import events, issuing, setup
 from counters.context import Ctx, Who
 from counters.models import Alert, Office, Ticket
+from server.print_hooks import HOOKS
 from ticket_printer import jobs
 from ticket_printer.models import Printer, PrintJob
 from ticket_printer.printer_state import note_printer_state
@@ -60,7 +61,7 @@ def _enqueue(engine: Engine, office_ticket: tuple[int, int], transport: str) -> 
         office = s.get(Office, office_id)
         ticket = s.get(Ticket, ticket_id)
         assert office is not None and ticket is not None
-        job = enqueue(s, office, ticket, _printer(s, transport).id, base_url="http://10.0.0.2:8000/")
+        job = enqueue(s, office, ticket, _printer(s, transport).id, base_url="http://10.0.0.2:8000/", hooks=HOOKS)
         assert job is not None
         sent = events.pending(s)
         assert [e.type for e in sent][-1] == "print.job"
@@ -72,20 +73,21 @@ def _enqueue(engine: Engine, office_ticket: tuple[int, int], transport: str) -> 
 def test_a_job_is_claimed_once_and_carries_the_whole_ticket(engine: Engine, office_ticket: tuple[int, int]) -> None:
     job_id = _enqueue(engine, office_ticket, "network")
     with _session(engine) as s, s.begin():
-        won = jobs.claim(s, job_id, "worker:a", NOW, public_url=None)
+        won = jobs.claim(s, job_id, "worker:a", NOW, None, HOOKS)
     with _session(engine) as s, s.begin():
-        lost = jobs.claim(s, job_id, "worker:b", NOW, public_url=None)
+        lost = jobs.claim(s, job_id, "worker:b", NOW, None, HOOKS)
     assert won is not None and lost is None
     t = won.ticket
     assert (t.display_number, t.service_name, t.desk_label, t.priority_label) == \
         ("A001", "Chứng thực", "Bộ phận làm ngay", "Người cao tuổi")
     assert t.office_name == "Phường Một" and t.people_ahead == 0
+    assert t.serving_now is False and t.estimated_wait_s is None  # no counter in this office serves it
     assert t.issued_at.utcoffset() == timedelta(hours=7) and t.issued_at.hour == 9
     with _session(engine) as s:
         track = s.get(Ticket, office_ticket[1]).track_code  # type: ignore[union-attr]
     assert t.track_url == f"http://10.0.0.2:8000/t/{track}"
     with _session(engine) as s, s.begin():
-        again = jobs.claim(s, job_id, "worker:a", NOW, public_url="https://qms.example.vn")
+        again = jobs.claim(s, job_id, "worker:a", NOW, "https://qms.example.vn", HOOKS)
     assert again is None  # printing already: not claimable
     with _session(engine) as s, s.begin():
         job = s.get(PrintJob, job_id)
@@ -104,8 +106,9 @@ def test_failures_back_off_then_fail_for_good(engine: Engine, office_ticket: tup
     for attempt in range(1, jobs.MAX_ATTEMPTS + 1):
         with _session(engine) as s, s.begin():
             assert jobs.next_due_job(s, _printer(s, "network").id or 0, at) == job_id
-            assert jobs.claim(s, job_id, "w", at, None) is not None
-            job = jobs.record_outcome(s, job_id, at, printed=False, error="connection refused", online=False)
+            assert jobs.claim(s, job_id, "w", at, None, HOOKS) is not None
+            job = jobs.record_outcome(s, job_id, at, printed=False, error="connection refused", online=False,
+                                      hooks=HOOKS)
             assert job is not None
             if attempt < jobs.MAX_ATTEMPTS:
                 assert job.status == "queued" and job.next_attempt_at is not None
@@ -124,21 +127,22 @@ def test_failures_back_off_then_fail_for_good(engine: Engine, office_ticket: tup
 def test_a_permanent_error_fails_at_once(engine: Engine, office_ticket: tuple[int, int]) -> None:
     job_id = _enqueue(engine, office_ticket, "network")
     with _session(engine) as s, s.begin():
-        jobs.claim(s, job_id, "w", NOW, None)
-        job = jobs.record_outcome(s, job_id, NOW, printed=False, error="bad profile", permanent=True, online=False)
+        jobs.claim(s, job_id, "w", NOW, None, HOOKS)
+        job = jobs.record_outcome(s, job_id, NOW, printed=False, error="bad profile", permanent=True, online=False,
+                                  hooks=HOOKS)
         assert job is not None and job.status == "failed" and job.attempts == 1
 
 
 def test_a_stale_claim_fails_instead_of_printing_twice(engine: Engine, office_ticket: tuple[int, int]) -> None:
     job_id = _enqueue(engine, office_ticket, "network")
     with _session(engine) as s, s.begin():
-        jobs.claim(s, job_id, "w", NOW, None)
+        jobs.claim(s, job_id, "w", NOW, None, HOOKS)
     with _session(engine) as s, s.begin():
-        assert jobs.fail_stale(s, NOW + timedelta(seconds=30)) == 0
-        assert jobs.fail_stale(s, NOW + jobs.STALE_AFTER + timedelta(seconds=1)) == 1
+        assert jobs.fail_stale(s, NOW + timedelta(seconds=30), HOOKS) == 0
+        assert jobs.fail_stale(s, NOW + jobs.STALE_AFTER + timedelta(seconds=1), HOOKS) == 1
         job = s.get(PrintJob, job_id)
         assert job is not None and job.status == "failed" and "interrupted" in (job.error or "")
-        assert jobs.claim(s, job_id, "w2", NOW, None) is None
+        assert jobs.claim(s, job_id, "w2", NOW, None, HOOKS) is None
 
 
 def test_agent_jobs_wait_for_the_agent_and_are_announced_again_after_a_retry(
@@ -147,15 +151,15 @@ def test_agent_jobs_wait_for_the_agent_and_are_announced_again_after_a_retry(
     with _session(engine) as s, s.begin():
         due, _ = jobs.due_printers(s, NOW + timedelta(hours=1))
         assert due == []  # the server never prints an agent's job itself
-        assert jobs.announce_due_agent_jobs(s, NOW) == 0  # announced at enqueue already
-        assert jobs.claim(s, job_id, "device:7", NOW, None) is not None
-        jobs.record_outcome(s, job_id, NOW, printed=False, error="paper out", online=True, paper="out")
+        assert jobs.announce_due_agent_jobs(s, NOW, HOOKS) == 0  # announced at enqueue already
+        assert jobs.claim(s, job_id, "device:7", NOW, None, HOOKS) is not None
+        jobs.record_outcome(s, job_id, NOW, printed=False, error="paper out", online=True, paper="out", hooks=HOOKS)
         events.discard(s)
     later = NOW + timedelta(seconds=jobs.BACKOFF_BASE_S)
     with _session(engine) as s, s.begin():
-        assert jobs.announce_due_agent_jobs(s, later) == 1
+        assert jobs.announce_due_agent_jobs(s, later, HOOKS) == 1
         assert [(e.data or {})["job"]["id"] for e in events.pending(s) if e.type == "print.job"] == [job_id]
-        assert jobs.announce_due_agent_jobs(s, later) == 0  # once
+        assert jobs.announce_due_agent_jobs(s, later, HOOKS) == 0  # once
         events.seal(s)
 
 
@@ -166,7 +170,7 @@ def test_printer_state_raises_and_clears_alerts(engine: Engine, office_ticket: t
 
     def note(**kw: object) -> None:
         with _session(engine) as s, s.begin():
-            note_printer_state(s, _printer(s, "network").id or 0, NOW, **kw)  # type: ignore[arg-type]
+            note_printer_state(s, _printer(s, "network").id or 0, NOW, record=HOOKS.record, **kw)  # type: ignore[arg-type]
             events.seal(s)
 
     note(online=False, error="refused")
@@ -190,8 +194,8 @@ def test_printer_state_raises_and_clears_alerts(engine: Engine, office_ticket: t
 def test_old_queued_jobs_expire_instead_of_printing_hours_later(engine: Engine, office_ticket: tuple[int, int]) -> None:
     job_id = _enqueue(engine, office_ticket, "agent")
     with _session(engine) as s, s.begin():
-        assert jobs.expire_old(s, NOW + jobs.EXPIRE_AFTER - timedelta(seconds=1)) == 0
-        assert jobs.expire_old(s, NOW + jobs.EXPIRE_AFTER + timedelta(seconds=1)) == 1
-        assert jobs.claim(s, job_id, "device:7", NOW, None) is None
+        assert jobs.expire_old(s, NOW + jobs.EXPIRE_AFTER - timedelta(seconds=1), HOOKS) == 0
+        assert jobs.expire_old(s, NOW + jobs.EXPIRE_AFTER + timedelta(seconds=1), HOOKS) == 1
+        assert jobs.claim(s, job_id, "device:7", NOW, None, HOOKS) is None
         job = s.get(PrintJob, job_id)
         assert job is not None and job.status == "failed" and "expired" in (job.error or "")

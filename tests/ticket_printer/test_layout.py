@@ -93,8 +93,13 @@ def test_optional_lines_are_left_out() -> None:
 
 
 def test_wait_wording() -> None:
-    assert format_wait(make_ticket(estimated_wait_s=None, estimated_wait_range_s=(600, 900))) == "10–15 phút"
-    assert format_wait(make_ticket(estimated_wait_s=700, estimated_wait_range_s=(600, 900))) == "~12 phút (10–15)"
+    assert format_wait(make_ticket(estimated_wait_s=None, estimated_wait_range_s=(600, 900))) == "khoảng 10–15 phút"
+    assert format_wait(make_ticket(estimated_wait_s=700, estimated_wait_range_s=(600, 1200))) == "khoảng 10–20 phút"
+    assert format_wait(make_ticket(estimated_wait_s=100, estimated_wait_range_s=(20, 290))) == "dưới 5 phút"
+    assert format_wait(make_ticket(estimated_wait_s=700, estimated_wait_range_s=(690, 730))) == "khoảng 12 phút"
+    assert format_wait(make_ticket(estimated_wait_s=10, estimated_wait_range_s=(0, 20))) == "dưới 1 phút"
+    assert format_wait(make_ticket(estimated_wait_s=700, estimated_wait_range_s=(600, 1200), lang="en")) \
+        == "about 10–20 min"
     assert format_wait(make_ticket(estimated_wait_s=10)) == "dưới 1 phút"
     assert format_wait(make_ticket(estimated_wait_s=95, lang="en")) == "~2 min"
 
@@ -118,3 +123,10 @@ def test_test_page_renders_both_widths(artifacts_dir: Path) -> None:
         page = render_test_page("Kiosk 1 – Tầng 1", width)
         assert page.mode == "1" and page.width == width
         page.save(artifacts_dir / f"test_page_{width}.png")
+
+
+def test_no_time_is_printed_while_no_counter_serves_the_ticket() -> None:
+    vi = ticket_lines(make_ticket(estimated_wait_s=None, serving_now=False, people_ahead=0))
+    assert vi["wait"] == "Chưa có quầy phục vụ" and vi["people_ahead"] == "Số người chờ trước: 0"
+    en = ticket_lines(make_ticket(estimated_wait_s=600, serving_now=False, lang="en"))
+    assert en["wait"] == "No counter is serving this yet"

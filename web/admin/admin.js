@@ -440,10 +440,17 @@ function seenText(lastSeen) {
 }
 setInterval(() => { if (S.tab === "devices" && !document.hidden && S.officeId) loadDevices().catch(() => {}); },
   DEVICES_REFRESH_MS);
+// "Quầy 1" and a name that already says it ("Quầy 1 – Bộ phận làm ngay") are not repeated
+function counterTitle(c) {
+  const label = t("counter_n", { n: c.number });
+  const name = (c.name || "").trim();
+  if (!name || name === label) return label;
+  return new RegExp(`^(quầy|counter)\\s*(số\\s*)?${c.number}(?!\\d)`, "i").test(name) ? name : `${label} – ${name}`;
+}
 function fillLinkSelects() {
   const cs = clear($("#approve-counter"));
   cs.append(el("option", { value: "", text: t("none") }));
-  for (const c of S.counters) cs.append(el("option", { value: c.id, text: `${t("counter_n", { n: c.number })} – ${c.name}` }));
+  for (const c of S.counters) cs.append(el("option", { value: c.id, text: counterTitle(c) }));
   const ps = clear($("#approve-printer"));
   ps.append(el("option", { value: "", text: t("none") }));
   for (const p of S.printers || []) ps.append(el("option", { value: p.id, text: p.name }));

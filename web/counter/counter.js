@@ -18,7 +18,10 @@ setDictionary({
     avg_service: "TB thời gian phục vụ", waiting_mine: "Đang chờ quầy này", pause: "Tạm dừng", resume: "Tiếp tục",
     close_counter: "Đóng quầy", waiting_list: "Danh sách chờ", col_number: "Số", col_service: "Dịch vụ",
     col_wait: "Đã chờ", no_one_waiting: "Không có ai đang chờ.", call: "Gọi",
-    shortcuts: "Phím tắt: Space/N gọi số tiếp theo · R gọi lại · S bắt đầu · F hoàn thành · A vắng mặt · T chuyển",
+    shortcuts: "Phím tắt: Space/G gọi số tiếp theo · L gọi lại · B bắt đầu · H hoàn thành · V vắng mặt · C chuyển",
+    confirm_next: "Số {n} đang được phục vụ. Bấm Gọi số tiếp theo lần nữa (trong 5 giây) để hoàn thành số này và gọi số tiếp.",
+    confirm_next_label: "Bấm lần nữa: xong {n}, gọi tiếp", now_waiting: "Có {n} người đang chờ quầy này.",
+    seconds: "{n} giây",
     transfer_title: "Chuyển số", to_service: "Sang dịch vụ", to_counter: "Sang quầy", note: "Ghi chú",
     cancel: "Huỷ", confirm_transfer: "Chuyển", offline: "Mất kết nối – đang thử lại…",
     st_called: "Đã gọi", st_serving: "Đang phục vụ", st_open: "Đang mở", st_paused: "Tạm dừng", st_closed: "Đóng",
@@ -42,7 +45,10 @@ setDictionary({
     waiting_mine: "Waiting for this counter", pause: "Pause", resume: "Resume", close_counter: "Close counter",
     waiting_list: "Waiting list", col_number: "No.", col_service: "Service", col_wait: "Waited",
     no_one_waiting: "Nobody is waiting.", call: "Call",
-    shortcuts: "Shortcuts: Space/N next · R recall · S start · F finish · A no-show · T transfer",
+    shortcuts: "Shortcuts (Vietnamese initials): Space/G call next · L recall · B start · H finish · V no-show · C transfer",
+    confirm_next: "{n} is being served. Press Call next again (within 5 s) to finish it and call the next number.",
+    confirm_next_label: "Press again: finish {n}, call next", now_waiting: "{n} waiting for this counter.",
+    seconds: "{n} s",
     transfer_title: "Transfer", to_service: "To a service", to_counter: "To a counter", note: "Note",
     cancel: "Cancel", confirm_transfer: "Transfer", offline: "Connection lost – retrying…",
     st_called: "Called", st_serving: "Serving", st_open: "Open", st_paused: "Paused", st_closed: "Closed",
@@ -61,9 +67,13 @@ setDictionary({
 });
 
 const COUNTER_KEY = "qms.counter.id";
+// Next while a citizen is being served closes that visit: it needs a second press, no sooner than a
+// bounce (DOUBLE_MS) and no later than CONFIRM_MS after the first. A held or bouncing key is one press.
+const CONFIRM_MS = 5000;
+const DOUBLE_MS = 350;
 const S = {
   me: null, office: null, counter: null, services: new Map(), counters: [], waiting: [], live: null,
-  busy: false, socket: null, refreshTimer: null,
+  busy: false, socket: null, refreshTimer: null, said: null, armed: null,
 };
 
 // ---- small helpers
@@ -72,7 +82,21 @@ function show(view) {
   $("#logout").classList.toggle("hidden", view === "login");
   $("#switch-counter").classList.toggle("hidden", view !== "work");
 }
-function say(text, kind = "info") { const m = $("#message"); m.textContent = text || ""; m.dataset.kind = kind; }
+function say(text, kind = "info", key = null) {
+  const m = $("#message"); m.textContent = text || ""; m.dataset.kind = kind; S.said = key;
+}
+// "Quầy 1" and a name that already says it ("Quầy 1 – Bộ phận làm ngay") are not repeated
+function counterTitle(c) {
+  const label = t("counter_label", { n: c.number });
+  const name = (c.name || "").trim();
+  if (!name || name === label) return label;
+  const says = new RegExp(`^(quầy|counter)\\s*(số\\s*)?${c.number}(?!\\d)`, "i");
+  return says.test(name) ? name : `${label} · ${name}`;
+}
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "–";
+  return seconds < 60 ? t("seconds", { n: Math.round(seconds) }) : minutes(seconds);
+}
 function errorText(e) {
   if (e instanceof ApiError && e.code === "counter_changed") return t("changed_msg");
   return e && e.message ? e.message : String(e);
@@ -236,9 +260,9 @@ function mine(ticket) {
 function renderCounter() {
   const c = S.counter;
   if (!c) return;
-  const label = t("counter_label", { n: c.number });
-  $("#counter-title").textContent = c.name && c.name !== label && c.name !== `Quầy ${c.number}` ? `${label} · ${c.name}` : label;
+  $("#counter-title").textContent = counterTitle(c);
   const cur = c.current_ticket;
+  if (S.armed && !(cur && cur.id === S.armed.ticketId && cur.status === "serving")) disarmNext();
   $("#current-number").textContent = cur ? cur.display_number : "—";
   $("#current-card").classList.toggle("empty", !cur);
   $("#current-status").textContent = cur ? t("st_" + cur.status) : "";
@@ -292,6 +316,8 @@ function renderWaiting() {
       el("td", {}, el("button", { class: "secondary small call-btn", type: "button", onclick: () => callChosen(tk) , text: t("call") }))));
   }
   $("#waiting-empty").classList.toggle("hidden", list.length > 0);
+  // "Nobody is waiting" from an earlier Next is out of date once someone is
+  if (list.length && S.said === "none_waiting") say(t("now_waiting", { n: list.length }), "info", "now_waiting");
   $("#stat-waiting").textContent = String(list.length);
   const live = S.live;
   const noWait = !!(live && live.programs && live.programs.no_wait_day);
@@ -304,7 +330,7 @@ function renderWaiting() {
 function renderStats() {
   const row = S.live && S.live.counters.find((c) => c.id === S.counter.id);
   $("#stat-served").textContent = row ? String(row.served_today) : "0";
-  $("#stat-avg").textContent = row && row.avg_service_s ? minutes(row.avg_service_s) : "–";
+  $("#stat-avg").textContent = row ? duration(row.avg_service_s) : "–";
 }
 
 // ---- actions: one at a time
@@ -312,9 +338,10 @@ async function act(fn, okMessage) {
   if (S.busy || !S.counter) return;
   S.busy = true;
   updateButtons();
+  S.said = null;
   try {
     const text = await fn();
-    say(text || okMessage || "", "ok");
+    say(text || okMessage || "", "ok", S.said);
   } catch (e) {
     say(errorText(e), "error");
     if (e instanceof ApiError && e.status === 401) { setToken(null); show("login"); }
@@ -328,10 +355,33 @@ async function act(fn, okMessage) {
 
 const current = () => S.counter && S.counter.current_ticket;
 
+function disarmNext() {
+  if (!S.armed) return;
+  clearTimeout(S.armed.timer);
+  S.armed = null;
+  $("#btn-next").classList.remove("armed");
+  $("#btn-next .next-label").textContent = t("next");
+  if (S.said === "confirm_next") say("");  // the question has lapsed
+}
 function next() {
+  const cur = current();
+  if (cur && cur.status === "serving" && !S.busy) {
+    const now = Date.now();
+    const armed = S.armed && S.armed.ticketId === cur.id ? S.armed : null;
+    if (armed && now - armed.at < DOUBLE_MS) return;  // a bounce or a double click is not a second press
+    if (!armed) {
+      disarmNext();
+      S.armed = { ticketId: cur.id, at: now, timer: setTimeout(disarmNext, CONFIRM_MS) };
+      $("#btn-next").classList.add("armed");
+      $("#btn-next .next-label").textContent = t("confirm_next_label", { n: cur.display_number });
+      say(t("confirm_next", { n: cur.display_number }), "warn", "confirm_next");
+      return;
+    }
+  }
+  disarmNext();
   return act(async () => {
-    const cur = current();
     const res = await post(`/api/v1/counters/${S.counter.id}/next`, { current_ticket_id: cur ? cur.id : 0 });
+    if (!res.ticket) S.said = "none_waiting";
     return res.ticket ? t("called_msg", { n: res.ticket.display_number }) : t("none_waiting_called");
   });
 }
@@ -384,7 +434,7 @@ function fillTransferTargets() {
   } else {
     for (const c of S.counters) {
       if (c.id === S.counter.id || (dit && c.desk !== "do_it_now")) continue;
-      sel.append(el("option", { value: c.id, text: `${t("counter_label", { n: c.number })} – ${c.name}` }));
+      sel.append(el("option", { value: c.id, text: counterTitle(c) }));
     }
   }
 }
@@ -422,10 +472,11 @@ function onKey(ev) {
   const tag = (ev.target && ev.target.tagName) || "";
   if (["INPUT", "TEXTAREA", "SELECT"].includes(tag)) return;
   const key = ev.key.toLowerCase();
+  // Vietnamese initials: Gọi (call next), gọi Lại, Bắt đầu, Hoàn thành, Vắng mặt, Chuyển
   const map = {
-    " ": next, n: next, r: recall, s: () => ticketAction("start", "started_msg", ["called"]),
-    f: () => ticketAction("finish", "finished_msg"), a: () => ticketAction("no-show", "noshow_msg", ["called"]),
-    t: openTransfer,
+    " ": next, g: next, l: recall, b: () => ticketAction("start", "started_msg", ["called"]),
+    h: () => ticketAction("finish", "finished_msg"), v: () => ticketAction("no-show", "noshow_msg", ["called"]),
+    c: openTransfer,
   };
   if (!map[key]) return;
   ev.preventDefault();

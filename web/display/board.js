@@ -60,7 +60,7 @@ export class Board {
     for (const r of rows || []) {
       const id = r.id ?? r.service_id;
       const s = this.services.get(id);
-      if (s) Object.assign(s, { waiting: r.waiting, estimated_wait_s: r.estimated_wait_s });
+      if (s) Object.assign(s, { waiting: r.waiting, estimated_wait_s: r.estimated_wait_s, serving_now: r.serving_now });
       else this.services.set(id, { id, code: r.code, name: r.code, ...r });
     }
     this.renderWaiting();
@@ -163,7 +163,8 @@ export class Board {
         el("span", { class: "svc-code", text: s.code || "" }),
         el("span", { class: "svc-name", text: name }),
         el("span", { class: "svc-waiting", text: String(s.waiting ?? 0) }),
-        el("span", { class: "svc-wait", text: s.waiting ? waitText(s.estimated_wait_s) : "–" })));
+        el("span", { class: "svc-wait", text: !s.waiting ? "–"  // no counter open for it: no time promised
+          : s.serving_now === false ? t("no_counter") : waitText(s.estimated_wait_s) })));
     }
   }
 }

@@ -28,7 +28,7 @@ const DICT = {
     busy_title: "Xin chờ giây lát", busy_text: "Máy đang bận, xin thử lại sau ít giây.",
     error_title: "Chưa lấy được số", error_text: "Không kết nối được máy chủ. Xin thử lại hoặc hỏi cán bộ hướng dẫn.",
     pair_title: "Ghép nối máy lấy số", pair_help: "Trưởng bộ phận nhập mã này trong trang quản trị để kích hoạt máy:",
-    offline: "Mất kết nối — đang thử lại…", loading: "Đang tải…",
+    offline: "Mất kết nối — đang thử lại…", loading: "Đang tải…", no_counter: "Chưa có quầy phục vụ",
   },
   en: {
     org: "PUBLIC ADMINISTRATIVE SERVICE CENTRE", choose_service: "Touch the service you need",
@@ -51,7 +51,7 @@ const DICT = {
     busy_title: "One moment please", busy_text: "The kiosk is busy; please try again in a few seconds.",
     error_title: "No ticket yet", error_text: "The server cannot be reached. Please try again or ask the staff.",
     pair_title: "Pair this kiosk", pair_help: "An office head enters this code in the admin page to activate the kiosk:",
-    offline: "Offline — reconnecting…", loading: "Loading…",
+    offline: "Offline — reconnecting…", loading: "Loading…", no_counter: "No counter is serving this yet",
   },
 };
 const PRIORITIES = ["elderly", "disabled", "pregnant", "child", "merit", "other"];
@@ -104,8 +104,11 @@ function renderServices() {
     const meta = [];
     if (s.desk === "do_it_now") meta.push(el("span", { class: "tag now", text: t("do_it_now") }));
     if (s.active === false) meta.push(el("span", { class: "tag closed", text: t("closed_tag") }));
-    const queue = s.active === false ? "" : (s.waiting ? t("waiting", { n: s.waiting }) + " · " +
-      t("wait_about", { m: minutes(s.estimated_wait_s) }) : t("no_wait"));
+    const queue = s.active === false || s.waiting === undefined ? ""  // figures come with the live snapshot
+      : s.serving_now === false  // no counter open for it: no time promised
+      ? (s.waiting ? t("waiting", { n: s.waiting }) + " · " : "") + t("no_counter")
+      : (s.waiting ? t("waiting", { n: s.waiting }) + " · " + t("wait_about", { m: minutes(s.estimated_wait_s) })
+        : t("no_wait"));
     box.append(el("button", { type: "button", class: "service" + (closed ? " closed" : ""),
       dataset: { serviceId: s.id }, onclick: () => chooseService(s) },
       el("span", { class: "code", text: s.code }),
@@ -189,8 +192,9 @@ function showTicket(ticket, s, priority) {
   if (s.desk === "do_it_now") tags.append(el("span", { class: "tag now", text: t("do_it_now") }));
   if (priority) tags.append(el("span", { class: "tag prio", text: t(priority) }));
   $("#t-ahead").textContent = ticket.position ?? 0;
-  $("#t-wait").textContent = minutes(ticket.estimated_wait_s);
-  $("#t-wait").parentElement.classList.toggle("hidden", ticket.estimated_wait_s == null);
+  const unserved = ticket.serving_now === false;  // no counter open for it: no time promised
+  $("#t-wait").textContent = unserved ? t("no_counter") : minutes(ticket.estimated_wait_s);
+  $("#t-wait").parentElement.classList.toggle("hidden", !unserved && ticket.estimated_wait_s == null);
   const qr = $("#t-qr");
   qr.classList.remove("loaded");
   qr.onload = () => qr.classList.add("loaded");
@@ -265,7 +269,7 @@ function onEvent(msg) {
   const d = msg.data || {};
   if (msg.type === "service.updated" && d.service) {
     const s = state.services.find((x) => x.id === d.service.id);
-    if (s) Object.assign(s, d.service); else state.services.push({ waiting: 0, estimated_wait_s: 0, ...d.service });
+    if (s) Object.assign(s, d.service); else state.services.push({ waiting: 0, estimated_wait_s: null, serving_now: false, ...d.service });
     state.services.sort((a, b) => (a.sort_order ?? 0) - (b.sort_order ?? 0) || a.code.localeCompare(b.code));
   } else if (msg.type === "queue.updated" && d.services) {
     mergeServices(d.services);

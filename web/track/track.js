@@ -14,7 +14,7 @@ setDictionary({
     no_show: "Bạn đã không có mặt khi được gọi. Xin liên hệ quầy hướng dẫn.", cancelled: "Số thứ tự này đã bị huỷ.",
     unknown: "Không tìm thấy số thứ tự này.", sound_on: "Bật chuông báo", sound_ready: "Chuông báo đã bật",
     keep_open: "Giữ trang này mở để nhận thông báo khi đến lượt.", offline: "Mất kết nối — đang thử lại…",
-    title: "Theo dõi lượt",
+    title: "Theo dõi lượt", no_counter: "Chưa có quầy phục vụ",
   },
   en: {
     your_number: "Your number", people_ahead: "people ahead of you", est_wait: "estimated wait",
@@ -24,7 +24,7 @@ setDictionary({
     no_show: "You were not there when called. Please ask at the help desk.", cancelled: "This ticket was cancelled.",
     unknown: "This ticket was not found.", sound_on: "Turn on the alert sound", sound_ready: "Alert sound on",
     keep_open: "Keep this page open to be told when it is your turn.", offline: "Offline — reconnecting…",
-    title: "Follow your turn",
+    title: "Follow your turn", no_counter: "No counter is serving this yet",
   },
 });
 
@@ -44,8 +44,9 @@ function render() {
   const waiting = track.status === "waiting";
   $("#facts").classList.toggle("hidden", !waiting);
   $("#ahead").textContent = track.position ?? "–";
-  $("#wait").textContent = minutes(track.estimated_wait_s);
-  $("#wait").parentElement.classList.toggle("hidden", track.estimated_wait_s == null);
+  const unserved = track.serving_now === false;  // no counter open for it: no time promised
+  $("#wait").textContent = unserved ? t("no_counter") : minutes(track.estimated_wait_s);
+  $("#wait").parentElement.classList.toggle("hidden", !unserved && track.estimated_wait_s == null);
   const counter = track.counter ? track.counter.number : "";
   const called = track.status === "called";
   $("#turn").classList.toggle("hidden", !called);
@@ -54,7 +55,7 @@ function render() {
     $("#turn-name").textContent = track.counter && track.counter.name ? track.counter.name : "";
     document.title = t("turn", { n: counter });
   } else document.title = `${track.display_number} · ${t("title")}`;
-  const text = { waiting: track.position === 0 ? t("next") : t("waiting"), serving: t("serving", { n: counter }),
+  const text = { waiting: track.position === 0 && !unserved ? t("next") : t("waiting"), serving: t("serving", { n: counter }),
     done: t("done"), no_show: t("no_show"), cancelled: t("cancelled"), called: "" }[track.status] ?? "";
   $("#status-text").textContent = text;
   $("#status-card").classList.toggle("hidden", called);
