@@ -24,12 +24,14 @@ from counters.clock import Clock, utcnow
 from counters.context import AnnouncementText
 from counters.models import Counter, Event, Office, OfficeSeq, Service, Ticket
 from counters.estimates import ticket_estimate
+from counters.id_card import keyed_hash
 from counters.types import EventType
 from counters.views import counter_brief
 
 from .api import KnownTokens
 from .auth import Actor, actor_from_token
 from .db import Database
+from .dossier_lookup import LookupRegistry
 from .errors import ApiError
 from .estimator import Estimator
 from .hub import Hub
@@ -67,6 +69,8 @@ class Qms:
         self.login_throttle = Throttle(5, 300, "failed logins")
         self.pairing_throttle = Throttle(20, 60, "pairing requests")
         self.issue_throttle = Throttle(60, 60, "tickets from this device")
+        self.lookup_throttle = Throttle(60, 60, "result look-ups from this address")
+        self.dossier_lookups = LookupRegistry()
         self.print_wakeup = asyncio.Event()
         self._pinged: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -81,7 +85,7 @@ class Qms:
         if self.settings.redis_url:
             import redis.asyncio as aioredis  # shared counters across workers
             shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3)
-            for t in (self.login_throttle, self.pairing_throttle, self.issue_throttle):
+            for t in (self.login_throttle, self.pairing_throttle, self.issue_throttle, self.lookup_throttle):
                 t.redis, t.namespace = shared, self.namespace
         self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
 
@@ -91,6 +95,7 @@ class Qms:
             t.cancel()
         await self.hub.close_where(lambda c: True, 1001, "server shutting down")
         await self.pubsub.disconnect()
+        await self.dossier_lookups.aclose()
         try:
             await self.db.settle_folds()
         except Exception:  # the next start-up folds what is left
@@ -109,6 +114,10 @@ class Qms:
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    def id_card_hash(self, number: str) -> str:
+        """The keyed hash under which a chip ID card's number is kept (the number itself never is)."""
+        return keyed_hash(self._secret, number)
 
     # ---- writing and publishing
     async def write(self, fn: Any) -> Any:
