@@ -26,6 +26,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
         "estimated_wait_s": estimated_wait_s if waiting else None,
         "estimated_wait_range_s": list(estimated_wait_range_s) if waiting and estimated_wait_range_s else None,
         "track_code": t.track_code,
+        "id_checked": bool(t.id_checked),
     }
 
 

@@ -207,6 +207,7 @@ class TicketOut(Out):
     position: int | None
     estimated_wait_s: int | None
     track_code: str
+    id_checked: bool = False
 
 
 class CounterOut(Out):
@@ -227,6 +228,9 @@ class TicketCreate(Body):
     channel: Literal["kiosk", "staff", "appointment", "online"] | None = None
     lang: Lang = "vi"
     print: bool = True
+    id_card_qr: str | None = Field(default=None, repr=False, description=(
+        "The chip ID card's QR as the scanner typed it: parsed, then dropped; only a keyed hash of the "
+        "card number and the birth year are kept (a holder aged 60+ gets the elderly priority)"))
 
 
 class PrintJobBrief(Out):
