@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_kiosk import KIOSK_VIEWPORT, Taps, open_kiosk, service_button
+from tests.e2e.test_kiosk import Taps, open_kiosk, service_button
 from tests.support.browser import screenshot
 from tests.support.province import FakeProvince
 from tests.support.server import OfficeSetup, ServerProcess, free_port
@@ -90,7 +90,8 @@ def test_a_malformed_scan_shows_a_message_and_issues_nothing(chromium: Any, serv
     office.service("A", "Chứng thực")
     kiosk = office.device("kiosk", "Kiosk CCCD 2")
     page = open_kiosk(chromium, server, kiosk.token or "")
-    for bad in ("001060012345|Nguyễn Văn An|15031958", "00106001234|012345678|Nguyễn Văn An|15031958|Nam|Hà Nội|10082021",
+    for bad in ("001060012345|Nguyễn Văn An|15031958",
+                "00106001234|012345678|Nguyễn Văn An|15031958|Nam|Hà Nội|10082021",
                 "001060012345|012345678|Nguyễn Văn An|31021958|Nam|Hà Nội|10082021"):
         scan(page, bad)
         page.wait_for_selector("#screen-message:not(.hidden)")

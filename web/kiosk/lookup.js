@@ -84,7 +84,7 @@ function buildScreens() {
         onclick: () => press("⌫") })));
   main.append(
     el("section", { id: "screen-lookup", class: "screen hidden" },
-      el("h1", { class: "prompt", "data-i18n": "lookup_title" }),
+      el("h1", { class: "lookup-title", "data-i18n": "lookup_title" }),
       el("p", { class: "lead lookup-help", "data-i18n": "lookup_help" }),
       el("div", { class: "lookup-code empty", id: "lookup-code", role: "textbox", "aria-live": "polite" }),
       keys,
