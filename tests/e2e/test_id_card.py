@@ -69,7 +69,8 @@ def test_card_rules_at_issue(debug_server: ServerProcess) -> None:
     assert plain["id_checked"] is False and plain["priority"] is None
 
     before = office.admin.ok("GET", url)["total"]
-    for bad in ("not a card", qr(years_before(today, 70)).replace("|", "/"), f"12345|{OLD_ID}|{NAME}|01011950|Nam|x|01012020",
+    for bad in ("not a card", qr(years_before(today, 70)).replace("|", "/"),
+                f"12345|{OLD_ID}|{NAME}|01011950|Nam|x|01012020",
                 qr(years_before(today, 70)) + "|extra", "x" * 5000, ""):
         r = kiosk.post(url, json={"service_id": svc["id"], "id_card_qr": bad})
         assert r.status_code == 422, (bad[:40], r.text)
@@ -119,7 +120,8 @@ def test_no_card_data_anywhere(debug_server: ServerProcess) -> None:
                 assert r.status_code == 201, r.text
                 issued.append(r.json())
             k(await http.post(f"/api/v1/offices/{office.id}/tickets", headers=auth,
-                              json={"service_id": svc["id"], "id_card_qr": qr(date(1950, 2, 1)).replace("01021950", "30021950")}))
+                              json={"service_id": svc["id"],
+                                    "id_card_qr": qr(date(1950, 2, 1)).replace("01021950", "30021950")}))
             k(await http.post(f"/api/v1/offices/{office.id}/tickets", headers=auth,
                               json={"service_id": svc["id"], "id_card_qr": 5, "extra": NAME}))
             track = issued[0]["track_code"]
