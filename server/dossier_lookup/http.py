@@ -24,7 +24,7 @@ class HttpLookup:
     async def find(self, code: str) -> DossierStatus | None:
         try:
             r = await self.client.get(self.url, params={"code": code})
-        except httpx.HTTPError as e:
+        except Exception as e:  # noqa: BLE001 - refused, timed out, a URL httpx cannot use: all "unavailable"
             raise LookupUnavailable(f"the look-up service did not answer ({type(e).__name__})") from None
         if r.status_code == 404:
             return None

@@ -19,9 +19,18 @@ from ..api import ANYONE, MAX_ID, STAFF, Call, EndpointGroup
 from ..auth import actor_from_token
 from ..dossier_lookup import LookupUnavailable
 from ..errors import ApiError
+from ..schemas import Out
 
 endpoints = EndpointGroup("dossiers")
 log = logging.getLogger("qms.dossier_lookup")
+
+
+class DossierStatusOut(Out):
+    code: str
+    found: bool
+    status_text: str
+    ready: bool
+    return_date: str | None
 
 
 def _bearer(call: Call) -> str | None:
@@ -33,7 +42,7 @@ def _bearer(call: Call) -> str | None:
 
 @endpoints("GET", "/api/v1/offices/{office_id:int}/dossier-status", summary="A dossier's result from the "
            "province's look-up service (anyone; throttled per address, staff are not)", allow=ANYONE,
-           query={"code": "the dossier code as printed on the receipt"})
+           query={"code": "the dossier code as printed on the receipt"}, response=DossierStatusOut)
 async def dossier_status(call: Call) -> Any:
     qms = call.qms
     office_id: int = call.param("office_id")
