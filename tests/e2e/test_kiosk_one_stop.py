@@ -81,6 +81,18 @@ def test_a_chip_id_card_scan_issues_an_elderly_ticket_in_two_taps(chromium: Any,
     scan(page, card_qr(years_ago(16), "Lê Minh Khôi", "Nam"))
     page.wait_for_selector("#card-greeting:not(.hidden)")
     assert page.locator("#card-hello").inner_text() == "Kính chào Em Khôi"
+
+    # in English
+    page.locator("#lang-en").click()
+    page.wait_for_selector("#screen-start:not(.hidden)")
+    assert page.locator("#card-greeting").is_hidden()
+    scan(page, card_qr(years_ago(75), "Đỗ Thị Lan", "Nữ"))
+    page.wait_for_selector("#card-greeting:not(.hidden)")
+    assert page.locator("#card-hello").inner_text() == "Welcome, Mrs. Lan"
+    assert "Elderly priority selected" in page.locator("#card-next").inner_text()
+    page.locator(service_button("A")).click()
+    assert page.locator("#no-priority .go-sub").inner_text() == "Elderly priority (from the ID card)"
+    page.locator("#lang-vi").click()
     assert not page.errors  # type: ignore[attr-defined]
     page.context.close()
 
@@ -158,6 +170,16 @@ def test_result_lookup_by_keyboard_and_by_scan(chromium: Any, server: ServerProc
         page.locator(".osk-key[data-key='Q']").click()
         page.locator("#lookup-go").click()
         page.wait_for_selector("#lookup-card[data-kind='bad_code']")
+        page.locator("#lookup-done").click()
+        page.locator("#lang-en").click()
+        assert page.locator("#lookup-open").inner_text().startswith("Look up a dossier's result")
+        scan(page, CODE)
+        page.wait_for_selector("#lookup-card[data-kind='ready']")
+        assert page.locator("#lookup-headline").inner_text() == "THE RESULT IS READY"
+        assert page.locator("#lookup-date").inner_text() == "Return date: 20/03/2025"
+        page.locator("#lang-vi").click()
+        scan(page, CODE)
+        page.wait_for_selector("#lookup-card[data-kind='ready']")
 
         # the province slow: the kiosk says so within 4 s
         province.mode = "slow"

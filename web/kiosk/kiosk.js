@@ -268,7 +268,13 @@ function onSnapshot(data) {
   if (data.services) state.services = data.services.map((s) => ({ ...s }));
   state.programs = data.programs || null;
   if (data.office && data.office.name) $("#office-name").textContent = data.office.name;
+  refreshOffice();  // settings the snapshot does not carry (the result look-up) may have changed meanwhile
   if (document.body.dataset.screen === "start") renderServices();
+}
+
+function refreshOffice() {
+  if (!state.officeId) return;
+  get(`/api/v1/offices/${state.officeId}`).then((o) => { state.office = o; setLookupAvailable(o); }).catch(() => {});
 }
 
 function onEvent(msg) {

@@ -106,6 +106,21 @@ function buildScreens() {
             onclick: () => ctx.home() })))));
 }
 
+// drawn, not an emoji: kiosk PCs often have no colour emoji font
+function magnifier() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 48 48");
+  svg.setAttribute("width", "64");
+  svg.setAttribute("height", "64");
+  const circle = document.createElementNS(ns, "circle");
+  for (const [k, v] of Object.entries({ cx: 20, cy: 20, r: 13, fill: "none", stroke: "currentColor", "stroke-width": 5 })) circle.setAttribute(k, v);
+  const handle = document.createElementNS(ns, "line");
+  for (const [k, v] of Object.entries({ x1: 30, y1: 30, x2: 43, y2: 43, stroke: "currentColor", "stroke-width": 6, "stroke-linecap": "round" })) handle.setAttribute(k, v);
+  svg.append(circle, handle);
+  return svg;
+}
+
 function startButton() {
   const box = $("#start-actions") || (() => {
     const div = el("div", { id: "start-actions", class: "start-actions" });
@@ -113,7 +128,7 @@ function startButton() {
     return div;
   })();
   box.append(el("button", { type: "button", class: "start-action hidden", id: "lookup-open", onclick: () => open() },
-    el("span", { class: "start-action-icon", "aria-hidden": "true", text: "🔎" }),
+    el("span", { class: "start-action-icon", "aria-hidden": "true" }, magnifier()),
     el("span", { class: "start-action-body" },
       el("span", { class: "start-action-title", "data-i18n": "lookup_button" }),
       el("span", { class: "start-action-sub", "data-i18n": "lookup_button_sub" }))));
