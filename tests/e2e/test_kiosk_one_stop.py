@@ -119,6 +119,18 @@ def test_a_malformed_scan_shows_a_message_and_issues_nothing(chromium: Any, serv
     page.wait_for_selector("#screen-ticket:not(.hidden)")
     items = office.admin.ok("GET", f"/api/v1/offices/{office.id}/tickets")["items"]
     assert len(items) == 1 and items[0]["id_checked"] is False
+
+    # the card scanned after the service was chosen: the priority step takes it, still one tap to go
+    page.locator("#done").click()
+    page.locator(service_button("A")).click()
+    page.wait_for_selector("#screen-priority:not(.hidden)")
+    scan(page, card_qr(years_ago(81), "Vũ Thị Mai", "Nữ"))
+    page.wait_for_selector("#screen-priority #card-greeting:not(.hidden)")
+    assert page.locator("#card-hello").inner_text() == "Kính chào Bà Mai"
+    page.locator("#no-priority").click()
+    page.wait_for_selector("#screen-ticket:not(.hidden)")
+    items = office.admin.ok("GET", f"/api/v1/offices/{office.id}/tickets")["items"]
+    assert len(items) == 2 and items[1]["priority"] == "elderly" and items[1]["id_checked"] is True
     assert not page.errors  # type: ignore[attr-defined]
     page.context.close()
 

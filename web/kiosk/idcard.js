@@ -103,10 +103,13 @@ export function cardRefused() {
   ui.message("card", ui.t("card_bad_title"), ui.t("card_bad_text"));
 }
 
-export function cardScanned(text) {
+// `onPriorityStep`: scanned after the service was chosen; the greeting shows above the priority choice.
+export function cardScanned(text, onPriorityStep = false) {
   forgetCard();
   const card = readCard(text);
   if (!card) return cardRefused();
+  if (onPriorityStep) $("#chosen-service").before($("#card-greeting"));
+  else $("#services").before($("#card-greeting"));
   const elderly = isElderly(card);
   pending = { qr: card.qr, elderly };
   $("#card-hello").textContent = greeting(card, ui.t);
@@ -116,6 +119,7 @@ export function cardScanned(text) {
   box.classList.remove("hidden");
   timers.push(setTimeout(() => { $("#card-hello").textContent = ui.t("card_scanned"); }, GREET_MS));
   timers.push(setTimeout(forgetCard, KEEP_MS));
+  if (onPriorityStep) cardOnPriorityScreen();
 }
 
 // On the priority step: for a holder aged 60+, the big button already takes an elderly number.

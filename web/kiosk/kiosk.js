@@ -332,6 +332,7 @@ async function ensureToken() {
 // a scan anywhere: a chip ID card's QR on the start screen, a receipt's code on the start or look-up screen
 function onScan(text) {
   const screen = document.body.dataset.screen;
+  if (screen === "priority" && looksLikeCard(text)) return cardScanned(text, true);
   if (screen !== "start" && !onLookupScreen()) return;
   if (looksLikeCard(text)) {
     if (screen === "start") cardScanned(text);
