@@ -1,5 +1,6 @@
-"""Keep secrets out of logs: tokens in URLs (`?token=`), bearer headers and password fields are redacted
-on every handler, whatever library wrote the line (uvicorn, websockets in debug mode, our own)."""
+"""Keep secrets out of logs: tokens in URLs (`?token=`), bearer headers, password fields and chip ID card
+QR texts are redacted on every handler, whatever library wrote the line (uvicorn, websockets in debug
+mode, our own)."""
 from __future__ import annotations
 
 import logging
@@ -10,6 +11,8 @@ _PATTERNS = [
     (re.compile(r"(bearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\1[redacted]"),
     (re.compile(r"(\"?(?:password|token)\"?\s*[:=]\s*\"?)[^\"\s,}]+", re.I), r"\1[redacted]"),
     (re.compile(r"(qms_token=|qms_csrf=)[^;\s]+", re.I), r"\1[redacted]"),
+    # a chip ID card's QR (number|old id|name|born|sex|address|issued), should any library ever echo one
+    (re.compile(r"\d{12}\|\d{0,9}\|[^|\n]{0,120}\|\d{8}\|[^|\n]{0,20}\|[^|\n]{0,250}\|\d{8}"), "[id card redacted]"),
 ]
 
 

@@ -224,3 +224,11 @@ def test_no_card_data_anywhere(debug_server: ServerProcess) -> None:
     log = debug_server.log_path.read_text("utf-8", "replace")
     assert log.strip(), "the server wrote a debug log"
     assert_clean(log, "the server log")
+
+
+def test_a_card_qr_echoed_by_any_library_is_redacted_from_log_lines() -> None:
+    from server.logs import redact
+    line = f"DEBUG something echoed the body: {{'id_card_qr': '{qr(date(1950, 1, 1))}', 'service_id': 3}}"
+    cleaned = redact(line)
+    assert_clean(cleaned, "a redacted log line")
+    assert "[id card redacted]" in cleaned and "service_id" in cleaned
