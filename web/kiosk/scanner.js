@@ -3,6 +3,10 @@
 // every character arrives, Vietnamese letters included; Enter hands the text over. Text that dribbles in
 // slowly and is never finished (a stray key) is forgotten after a pause.
 const PAUSE_MS = 600;
+const byScreen = new Map();  // screen name → its own handler (e.g. an appointment check-in screen)
+
+// A screen that wants scans for itself (document.body.dataset.screen === name) registers here.
+export function handleScansOn(screen, handler) { byScreen.set(screen, handler); }
 
 export function listenForScans(onScan) {
   const sink = document.createElement("input");
@@ -28,7 +32,9 @@ export function listenForScans(onScan) {
     e.preventDefault();
     const text = sink.value;
     sink.value = "";
-    if (text.trim()) onScan(text.trim());
+    if (!text.trim()) return;
+    const own = byScreen.get(document.body.dataset.screen);
+    (own || onScan)(text.trim());
   });
   // a tap on a button must not take the focus away (a scan right after it would lose its first letters)
   document.addEventListener("mousedown", (e) => {
