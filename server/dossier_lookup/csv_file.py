@@ -51,12 +51,25 @@ def read_statuses(path: Path) -> dict[str, DossierStatus]:
     return out
 
 
+def _retrieved(task: asyncio.Task[dict[str, DossierStatus]]) -> None:
+    """A failed read whose waiters all gave up is not an 'exception never retrieved' at shutdown."""
+    if not task.cancelled():
+        task.exception()
+
+
 class CsvLookup:
+    """The file's rows, read again when its modification time or size changes.
+
+    A read runs in a thread as one task shared by every look-up waiting for it, so a look-up that gives up
+    at the deadline does not abandon it: a large export is parsed once, however many people are asking.
+    """
+
     def __init__(self, url: str) -> None:
         self.path = path_of(url)
-        self._stamp: tuple[float, int] | None = None
+        self._stamp: tuple[int, int] | None = None
         self._rows: dict[str, DossierStatus] = {}
-        self._lock = asyncio.Lock()
+        self._loading: asyncio.Task[dict[str, DossierStatus]] | None = None
+        self._loading_stamp: tuple[int, int] | None = None
         self.loads = 0  # how many times the file was read (tests check it is re-read only on change)
 
     async def find(self, code: str) -> DossierStatus | None:
@@ -64,20 +77,32 @@ class CsvLookup:
         return rows.get(code)
 
     async def _current(self) -> dict[str, DossierStatus]:
-        async with self._lock:
-            try:
-                st = await asyncio.to_thread(os.stat, self.path)
-            except OSError as e:
-                raise LookupUnavailable(f"the look-up file cannot be read ({type(e).__name__})") from None
-            stamp = (st.st_mtime, st.st_size)
-            if stamp != self._stamp:
-                try:
-                    self._rows = await asyncio.to_thread(read_statuses, self.path)
-                except (OSError, UnicodeDecodeError, csv.Error) as e:
-                    raise LookupUnavailable(f"the look-up file cannot be read ({type(e).__name__})") from None
-                self._stamp = stamp
-                self.loads += 1
+        try:
+            st = await asyncio.to_thread(os.stat, self.path)
+        except OSError as e:
+            raise LookupUnavailable(f"the look-up file cannot be read ({type(e).__name__})") from None
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp == self._stamp:
             return self._rows
+        if self._loading is None or self._loading_stamp != stamp:
+            self._loading_stamp = stamp
+            self._loading = asyncio.get_running_loop().create_task(self._load(stamp))
+            self._loading.add_done_callback(_retrieved)
+        return await asyncio.shield(self._loading)
+
+    async def _load(self, stamp: tuple[int, int]) -> dict[str, DossierStatus]:
+        try:
+            rows = await asyncio.to_thread(read_statuses, self.path)
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise LookupUnavailable(f"the look-up file cannot be read ({type(e).__name__})") from None
+        finally:
+            if self._loading_stamp == stamp:
+                self._loading = None
+        self._rows, self._stamp = rows, stamp
+        self.loads += 1
+        return rows
 
     async def aclose(self) -> None:
+        if self._loading is not None:
+            self._loading.cancel()
         self._rows = {}

@@ -48,3 +48,30 @@ def test_csv_is_read_only_when_its_mtime_or_size_changes(tmp_path: Path) -> None
             await registry.find(path.as_uri(), CODE)
         await registry.aclose()
     run(scenario())
+
+
+def test_a_large_file_is_parsed_once_however_many_ask_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    rows = "".join(f"000.00.12.H26-250312-{i:05d},Đang xử lý,false,\n" for i in range(50_000))
+    path.write_text("code,status_text,ready,return_date\n" + rows, encoding="utf-8")
+
+    async def scenario() -> None:
+        import asyncio
+        adapter = CsvLookup(path.as_uri())
+        found = await asyncio.gather(*(adapter.find(f"000.00.12.H26-250312-{i:05d}") for i in range(0, 50_000, 2500)))
+        assert all(f is not None and f.ready is False for f in found)
+        assert adapter.loads == 1
+        await adapter.aclose()
+
+        # a look-up that gives up at the deadline does not abandon the read: the next one finds it done
+        impatient = LookupRegistry(deadline_s=0.01)
+        with pytest.raises(LookupUnavailable):
+            await impatient.find(path.as_uri(), "000.00.12.H26-250312-00007")
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if impatient.adapter(path.as_uri()).loads:  # type: ignore[attr-defined]
+                break
+        found_later = await impatient.find(path.as_uri(), "000.00.12.H26-250312-00007")
+        assert found_later is not None and found_later.status_text == "Đang xử lý"
+        await impatient.aclose()
+    run(scenario())
