@@ -203,6 +203,18 @@ def test_result_lookup_by_keyboard_and_by_scan(chromium: Any, server: ServerProc
         assert page.locator("#lookup-headline").inner_text() == "Hệ thống tra cứu đang gián đoạn"
         screenshot(page, "kiosk_lookup_down")
 
+        # the citizen walks away while the province is slow: the late answer does not pop up
+        page.locator("#lookup-again").click()
+        scan(page, CODE)
+        page.wait_for_selector("#lookup-wait:not(.hidden)")
+        page.locator("#lookup-back").click()
+        page.wait_for_selector("#screen-start:not(.hidden)")
+        page.wait_for_timeout(4500)
+        assert page.locator("#screen-start").is_visible()
+        page.locator("#lookup-open").click()
+        scan(page, CODE)
+        page.wait_for_selector("#lookup-card[data-kind='down']", timeout=6000)
+
     # the province gone (connection refused): said plainly; and back to the start screen by itself
     office.admin.ok("PATCH", f"/api/v1/offices/{office.id}", json={"dossier_lookup_url":
                                                                    f"http://127.0.0.1:{free_port()}/x"})

@@ -101,7 +101,7 @@ function buildScreens() {
         el("p", { class: "lookup-date", id: "lookup-date" }),
         el("div", { class: "lookup-actions" },
           el("button", { type: "button", class: "back", id: "lookup-again", "data-i18n": "lookup_again",
-            onclick: () => open() }),
+            onclick: () => openLookup() }),
           el("button", { type: "button", class: "done", id: "lookup-done", "data-i18n": "lookup_done",
             onclick: () => ctx.home() })))));
 }
@@ -127,7 +127,7 @@ function startButton() {
     $("#services").after(div);
     return div;
   })();
-  box.append(el("button", { type: "button", class: "start-action hidden", id: "lookup-open", onclick: () => open() },
+  box.append(el("button", { type: "button", class: "start-action hidden", id: "lookup-open", onclick: () => openLookup() },
     el("span", { class: "start-action-icon", "aria-hidden": "true" }, magnifier()),
     el("span", { class: "start-action-body" },
       el("span", { class: "start-action-title", "data-i18n": "lookup_button" }),
@@ -151,7 +151,7 @@ export function lookupAvailable() {
   return !!b && !b.classList.contains("hidden");
 }
 
-export function open(initial = "") {
+export function openLookup(initial = "") {
   serial++;
   code = initial;
   $("#lookup-wait").classList.add("hidden");
@@ -162,7 +162,7 @@ export function open(initial = "") {
 
 // A scanned receipt (from the start screen or the look-up screen): look it up at once.
 export function scanned(text) {
-  open(codeFromScan(text).slice(0, MAX_LEN * 2));
+  openLookup(codeFromScan(text).slice(0, MAX_LEN * 2));
   return lookUp(code);
 }
 
@@ -196,7 +196,7 @@ async function lookUp(value) {
   $("#lookup-wait").classList.remove("hidden");
   $("#lookup-go").disabled = true;
   const { status, body } = await fetchStatus(value);
-  if (mine !== serial) return;  // the citizen left meanwhile
+  if (mine !== serial || document.body.dataset.screen !== "lookup") return;  // the citizen left meanwhile
   $("#lookup-wait").classList.add("hidden");
   $("#lookup-go").disabled = false;
   const err = (body && body.error) || {};
