@@ -9,6 +9,7 @@ from sqlmodel import Session
 from .clock import office_day
 from .context import Ctx
 from .errors import InvalidValue, StateConflict
+from .id_card import IdCard
 from .models import Office, Service, Ticket
 from .notify import queue_updated, ticket_event
 from .numbering import claim_number, format_number
@@ -22,7 +23,11 @@ def new_track_code() -> str:
 
 
 def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *, priority: str | None = None,
-                 channel: str = Channel.KIOSK, lang: str = "vi", device_id: int | None = None) -> Ticket:
+                 channel: str = Channel.KIOSK, lang: str = "vi", device_id: int | None = None,
+                 id_card: IdCard | None = None, id_card_hash: str | None = None) -> Ticket:
+    """A new waiting ticket. With a scanned chip ID card (`id_card`, and its number's keyed hash computed
+    by the caller, who holds the key), the ticket keeps only that hash and the birth year, and a holder
+    aged 60 or more on the office's today gets the elderly priority unless one was chosen."""
     if priority is not None and priority not in Priority.__members__.values():
         raise InvalidValue(f"priority must be one of {', '.join(Priority)} or null", field="priority")
     if channel not in Channel.__members__.values():
@@ -45,11 +50,15 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
         if issued >= service.daily_limit:
             raise StateConflict(f"Service {service.code} has issued all {service.daily_limit} tickets for today.",
                                 code="daily_limit_reached", daily_limit=service.daily_limit)
+    if id_card is not None and priority is None and id_card.is_elderly_on(day):
+        priority = Priority.ELDERLY
     n = claim_number(session, service, day)
     ticket = Ticket(office_id=office.id or 0, service_id=service.id or 0, issued_service_id=service.id or 0,
                     office_day=day, number=n, display_number=format_number(office.number_format, service.code, n),
                     priority=priority, channel=channel, status=TicketStatus.WAITING, lang=lang,
-                    issued_at=ctx.now, queue_at=ctx.now, track_code=new_track_code(), device_id=device_id)
+                    issued_at=ctx.now, queue_at=ctx.now, track_code=new_track_code(), device_id=device_id,
+                    id_checked=id_card is not None, id_card_hash=id_card_hash if id_card is not None else None,
+                    birth_year=id_card.birth_year if id_card is not None else None)
     session.add(ticket)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_ISSUED, None)
     queue_updated(session, ctx, office, {service.id or 0})

@@ -30,6 +30,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
         "serving_now": serving_now or not waiting,
         "track_code": t.track_code,
         "dossiers": list(t.dossiers or []),
+        "id_checked": bool(t.id_checked),
     }
 
 

@@ -1,5 +1,6 @@
-"""Keep secrets out of logs: tokens in URLs (`?token=`), tracking codes, bearer headers and password fields
-are redacted on every handler, whatever library wrote the line (uvicorn, websockets in debug mode, our own)."""
+"""Keep secrets out of logs: tokens in URLs (`?token=`), tracking codes, bearer headers, password fields and
+chip ID card QR texts are redacted on every handler, whatever library wrote the line (uvicorn, websockets in
+debug mode, our own)."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +14,8 @@ _PATTERNS = [
     # a tracking code is the key to a citizen's ticket: `?track=`, `/t/<code>`, `/api/v1/track/<code>`
     (re.compile(r"(track=)[^&\s\"']+", re.I), r"\1[redacted]"),
     (re.compile(r"((?:^|[\s\"'])/t/|/api/v1/track/)[A-Za-z0-9_-]+"), r"\1[redacted]"),
+    # a chip ID card's QR (number|old id|name|born|sex|address|issued), should any library ever echo one
+    (re.compile(r"\d{12}\|\d{0,9}\|[^|\n]{0,120}\|\d{8}\|[^|\n]{0,20}\|[^|\n]{0,250}\|\d{8}"), "[id card redacted]"),
 ]
 
 

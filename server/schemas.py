@@ -211,6 +211,7 @@ class TicketOut(Out):
                               "ticket: its wait figures are then null (no time is promised)")
     track_code: str
     dossiers: list[str] = Field(default_factory=list, description="codes of the dossiers linked to this visit")
+    id_checked: bool = False
 
 
 class CounterOut(Out):
@@ -231,6 +232,9 @@ class TicketCreate(Body):
     channel: Literal["kiosk", "staff", "appointment", "online"] | None = None
     lang: Lang = "vi"
     print: bool = True
+    id_card_qr: str | None = Field(default=None, repr=False, description=(
+        "The chip ID card's QR as the scanner typed it: parsed, then dropped; only a keyed hash of the "
+        "card number and the birth year are kept (a holder aged 60+ gets the elderly priority)"))
 
 
 class PrintJobBrief(Out):

@@ -24,6 +24,7 @@ from counters.clock import Clock, utcnow
 from counters.context import AnnouncementText
 from counters.models import Counter, Event, Office, OfficeSeq, Service, Ticket
 from counters.estimates import ticket_figures
+from counters.id_card import keyed_hash
 from counters.types import EventType
 from counters.views import counter_brief
 
@@ -31,6 +32,7 @@ from .api import KnownTokens
 from .auth import Actor, actor_from_token
 from .metrics import Metrics
 from .db import Database
+from .dossier_lookup import LookupRegistry
 from .errors import ApiError
 from .estimator import Estimator
 from .hub import Hub
@@ -73,6 +75,8 @@ class Qms:
         self.login_address_throttle = Throttle(20, 300, "failed logins from this address")
         self.pairing_throttle = Throttle(20, 60, "pairing requests")
         self.issue_throttle = Throttle(60, 60, "tickets from this device")
+        self.lookup_throttle = Throttle(60, 60, "result look-ups from this address")
+        self.dossier_lookups = LookupRegistry()
         self.print_wakeup = asyncio.Event()
         self._pinged: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -87,7 +91,8 @@ class Qms:
         if self.settings.redis_url:
             import redis.asyncio as aioredis  # shared counters across workers
             shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3)
-            for t in (self.login_throttle, self.login_address_throttle, self.pairing_throttle, self.issue_throttle):
+            for t in (self.login_throttle, self.login_address_throttle, self.pairing_throttle, self.issue_throttle,
+                      self.lookup_throttle):
                 t.redis, t.namespace = shared, self.namespace
         self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
 
@@ -98,6 +103,7 @@ class Qms:
         await self.hub.close_where(lambda c: True, 1001, "server shutting down")
         self.metrics.worker_stopped()
         await self.pubsub.disconnect()
+        await self.dossier_lookups.aclose()
         try:
             await self.db.settle_folds()
         except Exception:  # the next start-up folds what is left
@@ -115,6 +121,10 @@ class Qms:
             write_private(path, secrets.token_hex(32))
         private_file(path)  # one written by an older release may be world-readable
         return path.read_text().strip().encode()
+
+    def id_card_hash(self, number: str) -> str:
+        """The keyed hash under which a chip ID card's number is kept (the number itself never is)."""
+        return keyed_hash(self._secret, number)
 
     # ---- writing and publishing
     async def write(self, fn: Any) -> Any:

@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 
 MODULES = ("health", "auth_routes", "devices", "offices", "tickets", "counter_actions", "live", "printing",
-           "feedback", "reports", "alerts", "dossiers", "webhooks")
+           "feedback", "reports", "alerts", "dossiers", "dossier_status", "webhooks")
 
 
 def _load() -> list[ModuleType]:

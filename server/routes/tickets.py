@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from counters import issuing, serving
+from counters import id_card, issuing, serving
 from counters.clock import office_day
 from counters.estimates import estimate_queue, ticket_figures
 from counters.models import Counter, Office, Service, Ticket
@@ -40,6 +40,10 @@ async def issue(call: Call) -> Any:
     if actor.kind == "kiosk":
         await call.qms.issue_throttle.hit(f"device:{actor.id}")
     channel = body.channel or ("kiosk" if actor.kind == "kiosk" else "staff")
+    # the card's QR holds a name and an address: read what the queue needs now, keep none of the text
+    card = id_card.parse(body.id_card_qr) if body.id_card_qr is not None else None
+    card_hash = call.qms.id_card_hash(card.number) if card is not None else None
+    body.id_card_qr = None
 
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, actor, call.param("office_id"))
@@ -48,7 +52,8 @@ async def issue(call: Call) -> Any:
             raise ApiError(422, "invalid_value", "service_id is not a service of this office", field="service_id")
         ctx = call.ctx()
         ticket = issuing.issue_ticket(session, ctx, office, service, priority=body.priority, channel=channel,
-                                      lang=body.lang, device_id=actor.id if actor.is_device else None)
+                                      lang=body.lang, device_id=actor.id if actor.is_device else None,
+                                      id_card=card, id_card_hash=card_hash)
         job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
                       base_url=str(call.request.base_url), hooks=HOOKS) if body.print else None
         out = ticket_out(session, office, ticket, ctx.now)

@@ -5,6 +5,9 @@ import { getToken, setToken, pair } from "/static/shared/auth.js";
 import { LiveSocket } from "/static/shared/ws.js";
 import { el, $, clear } from "/static/shared/dom.js";
 import { t, setDictionary, setLang, getLang, apply, minutes } from "/static/shared/i18n.js";
+import { listenForScans } from "./scanner.js";
+import { LOOKUP_DICT, setupLookup, setLookupAvailable, lookupAvailable, scanned, onLookupScreen } from "./lookup.js";
+import { IDCARD_DICT, looksLikeCard, setupCard, cardScanned, forgetCard, pendingCard, cardOnPriorityScreen, cardRefused } from "./idcard.js";
 
 const DICT = {
   vi: {
@@ -61,6 +64,7 @@ const JOB_WATCH_MS = 8000;
 const state = { officeId: null, office: null, services: [], programs: null, chosen: null, busy: false,
   idleTimer: null, socket: null, ticketSerial: 0 };
 
+for (const extra of [LOOKUP_DICT, IDCARD_DICT]) for (const l of ["vi", "en"]) Object.assign(DICT[l], extra[l]);
 setDictionary(DICT);
 document.documentElement.lang = getLang();
 
@@ -78,6 +82,7 @@ function home() {
   idle(0);
   state.chosen = null;
   state.ticketSerial++;
+  forgetCard();
   renderServices();
   show("start");
 }
@@ -133,6 +138,7 @@ function chooseService(s) {
     box.append(el("button", { type: "button", class: "priority", dataset: { priority: p },
       onclick: () => issue(p) }, el("span", { text: t(p) })));
   }
+  cardOnPriorityScreen();
   show("priority");
   idle(IDLE_MS.priority);
 }
@@ -144,9 +150,12 @@ async function issue(priority) {
   document.body.classList.add("busy");
   const s = state.chosen;
   try {
-    const ticket = await post(`/api/v1/offices/${state.officeId}/tickets`,
-      { service_id: s.id, priority, lang: getLang() });
-    showTicket(ticket, s, priority);
+    const body = { service_id: s.id, priority, lang: getLang() };
+    const card = pendingCard();
+    if (card) body.id_card_qr = card.qr;  // the server reads the birth date, keeps a keyed hash, drops the rest
+    const ticket = await post(`/api/v1/offices/${state.officeId}/tickets`, body);
+    forgetCard();
+    showTicket(ticket, s, ticket.priority ?? priority);
   } catch (e) {
     failed(e, s);
   } finally {
@@ -158,6 +167,7 @@ async function issue(priority) {
 function failed(e, s) {
   if (!(e instanceof ApiError)) throw e;
   const d = e.details || {};
+  if (e.code === "invalid_value" && d.field === "id_card_qr") return cardRefused();
   if (e.code === "service_closed" && d.reason === "outside_hours") {
     const hours = hoursText(d.hours);
     return message("hours", t("hours_title"), hours ? t("hours_text", { hours }) : t("hours_none"));
@@ -262,7 +272,13 @@ function onSnapshot(data) {
   if (data.services) state.services = data.services.map((s) => ({ ...s }));
   state.programs = data.programs || null;
   if (data.office && data.office.name) $("#office-name").textContent = data.office.name;
+  refreshOffice();  // settings the snapshot does not carry (the result look-up) may have changed meanwhile
   if (document.body.dataset.screen === "start") renderServices();
+}
+
+function refreshOffice() {
+  if (!state.officeId) return;
+  get(`/api/v1/offices/${state.officeId}`).then((o) => { state.office = o; setLookupAvailable(o); }).catch(() => {});
 }
 
 function onEvent(msg) {
@@ -274,6 +290,7 @@ function onEvent(msg) {
   } else if (msg.type === "queue.updated" && d.services) {
     mergeServices(d.services);
   } else if (msg.type === "office.updated") {
+    if (d.office && state.office) { Object.assign(state.office, d.office); setLookupAvailable(state.office); }
     resnapshot();  // hours may have changed: the snapshot says whether tickets are issued now
     return;
   } else return;
@@ -316,7 +333,21 @@ async function ensureToken() {
   return token;
 }
 
+// a scan anywhere: a chip ID card's QR on the start screen, a receipt's code on the start or look-up screen
+function onScan(text) {
+  const screen = document.body.dataset.screen;
+  if (screen === "priority" && looksLikeCard(text)) return cardScanned(text, true);
+  if (screen !== "start" && !onLookupScreen()) return;
+  if (looksLikeCard(text)) {
+    if (screen === "start") cardScanned(text);
+    return;
+  }
+  if (lookupAvailable()) scanned(text);
+}
+
 async function start() {
+  setupLookup({ t, show, idle, home, officeId: () => state.officeId, lang: getLang });
+  setupCard({ t, message });
   apply();
   wireLanguage();
   tick();
@@ -340,10 +371,12 @@ async function start() {
   const [office, services] = await Promise.all([get(`/api/v1/offices/${me.office_id}`),
     get(`/api/v1/offices/${me.office_id}/services`)]);
   state.office = office;
+  setLookupAvailable(office);
   $("#office-name").textContent = office.name;
   tick();
   state.services = services.items;
   home();
+  listenForScans(onScan);
   state.socket = new LiveSocket({ token, officeId: me.office_id, onSnapshot, onEvent,
     onStatus: (s) => {
       document.body.classList.toggle("offline", s === "offline");
