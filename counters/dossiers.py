@@ -7,7 +7,6 @@ what the province's system receives. Refusals come before any write: 422 (shape)
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -20,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 from . import events
 from .clock import iso, office_day
 from .context import Ctx
+from .dossier_codes import normalize_dossier_code
 from .errors import InvalidValue, StateConflict
 from .models import DOSSIER_EVENTS_SQL, Counter, DossierLink, Event, Feedback, Office, Ticket
 from .types import TicketStatus
@@ -29,23 +29,7 @@ DOSSIER_LINKED = "dossier.linked"
 DOSSIER_UNLINKED = "dossier.unlinked"
 LINK_EVENTS = (DOSSIER_LINKED, DOSSIER_UNLINKED)
 LINKABLE = frozenset({TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.DONE})
-CODE_MAX = 64
 PROCEDURE_MAX = 200
-
-
-def normalize_code(office: Office, raw: str) -> str:
-    """The code as the province prints it: trimmed, upper-cased, and of the office's shape (422 otherwise)."""
-    code = (raw or "").strip().upper()
-    if not code or len(code) > CODE_MAX:
-        raise InvalidValue(f"code is 1 to {CODE_MAX} characters", field="code")
-    try:
-        ok = re.fullmatch(office.dossier_code_pattern, code) is not None
-    except re.error:  # the setting is validated when written; an old bad one must not become a 500
-        ok = False
-    if not ok:
-        raise InvalidValue(f"{code!r} is not a dossier code of this office's shape", field="code",
-                           pattern=office.dossier_code_pattern)
-    return code
 
 
 def clean_procedure(raw: str | None) -> str | None:
@@ -58,7 +42,7 @@ def clean_procedure(raw: str | None) -> str | None:
 def link(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, code: str,
          procedure: str | None = None) -> DossierLink:
     """Link a dossier to a called, serving or finished ticket of today (422, then 409, before any write)."""
-    code = normalize_code(office, code)
+    code = normalize_dossier_code(office, code)
     procedure = clean_procedure(procedure)
     today = office_day(ctx.now, office.timezone)
     if ticket.status not in LINKABLE:
