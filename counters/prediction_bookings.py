@@ -17,6 +17,7 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 CHECKIN_EARLY_S = 900.0  # the office settings' defaults (API.md "Appointments")
 CHECKIN_LATE_S = 600.0
@@ -64,22 +65,42 @@ class BookingBehaviour:
         offsets += [-early_s + (early_s + late_s) * (j + 0.5) / k for j in range(k)]
         return cls(share, tuple(sorted(offsets)), early_s, late_s)
 
+    @cached_property
+    def _knots(self) -> tuple[list[float], list[float], list[float]]:
+        """The survival curve of check-in times, P(offset > x), piecewise linear: 1 at the window's
+        opening, 1 - k/(N+1) at the k-th of the N offsets, 0 at its end (nobody checks in later)."""
+        n = len(self.offsets_s)
+        xs = [-self.early_s, *self.offsets_s, self.late_s]
+        ss = [1.0] + [1.0 - k / (n + 1) for k in range(1, n + 1)] + [0.0]
+        return xs, ss, [-x for x in ss]
+
+    def survival(self, elapsed_s: float) -> float:
+        """P(a citizen who will check in does so later than `elapsed_s` after the start)."""
+        xs, ss, _ = self._knots
+        if elapsed_s < xs[0]:
+            return 1.0
+        if elapsed_s >= xs[-1]:
+            return 0.0
+        i = bisect.bisect_right(xs, elapsed_s) - 1
+        return ss[i] + (ss[i + 1] - ss[i]) * (elapsed_s - xs[i]) / (xs[i + 1] - xs[i])
+
     def show_probability(self, elapsed_s: float) -> float:
         """P(checks in later | not checked in `elapsed_s` after its start): Bayes over "will come but
         later than now" against "will not come"."""
-        if elapsed_s > self.late_s:
-            return 0.0
-        later = len(self.offsets_s) - bisect.bisect_right(self.offsets_s, elapsed_s)
-        still = self.show_share * later / len(self.offsets_s)
+        still = self.show_share * self.survival(elapsed_s)
         return still / (still + 1.0 - self.show_share) if still > 0 else 0.0
 
     def draw_offset_s(self, elapsed_s: float, u: float) -> float:
-        """A check-in time (relative to the start) later than `elapsed_s`, drawn with u in [0, 1)."""
-        first = bisect.bisect_right(self.offsets_s, elapsed_s)
-        later = self.offsets_s[first:]
-        if not later:
-            return elapsed_s + u * max(self.late_s - elapsed_s, 0.0)
-        return later[min(int(u * len(later)), len(later) - 1)]
+        """A check-in time (relative to the start) not before `elapsed_s`, drawn with u in [0, 1) by
+        inverting the survival curve beyond `elapsed_s`."""
+        target = self.survival(elapsed_s) * (1.0 - u)
+        if target <= 0.0:
+            return max(elapsed_s, self.late_s)
+        xs, ss, rising = self._knots
+        # ss falls strictly from 1 to 0: the last i with ss[i] >= target (then target > ss[i + 1]).
+        i = min(bisect.bisect_right(rising, -target) - 1, len(ss) - 2)
+        x = xs[i] + (xs[i + 1] - xs[i]) * (ss[i] - target) / (ss[i] - ss[i + 1])
+        return max(x, elapsed_s)
 
 
 PRIOR = BookingBehaviour.fit(())
