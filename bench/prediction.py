@@ -135,7 +135,8 @@ def refit(seeds: tuple[int, ...]) -> tuple[IntervalCalibration, list[Backtest]]:
     provenance = (
         f"Fitted by prediction_calibration.fit(regimes={REGIMES}, target={calibration.target}) on the\n"
         f"backtests of day types {', '.join(DAY_TYPES)}, calibration seeds {seeds[0]}..{seeds[-1]}\n"
-        f"({len(backtests)} tickets); the evaluation seeds were not used."
+        f"({len(backtests)} tickets, {sum(b.actual_s > 0 for b in backtests)} of which waited: those it is fitted on);\n"
+        f"the evaluation seeds were not used."
     )
     FITTED_PATH.write_text(render(calibration, provenance))
     print(f"wrote {FITTED_PATH}:")
@@ -218,7 +219,7 @@ def booking_notes(
     before = DayFigures("unmodelled")
     for b in replay([day_type], seeds, use_booked=False):
         before.add(b, calibration)
-    lines.append(row(before, "  ") + "  (bookings to come hidden, check-ins counted as arrivals)")
+    lines.append(row(before, "  ") + "  (bookings to come not given, check-ins counted in the arrival rates)")
     return lines
 
 
