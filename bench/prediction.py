@@ -4,8 +4,8 @@ For every ticket of every simulated day, the queue as it stood when the ticket w
 to `predict` (its service-time model learnt from yesterday's and today's finished services so far,
 plus the configured typical time of each service as a prior) and to `naive_predict` (people ahead x
 average service time / counters); both are compared with the real wait (counters/prediction_backtest.py).
-The "appointments" day (30% of visits booked) is also replayed with the bookings still to come hidden
-from the prediction, as it predicted before appointments were modelled.
+The "appointments" day (30% of visits booked) is also shown by ticket channel, and replayed with the
+bookings still to come not given to the prediction (check-ins counted in the arrival rates instead).
 Evaluation seeds are never the seeds the 80% range is calibrated on: `--fit` replays the calibration
 seeds, fits the range's scale factors per load regime over the tickets that waited
 (prediction_calibration.fit) and rewrites counters/prediction_fitted.py; `--calibration` prints the
@@ -135,7 +135,8 @@ def refit(seeds: tuple[int, ...]) -> tuple[IntervalCalibration, list[Backtest]]:
     provenance = (
         f"Fitted by prediction_calibration.fit(regimes={REGIMES}, target={calibration.target}) on the\n"
         f"backtests of day types {', '.join(DAY_TYPES)}, calibration seeds {seeds[0]}..{seeds[-1]}\n"
-        f"({len(backtests)} tickets, {sum(b.actual_s > 0 for b in backtests)} of which waited: those it is fitted on);\n"
+        f"({len(backtests)} tickets, {sum(b.actual_s > 0 for b in backtests)} of which waited: "
+        "those it is fitted on);\n"
         f"the evaluation seeds were not used."
     )
     FITTED_PATH.write_text(render(calibration, provenance))

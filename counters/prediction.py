@@ -335,7 +335,8 @@ class _Booked:
     show_p: float  # P(checks in later | not checked in by now)
     counters: list[int]
     ranks: list[int]
-    jumps_by_rank: bool  # routing "ordered": it may be called before tickets queued earlier
+    # Queued after every waiting ticket, routing "fifo": it can delay them only as a priority citizen.
+    priority_only: bool
 
 
 @dataclass(slots=True)
@@ -431,12 +432,11 @@ def _plan(
         start_s = (b.start - snapshot.now).total_seconds()
         show_p = booking.show_probability(-start_s)
         serving = [ci for ci, c in enumerate(counters) if b.service_id in c.service_ids]
-        cannot_delay = start_s >= ahead_until_s and snapshot.routing == "fifo" and booked_priority_share == 0
-        if show_p > 0 and serving and not cannot_delay:
+        priority_only = start_s >= ahead_until_s and snapshot.routing == "fifo"
+        if show_p > 0 and serving and not (priority_only and booked_priority_share == 0):
             ranks_b = [counters[ci].service_ids.index(b.service_id) if snapshot.routing == "ordered" else 0
                        for ci in serving]
-            booked.append(_Booked(sidx(b.service_id), start_s, show_p, serving, ranks_b,
-                                  snapshot.routing == "ordered"))
+            booked.append(_Booked(sidx(b.service_id), start_s, show_p, serving, ranks_b, priority_only))
     busy: list[ServiceTime | None] = []
     elapsed: list[float] = []
     for c in counters:
@@ -492,13 +492,18 @@ def _draw_futures(
             for ci, rank in zip(f.counters, f.ranks):
                 per_counter[ci].append((t, k, f.priority, rank, t))
             k += 1
+    share = plan.booked_priority_share
     for b in plan.booked:
-        if rng.random() >= b.show_p:
-            continue
+        if b.priority_only:  # one draw: comes, and as a priority citizen (else it cannot delay anyone)
+            if rng.random() >= b.show_p * share:
+                continue
+            priority = True
+        else:
+            if rng.random() >= b.show_p:
+                continue
+            priority = rng.random() < share
         arrives = max(b.start_s + plan.booking.draw_offset_s(-b.start_s, rng.random()), 0.0)
-        priority = rng.random() < plan.booked_priority_share
-        # Behind every waiting ticket and not able to jump the queue: it cannot delay anyone.
-        if arrives > horizon_s or (not priority and b.start_s >= plan.ahead_until_s and not b.jumps_by_rank):
+        if arrives > horizon_s:
             continue
         services.append(b.service)
         for ci, rank in zip(b.counters, b.ranks):

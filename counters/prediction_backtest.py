@@ -86,9 +86,9 @@ def walk_in_rates(trace: DayTrace, now: datetime) -> ArrivalRates:
 
 
 def replay_day(day_type: str, seed: int, runs: int | None = None, *, use_booked: bool = True) -> Iterator[Backtest]:
-    """Every ticket of one simulated day that was called before closing. `use_booked=False` predicts as
-    before appointments were modelled (bookings still to come hidden, arrival rates from every ticket
-    issued, check-ins included), to measure what modelling them is worth."""
+    """Every ticket of one simulated day that was called before closing. `use_booked=False` hides the
+    bookings still to come from the prediction and counts check-ins in the arrival rates, as when the
+    office gives it no bookings: to measure what they are worth."""
     trace = simulate_day(day_type, seed)
     yesterday = _yesterday(day_type, seed)
     history = yesterday_samples(seed, day_type)
