@@ -12,10 +12,10 @@ from .prediction_calibration import IntervalCalibration, Regime
 
 FITTED = IntervalCalibration(
     (
-        Regime(0.6666666666666666, 1.027, 1.087),
-        Regime(1.5, 1.071, 1.248),
-        Regime(2.4, 1.042, 1.107),
-        Regime(math.inf, 1.137, 1.236),
+        Regime(0.6666666666666666, 1.029, 1.087),
+        Regime(1.5, 1.072, 1.248),
+        Regime(2.4, 1.042, 1.114),
+        Regime(math.inf, 1.137, 1.248),
     ),
     0.8,
 )
