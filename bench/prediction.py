@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds per day type")
     parser.add_argument("--fit", action="store_true",
                         help="refit the 80%% range on the calibration seeds and rewrite counters/prediction_fitted.py")
-    args = parser.parse_args(argv)
+    # `qms bench --only prediction` calls main() with its own command line in sys.argv: defaults then.
+    args = parser.parse_args(argv if argv is not None else [])
     calibration = FITTED
     seeds = CALIBRATION_SEEDS if args.calibration or args.fit else EVALUATION_SEEDS
     if args.seeds:
@@ -225,4 +227,4 @@ def booking_notes(
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
