@@ -5,6 +5,9 @@ desk serves only its quick services, priority tickets jump the line and a transf
 for one counter. `predict` replays the office's calling rules forward from the current snapshot many
 times (a small event-driven Monte Carlo with service times drawn from a learned lognormal model per
 service), which captures all of that at once and gives an honest interval, not only a point.
+Appointments still to come join in each run when their citizen checks in (with the probability and at
+a time drawn from `BookingBehaviour`), queued at their booked start: ahead of the waiting tickets
+queued after that moment.
 
 Pure Python, deterministic for a given seed, no I/O: the core builds the inputs from the database.
 """
@@ -20,6 +23,8 @@ from datetime import datetime
 from statistics import NormalDist
 from typing import Literal
 
+from .prediction_bookings import PRIOR as BOOKING_PRIOR
+from .prediction_bookings import BookingBehaviour
 from .prediction_calibration import IntervalCalibration, interval
 from .prediction_fitted import FITTED
 
@@ -318,6 +323,20 @@ class _Future:
     rate_per_s: float
     counters: list[int]
     ranks: list[int]
+    until_s: float = math.inf  # later newcomers are behind every waiting ticket: not drawn
+
+
+@dataclass(slots=True)
+class _Booked:
+    """A booking still to come: queued at `start_s` (from now) if its citizen checks in."""
+
+    service: int  # index into service_params
+    start_s: float
+    show_p: float  # P(checks in later | not checked in by now)
+    counters: list[int]
+    ranks: list[int]
+    # Queued after every waiting ticket, routing "fifo": it can delay them only as a priority citizen.
+    priority_only: bool
 
 
 @dataclass(slots=True)
@@ -337,10 +356,19 @@ class _Plan:
     elapsed: list[float]
     eligible_counters: list[list[int]]
     futures: list[_Future]
+    qa: list[float]  # per ticket: queue_at in seconds from now (+ sentinel inf)
+    ahead_until_s: float  # the latest queue_at of a waiting ticket: newcomers after it are behind all
+    booked: list[_Booked]
+    booked_priority_share: float
+    booking: BookingBehaviour
 
 
 def _plan(
-    snapshot: QueueSnapshot, model: ServiceTimeModel, paused_resume_s: float, rates: ArrivalRates | None
+    snapshot: QueueSnapshot,
+    model: ServiceTimeModel,
+    paused_resume_s: float,
+    rates: ArrivalRates | None,
+    booking: BookingBehaviour = BOOKING_PRIOR,
 ) -> _Plan:
     counters = [c for c in snapshot.counters if c.state in ("open", "paused")]
     tickets = snapshot.waiting
@@ -370,12 +398,18 @@ def _plan(
         for i, key in keys.items():
             rank[i] = key[0]
         ranks.append(rank)
+    qa = [(t.queue_at - snapshot.now).total_seconds() for t in tickets] + [math.inf]
+    # An appointment checked in early waits queued at its start, in the future: walk-ins coming before
+    # then are ahead of it.
+    ahead_until_s = max(qa[:n], default=0.0)
     futures: list[_Future] = []
     if rates is not None:
-        kinds = [(rates.priority_per_h, True)]
+        kinds = [(rates.priority_per_h, True, math.inf)]
         if snapshot.routing == "ordered":
-            kinds.append((rates.normal_per_h, False))
-        for per_h, priority in kinds:
+            kinds.append((rates.normal_per_h, False, math.inf))
+        elif ahead_until_s > 0:
+            kinds.append((rates.normal_per_h, False, ahead_until_s))
+        for per_h, priority, until_s in kinds:
             for service_id, rate in sorted(per_h.items()):
                 serving = [ci for ci, c in enumerate(counters) if service_id in c.service_ids]
                 if rate > 0 and serving:
@@ -387,8 +421,22 @@ def _plan(
                             serving,
                             [counters[ci].service_ids.index(service_id) if snapshot.routing == "ordered" else 0
                              for ci in serving],
+                            until_s,
                         )
                     )
+    priority_total = sum(rates.priority_per_h.values()) if rates is not None else 0.0
+    all_total = priority_total + (sum(rates.normal_per_h.values()) if rates is not None else 0.0)
+    booked_priority_share = priority_total / all_total if all_total > 0 else 0.0
+    booked: list[_Booked] = []
+    for b in snapshot.booked:
+        start_s = (b.start - snapshot.now).total_seconds()
+        show_p = booking.show_probability(-start_s)
+        serving = [ci for ci, c in enumerate(counters) if b.service_id in c.service_ids]
+        priority_only = start_s >= ahead_until_s and snapshot.routing == "fifo"
+        if show_p > 0 and serving and not (priority_only and booked_priority_share == 0):
+            ranks_b = [counters[ci].service_ids.index(b.service_id) if snapshot.routing == "ordered" else 0
+                       for ci in serving]
+            booked.append(_Booked(sidx(b.service_id), start_s, show_p, serving, ranks_b, priority_only))
     busy: list[ServiceTime | None] = []
     elapsed: list[float] = []
     for c in counters:
@@ -413,27 +461,54 @@ def _plan(
         elapsed=elapsed,
         eligible_counters=eligible_counters,
         futures=futures,
+        qa=qa,
+        ahead_until_s=ahead_until_s,
+        booked=booked,
+        booked_priority_share=booked_priority_share,
+        booking=booking,
     )
+
+
+_FutureEvent = tuple[float, int, bool, int, float]  # (arrives, index, priority, rank, queue_at), from now
 
 
 def _draw_futures(
     plan: _Plan, rng: random.Random, horizon_s: float, first_index: int
-) -> tuple[list[list[tuple[float, int, bool, int]]], list[int]]:
-    """One run's future arrivals: per counter (time, index, priority, rank) sorted by time, and
-    the service of each new index (from `first_index` on)."""
-    per_counter: list[list[tuple[float, int, bool, int]]] = [[] for _ in plan.counters]
+) -> tuple[list[list[_FutureEvent]], list[int]]:
+    """One run's future arrivals: per counter (time, index, priority, rank, queue_at) sorted by time,
+    and the service of each new index (from `first_index` on). Walk-ins are queued when they arrive;
+    a booking that checks in (with its show probability) is queued at its start."""
+    per_counter: list[list[_FutureEvent]] = [[] for _ in plan.counters]
     services: list[int] = []
     k = first_index
     for f in plan.futures:
         t = 0.0
+        until = min(horizon_s, f.until_s)
         while True:
             t += -math.log(1.0 - rng.random()) / f.rate_per_s
-            if t > horizon_s:
+            if t > until:
                 break
             services.append(f.service)
             for ci, rank in zip(f.counters, f.ranks):
-                per_counter[ci].append((t, k, f.priority, rank))
+                per_counter[ci].append((t, k, f.priority, rank, t))
             k += 1
+    share = plan.booked_priority_share
+    for b in plan.booked:
+        if b.priority_only:  # one draw: comes, and as a priority citizen (else it cannot delay anyone)
+            if rng.random() >= b.show_p * share:
+                continue
+            priority = True
+        else:
+            if rng.random() >= b.show_p:
+                continue
+            priority = rng.random() < share
+        arrives = max(b.start_s + plan.booking.draw_offset_s(-b.start_s, rng.random()), 0.0)
+        if arrives > horizon_s:
+            continue
+        services.append(b.service)
+        for ci, rank in zip(b.counters, b.ranks):
+            per_counter[ci].append((arrives, k, priority, rank, b.start_s))
+        k += 1
     for lst in per_counter:
         lst.sort()
     return per_counter, services
@@ -460,15 +535,15 @@ def _run(
     """
     n = len(plan.ticket_service)
     tsvc = plan.ticket_service
-    future: list[list[tuple[float, int, bool, int]]] | None = None
-    if duration_of is None and rng is not None and plan.futures:
+    future: list[list[_FutureEvent]] | None = None
+    if duration_of is None and rng is not None and (plan.futures or plan.booked):
         future, extra = _draw_futures(plan, rng, horizon_s, n + 1)
         tsvc = tsvc + [0] + extra
     taken = [False] * len(tsvc) if len(tsvc) > n else [False] * (n + 1)
     ptr_p = [0] * len(plan.counters)
     ptr_n = [0] * len(plan.counters)
     since = plan.since0
-    lists, strict, every, ranks = plan.lists, plan.strict, plan.every, plan.rank
+    lists, strict, every, ranks, qa = plan.lists, plan.strict, plan.every, plan.rank, plan.qa
     heap = [(start[ci], ci) for ci in range(len(plan.counters)) if len(lists[ci][0]) + len(lists[ci][1]) > 2]
     heapq.heapify(heap)
     left = n
@@ -505,22 +580,22 @@ def _run(
             i = nxt[1]
             j = n if nxt[2] else i  # keeps the interleave count right below
         elif future is not None and future[ci]:
-            best_p: tuple[float, int, bool, int] | None = None
-            best_n: tuple[float, int, bool, int] | None = None
+            best_p: _FutureEvent | None = None
+            best_n: _FutureEvent | None = None
             for e in future[ci]:
                 if e[0] > t:
                     break
                 if taken[e[1]]:
                     continue
                 if e[2]:
-                    if best_p is None or e[3] < best_p[3]:
+                    if best_p is None or (e[3], e[4]) < (best_p[3], best_p[4]):
                         best_p = e
-                elif best_n is None or e[3] < best_n[3]:
+                elif best_n is None or (e[3], e[4]) < (best_n[3], best_n[4]):
                     best_n = e
             rank = ranks[ci]
-            if best_p is not None and (i == n or best_p[3] < rank[i]):
+            if best_p is not None and (i == n or (best_p[3], best_p[4]) < (rank[i], qa[i])):
                 i = best_p[1]
-            if best_n is not None and (j == n or best_n[3] < rank[j]):
+            if best_n is not None and (j == n or (best_n[3], best_n[4]) < (rank[j], qa[j])):
                 j = best_n[1]
         if i != n and (strict or j == n or since >= every):
             since = 0
@@ -564,14 +639,16 @@ def simulate_waits(
     seed: int = 0,
     paused_resume_s: float = 600.0,
     arrivals: ArrivalRates | None = None,
+    bookings: BookingBehaviour = BOOKING_PRIOR,
 ) -> SimulatedWaits:
-    """Run the calling rules forward: a deterministic pass for positions, then `runs` random ones."""
+    """Run the calling rules forward: a deterministic pass for positions, then `runs` random ones.
+    `arrivals` should count walk-ins only: the bookings in `snapshot.booked` come in by `bookings`."""
     tickets = snapshot.waiting
     if runs is None:
         runs = max(100, min(300, 30_000 // max(len(tickets), 1)))
     if not tickets:
         return SimulatedWaits([], [], runs)
-    plan = _plan(snapshot, model, paused_resume_s, arrivals)
+    plan = _plan(snapshot, model, paused_resume_s, arrivals, bookings)
     n = len(tickets)
     p_ns, ns_cost = model.no_show_share, model.no_show_cost_s
 
@@ -641,17 +718,21 @@ def predict(
     seed: int = 0,
     paused_resume_s: float = 600.0,
     arrivals: ArrivalRates | None = None,
+    bookings: BookingBehaviour = BOOKING_PRIOR,
     calibration: IntervalCalibration | None = FITTED,
 ) -> dict[int, Prediction]:
     """Predicted wait from `snapshot.now` until each waiting ticket is called.
 
     Future arrivals overtake at the recent `arrivals` rates (none if not given); paused counters
     resume after `paused_resume_s`. `runs` defaults to 300 for small queues and fewer for long
-    ones (at least 100), which keeps a 300-ticket office well under 100 ms. The 80% range is the
+    ones (at least 100), which keeps a 300-ticket office well under 100 ms. The bookings still to come
+    (`snapshot.booked`) check in as `bookings` says (learnt from the office's past bookings; a prior
+    when not given) and delay the tickets queued after their start. The 80% range is the
     simulated spread rescaled by `calibration` (fitted against simulated days' real waits);
     `calibration=None` gives the raw 10th-90th percentiles.
     """
-    sim = simulate_waits(snapshot, model, runs=runs, seed=seed, paused_resume_s=paused_resume_s, arrivals=arrivals)
+    sim = simulate_waits(snapshot, model, runs=runs, seed=seed, paused_resume_s=paused_resume_s, arrivals=arrivals,
+                         bookings=bookings)
     load = office_load(snapshot)
     out: dict[int, Prediction] = {}
     for t, position, w in zip(snapshot.waiting, sim.positions, sim.waits):

@@ -1,15 +1,20 @@
-"""The 80% range of a wait prediction, calibrated against real waits.
+"""The 80% range of a wait prediction, calibrated against real waits of citizens who waited.
 
 Why: the Monte Carlo's own 10th-90th percentiles are not an honest 80% range. Tickets called at
 once are covered by any range that starts at 0, so on a quiet day a raw range covers ~88% of the
 real waits; the service-time model's errors widen or narrow it elsewhere. A small table of scale
 factors, per load regime (waiting tickets per open counter), stretches or shrinks each side of the
 simulated spread around the median so that, on simulated calibration days, the range holds 80% of
-the real waits of that regime: 10% fall below it and 10% above. The table is fitted by `fit`
-(`python -m bench.prediction --fit` re-runs the whole procedure on the calibration seeds).
+the real waits of the tickets of that regime that did wait: 10% fall below it and 10% above. The
+table is fitted by `fit` (`python -m bench.prediction --fit` re-runs the whole procedure on the
+calibration seeds).
 
-The price of an 80% range over all tickets: where many tickets are called at once (low load), the
-ranges of those that do wait are narrower, and only ~68% of them hold their real wait.
+Why only tickets that waited: the range matters to the citizen who waits; one called at once never
+looks at it. Calibrating over all tickets let those called at once (inside any range from 0) pad
+the figure: at quiet moments the ranges of the tickets that did wait came out narrower, and only
+~68% of them held their real wait. The choice has a price the other way: a ticket predicted to wait
+but called at once (a counter freed up) may lie below a range that starts above 0, so over all
+tickets the range can hold somewhat less or more than 80% (the bench prints both).
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ def interval(
 @dataclass(frozen=True, slots=True)
 class Observation:
     """What calibration needs from one backtested ticket: its sorted simulated waits, the office's
-    load when it was issued, and the wait that really followed."""
+    load when it was issued, and the wait that really followed (0: called at once)."""
 
     waits: Sequence[float]
     load: float
@@ -80,23 +85,35 @@ MIN_FACTOR = 0.2  # never shrink a side to (almost) nothing: a range of one minu
 
 
 def _side_factor(scores: list[float], allowed_outside: float) -> float:
-    """The smallest factor that leaves at most `allowed_outside` of these scores above it."""
+    """The smallest factor that leaves at most `allowed_outside` of these scores above it (an infinite
+    score is outside whatever the factor: then the largest finite one)."""
     keep = len(scores) - int(allowed_outside)
     if not scores:
         return 1.0
     if keep <= 0:
         return MIN_FACTOR
-    return max(sorted(scores)[keep - 1], MIN_FACTOR)
+    ordered = sorted(scores)
+    factor = ordered[keep - 1]
+    if math.isinf(factor):
+        factor = max((x for x in ordered if not math.isinf(x)), default=1.0)
+    return max(factor, MIN_FACTOR)
+
+
+def waited(o: Observation) -> bool:
+    """The ticket was not called at once (in the simulator, a free counter calls it the same second)."""
+    return o.actual_s > 0
 
 
 def fit(observations: Sequence[Observation], regimes: int = 4, target: float = 0.8) -> IntervalCalibration:
-    """Split conformal calibration, per load regime.
+    """Split conformal calibration, per load regime, over the tickets that waited.
 
-    The regimes are equal-count bins of the observations' loads. In each, every ticket counts (those
-    called at once too: any range from 0 covers them), and each side's factor is chosen so that at
-    most (1 - target) / 2 of the regime's tickets fall outside on that side: the score of a ticket is
-    how many simulated median-to-percentile distances its real wait lay from the median.
+    Tickets called at once are left out (see the module's docstring): the guarantee is for those who
+    wait. The regimes are equal-count bins of the remaining observations' loads. In each, each side's
+    factor is chosen so that at most (1 - target) / 2 of the regime's tickets fall outside on that
+    side: the score of a ticket is how many simulated median-to-percentile distances its real wait
+    lay from the median (a ticket predicted [0, 0] that waited is outside whatever the factor).
     """
+    observations = [o for o in observations if waited(o)]
     loads = sorted(o.load for o in observations)
     if not loads:
         raise ValueError("no observations to calibrate on")
@@ -114,7 +131,8 @@ def fit(observations: Sequence[Observation], regimes: int = 4, target: float = 0
         for o in group:
             median = quantile(o.waits, 0.5)
             low, high = quantile(o.waits, RAW_LOW_Q), quantile(o.waits, RAW_HIGH_Q)
-            if high <= 0:  # called at once in every simulation: its range is [0, 0]
+            if high <= 0:  # called at once in every simulation: its range is [0, 0], it waited
+                high_scores.append(math.inf)
                 continue
             low_scores.append((median - o.actual_s) / max(median - low, 1.0))
             high_scores.append((o.actual_s - median) / max(high - median, 1.0))

@@ -11,13 +11,18 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-DayType = Literal["quiet", "normal", "no_wait_surge"]
-DAY_TYPES: tuple[DayType, ...] = ("quiet", "normal", "no_wait_surge")
+DayType = Literal["quiet", "normal", "no_wait_surge", "appointments"]
+DAY_TYPES: tuple[DayType, ...] = ("quiet", "normal", "no_wait_surge", "appointments")
 
 OPENING_S = 7 * 3600 + 30 * 60  # 07:30, offset 0 of `Arrival.at_offset_s`
 ISSUE_SESSIONS_S = ((7.5 * 3600, 11.5 * 3600), (13 * 3600, 16.5 * 3600))  # ticket-issuing windows
 SERVE_UNTIL_S = (12 * 3600, 17 * 3600)  # clerks serve past issuing close at most until then
 SLOT_S = 1800
+# Appointments, as the office settings' defaults (API.md "Appointments"): 15-minute booking slots counted
+# from the start of each issuing window, check-in from 15 minutes before a slot to 10 minutes after it.
+BOOKING_SLOT_S = 900
+CHECKIN_EARLY_S = 900
+CHECKIN_LATE_S = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +35,11 @@ class ServiceSpec:
     sigma: float  # lognormal shape
     share: float  # share of arrivals
     typical_s: float  # what an office head would configure as "typical" (the model's prior)
+    booking_per_slot: int = 1  # appointments per 15-minute slot
 
 
 DEMO_SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec(1, "A", "Chứng thực", "do_it_now", 250, 0.26, 0.34, 270),
+    ServiceSpec(1, "A", "Chứng thực", "do_it_now", 250, 0.26, 0.34, 270, 2),
     ServiceSpec(2, "B", "Hộ tịch", "standard", 640, 0.25, 0.26, 690),
     ServiceSpec(3, "C", "Đất đai – Xây dựng", "standard", 1250, 0.28, 0.14, 1350),
     ServiceSpec(4, "D", "Đăng ký kinh doanh", "standard", 800, 0.32, 0.12, 900),
@@ -89,6 +95,12 @@ class DayPlan:
     no_show_share: float = 0.05
     no_show_wait_s: float = 60.0
     outlier_share: float = 0.02  # services that take 2-3x longer (a complicated dossier)
+    booked_share: float = 0.0  # share of the day's visits booked ahead (the rest walk in)
+    # How booked citizens turn up: never (missed), after the check-in window (they take a walk-in
+    # ticket), late inside the window; the others come early inside the window.
+    booking_missed_share: float = 0.08
+    booking_too_late_share: float = 0.04
+    booking_late_share: float = 0.18
 
 
 # 8 morning slots (07:30-11:30), 7 afternoon slots (13:00-16:30): a morning peak around 08:30-10:00.
@@ -126,6 +138,20 @@ DAY_PLANS: dict[DayType, DayPlan] = {
             {2: CounterSpec(2, 2, "standard", (2, 5), FULL_DAY, pauses=((_h(10), _h(10, 10)),))},
         ),
     ),
+    # A normal day on which 30% of the visits were booked on the province's portal.
+    "appointments": DayPlan(
+        "appointments",
+        185,
+        _CURVE,
+        _counters(
+            {1, 2, 3, 4, 5, 6},
+            {
+                3: CounterSpec(3, 3, "standard", (2, 4), FULL_DAY, pauses=((_h(9, 40), _h(9, 55)),)),
+                6: CounterSpec(6, 6, "standard", (5, 2, 4), ((_h(8, 30), SERVE_UNTIL_S[0]),)),
+            },
+        ),
+        booked_share=0.3,
+    ),
 }
 
 
@@ -149,8 +175,8 @@ def _slots() -> list[tuple[float, float]]:
 
 
 def arrivals(day_type: DayType | str, seed: int) -> list[Arrival]:
-    """A day's arrivals: a Poisson process per 30-minute slot following the day's curve, the demo
-    service mix and a priority share. Deterministic per (day_type, seed)."""
+    """A day's walk-in arrivals: a Poisson process per 30-minute slot following the day's curve, the
+    demo service mix and a priority share. Deterministic per (day_type, seed)."""
     plan = DAY_PLANS[day_type]  # type: ignore[index]
     rng = random.Random(f"arrivals:{day_type}:{seed}")
     slots = _slots()
@@ -159,8 +185,9 @@ def arrivals(day_type: DayType | str, seed: int) -> list[Arrival]:
     codes = [s.code for s in DEMO_SERVICES]
     shares = [s.share for s in DEMO_SERVICES]
     out: list[Arrival] = []
+    walk_in_tickets = plan.expected_tickets * (1.0 - plan.booked_share)
     for (start, end), weight in zip(slots, plan.curve):
-        rate = plan.expected_tickets * weight / total_weight / (end - start)
+        rate = walk_in_tickets * weight / total_weight / (end - start)
         t = start
         while True:
             t += -math.log(1.0 - rng.random()) / rate
@@ -169,3 +196,83 @@ def arrivals(day_type: DayType | str, seed: int) -> list[Arrival]:
             code = rng.choices(codes, shares)[0]
             out.append(Arrival(t - OPENING_S, code, rng.random() < plan.priority_share))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """An appointment booked before the day: its slot `start_offset_s` seconds after the 07:30 opening,
+    and when its citizen turns up (`arrives_offset_s`, None: never). Arriving inside the check-in
+    window [start - CHECKIN_EARLY_S, start + CHECKIN_LATE_S] checks in; later, the citizen takes a
+    walk-in ticket if the kiosk still issues."""
+
+    id: int
+    service_code: str
+    start_offset_s: float
+    priority: bool
+    arrives_offset_s: float | None
+
+
+def booking_slots() -> list[float]:
+    """Slot starts (seconds since midnight): every BOOKING_SLOT_S from the start of each issuing window,
+    ending inside it."""
+    out: list[float] = []
+    for start, end in ISSUE_SESSIONS_S:
+        t = start
+        while t + BOOKING_SLOT_S <= end:
+            out.append(t)
+            t += BOOKING_SLOT_S
+    return out
+
+
+def bookings(day_type: DayType | str, seed: int) -> list[Booking]:
+    """A day's appointments: `booked_share` of the day's expected visits (Poisson), each wanting a time
+    drawn from the day's curve and a service from the demo mix, given the nearest slot with room left
+    for that service (`booking_per_slot`), later first; then how each citizen turns up. Deterministic
+    per (day_type, seed); empty on days without bookings."""
+    plan = DAY_PLANS[day_type]  # type: ignore[index]
+    if plan.booked_share <= 0:
+        return []
+    rng = random.Random(f"bookings:{day_type}:{seed}")
+    expected = plan.expected_tickets * plan.booked_share
+    # Poisson count by inversion (expected is a few dozen: fine).
+    count, p, u = 0, math.exp(-expected), rng.random()
+    cdf = p
+    while u > cdf:
+        count += 1
+        p *= expected / count
+        cdf += p
+    slots = booking_slots()
+    arrival_slots = _slots()
+    taken: dict[tuple[float, str], int] = {}
+    codes = [s.code for s in DEMO_SERVICES]
+    shares = [s.share for s in DEMO_SERVICES]
+    out: list[Booking] = []
+    for _ in range(count):
+        lo, hi = rng.choices(arrival_slots, plan.curve)[0]
+        wanted = rng.uniform(lo, hi)
+        service = SERVICE_BY_CODE[rng.choices(codes, shares)[0]]
+        free = [s for s in slots if taken.get((s, service.code), 0) < service.booking_per_slot]
+        if not free:
+            continue  # the service is fully booked: this citizen will walk in (not modelled)
+        start = min(free, key=lambda s: (abs(s - wanted), -s))
+        taken[(start, service.code)] = taken.get((start, service.code), 0) + 1
+        out.append(Booking(0, service.code, start - OPENING_S, rng.random() < plan.priority_share,
+                           _turn_up(plan, rng, start - OPENING_S)))
+    out.sort(key=lambda b: (b.start_offset_s, b.service_code))
+    return [Booking(k, b.service_code, b.start_offset_s, b.priority, b.arrives_offset_s)
+            for k, b in enumerate(out, start=1)]
+
+
+def _turn_up(plan: DayPlan, rng: random.Random, start: float) -> float | None:
+    """When a booked citizen arrives (offset from opening), or None if they never come."""
+    u = rng.random()
+    if u < plan.booking_missed_share:
+        return None
+    u -= plan.booking_missed_share
+    if u < plan.booking_too_late_share:
+        return start + CHECKIN_LATE_S + rng.uniform(60.0, 1800.0)
+    u -= plan.booking_too_late_share
+    if u < plan.booking_late_share:
+        return start + rng.uniform(0.0, CHECKIN_LATE_S)
+    # Early: most a few minutes before their time, some at the window's opening.
+    return start - CHECKIN_EARLY_S * rng.triangular(0.0, 1.0, 0.4)

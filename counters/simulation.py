@@ -1,8 +1,9 @@
 """A SimPy simulator of office days in the demo office.
 
 Why: to check wait predictions against waits that really happened under the real calling rules
-(priority policy, routing, do-it-now desk, pauses, lunch, no-shows), at the moment each ticket was
-issued. Deterministic per seed.
+(priority policy, routing, do-it-now desk, pauses, lunch, no-shows, appointments checked in and
+queued as if issued at their booked start), at the moment each ticket was issued. Deterministic per
+seed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 import simpy
 
 from counters.prediction import (
+    BookedVisit,
     OpenCounter,
     PriorityPolicy,
     QueueSnapshot,
@@ -26,23 +28,29 @@ from counters.prediction import (
     choose_next,
 )
 from counters.sim_office import (
+    CHECKIN_EARLY_S,
+    CHECKIN_LATE_S,
     DAY_PLANS,
     DAY_TYPES,
     DEMO_SERVICES,
+    ISSUE_SESSIONS_S,
     OPENING_S,
     SERVICE_BY_CODE,
     Arrival,
+    Booking,
     CounterSpec,
     DayPlan,
     DayType,
     ServiceSpec,
     arrivals,
+    bookings,
 )
 
 __all__ = [
     "DAY_TYPES",
     "DEMO_SERVICES",
     "Arrival",
+    "BookingRecord",
     "DayTrace",
     "TicketRecord",
     "arrivals",
@@ -66,11 +74,32 @@ class TicketRecord:
     finished_at: datetime | None = None
     counter_id: int | None = None
     no_show: bool = False
+    channel: Literal["walk_in", "appointment"] = "walk_in"
+    queue_at: datetime | None = None  # an appointment's booked start (its place in the queue)
+    booking_id: int | None = None  # the booking this ticket came from (checked in or too late)
 
     @property
     def wait_s(self) -> float | None:
         """Issued to first called, as the API defines a wait."""
         return None if self.called_at is None else (self.called_at - self.issued_at).total_seconds()
+
+
+@dataclass(slots=True)
+class BookingRecord:
+    """An appointment of the day and what became of it: checked in (with its ticket) or missed (not
+    checked in by start + CHECKIN_LATE_S; `walk_in_ticket_id` if the citizen came later and walked in)."""
+
+    id: int
+    service_id: int
+    priority: bool
+    start: datetime
+    checked_in_at: datetime | None = None
+    ticket_id: int | None = None
+    walk_in_ticket_id: int | None = None
+
+    @property
+    def status(self) -> Literal["checked_in", "missed"]:
+        return "checked_in" if self.checked_in_at is not None else "missed"
 
 
 @dataclass(slots=True)
@@ -81,6 +110,7 @@ class DayTrace:
     snapshots: dict[int, QueueSnapshot]  # the queue as it stood when each ticket was issued
     counters: tuple[CounterSpec, ...]
     services: tuple[ServiceSpec, ...] = DEMO_SERVICES
+    bookings: list[BookingRecord] = field(default_factory=list)
 
     @property
     def served(self) -> list[TicketRecord]:
@@ -141,6 +171,7 @@ class _Office:
         self.normals_since_priority = 0  # office-wide, as the queue engine counts it
         self.records: dict[int, TicketRecord] = {}
         self.snapshots: dict[int, QueueSnapshot] = {}
+        self.bookings: dict[int, BookingRecord] = {}
         self.new_ticket = self.env.event()
 
     def at(self, t: float) -> datetime:
@@ -167,15 +198,55 @@ class _Office:
             interleave_every=self.every,
             routing=self.routing,
             normals_since_priority=self.normals_since_priority,
+            booked=self.booked(),
         )
 
-    def issue(self, day_arrivals: list[Arrival]):  # type: ignore[no-untyped-def]
-        for ticket_id, arrival in enumerate(day_arrivals, start=1):
-            yield self.env.timeout(max(OPENING_S + arrival.at_offset_s - self.env.now, 0.0))
-            service = SERVICE_BY_CODE[arrival.service_code]
+    def booked(self) -> tuple[BookedVisit, ...]:
+        """Bookings still to come: not checked in and not yet missed (now <= start + CHECKIN_LATE_S)."""
+        now = self.at(self.env.now)
+        late = timedelta(seconds=CHECKIN_LATE_S)
+        return tuple(
+            BookedVisit(b.service_id, b.start)
+            for b in self.bookings.values()
+            if b.checked_in_at is None and now <= b.start + late
+        )
+
+    def issue(self, day_arrivals: list[Arrival], day_bookings: list[Booking]):  # type: ignore[no-untyped-def]
+        """Walk-ins, check-ins and booked citizens too late to check in, in the order they reach the kiosk."""
+        for b in day_bookings:
+            service = SERVICE_BY_CODE[b.service_code]
+            self.bookings[b.id] = BookingRecord(b.id, service.id, b.priority, self.at(OPENING_S + b.start_offset_s))
+        visits: list[tuple[float, int, Arrival | Booking]] = [(a.at_offset_s, k, a) for k, a in enumerate(day_arrivals)]
+        visits += [(max(b.arrives_offset_s, 0.0), len(visits) + k, b)
+                   for k, b in enumerate(day_bookings) if b.arrives_offset_s is not None]
+        visits.sort(key=lambda v: (v[0], v[1]))
+        ticket_id = 0
+        for at_offset_s, _, visit in visits:
+            yield self.env.timeout(max(OPENING_S + at_offset_s - self.env.now, 0.0))
+            service = SERVICE_BY_CODE[visit.service_code]
             now = self.at(self.env.now)
-            self.records[ticket_id] = TicketRecord(ticket_id, service.id, service.code, arrival.priority, now)
-            self.waiting.append(WaitingTicket(ticket_id, service.id, arrival.priority, now))
+            queue_at = now
+            checks_in = False
+            rec_booking: BookingRecord | None = None
+            if isinstance(visit, Booking):
+                rec_booking = self.bookings[visit.id]
+                if self.env.now > OPENING_S + visit.start_offset_s + CHECKIN_LATE_S:  # too late: a walk-in
+                    if not any(a <= self.env.now < b for a, b in ISSUE_SESSIONS_S):
+                        continue  # the kiosk no longer issues: the citizen goes home
+                else:
+                    assert self.env.now >= OPENING_S + visit.start_offset_s - CHECKIN_EARLY_S
+                    queue_at, checks_in = rec_booking.start, True
+            ticket_id += 1
+            record = TicketRecord(ticket_id, service.id, service.code, visit.priority, now)
+            if rec_booking is not None:
+                record.booking_id = rec_booking.id
+                if checks_in:
+                    record.channel, record.queue_at = "appointment", queue_at
+                    rec_booking.checked_in_at, rec_booking.ticket_id = now, ticket_id
+                else:
+                    rec_booking.walk_in_ticket_id = ticket_id
+            self.records[ticket_id] = record
+            self.waiting.append(WaitingTicket(ticket_id, service.id, visit.priority, queue_at))
             snap = self.snapshot()
             self.snapshots[ticket_id] = snap
             if self.on_issue is not None:
@@ -251,9 +322,10 @@ def simulate_day(
         raise ValueError(f"unknown day type {day_type!r}; use one of {', '.join(DAY_TYPES)}")
     plan = DAY_PLANS[day_type]  # type: ignore[index]
     office = _Office(plan, seed, on_issue, priority_policy, interleave_every, routing)
-    office.env.process(office.issue(arrivals(day_type, seed)))
+    office.env.process(office.issue(arrivals(day_type, seed), bookings(day_type, seed)))
     for c in office.counters:
         office.env.process(office.run_counter(c))
     office.env.run(until=24 * 3600)
     tickets = [office.records[k] for k in sorted(office.records)]
-    return DayTrace(str(day_type), seed, tickets, office.snapshots, plan.counters)
+    return DayTrace(str(day_type), seed, tickets, office.snapshots, plan.counters,
+                    bookings=[office.bookings[k] for k in sorted(office.bookings)])

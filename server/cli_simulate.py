@@ -5,6 +5,8 @@ citizens. Arrivals come from the simulator's day types (quiet, normal, no_wait_s
 from the same lognormal world the SimPy simulator uses; the day runs `--speed` times faster than
 real time. The replay logs in as a head, sets up the demo services and counters where missing,
 opens the day's counters, issues tickets at their times and calls/finishes them as clerks would.
+The simulator's "appointments" day is not replayed: booking slots and check-in windows follow the
+server's real clock, which a day run `--speed` times faster cannot keep.
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ from counters.sim_office import DAY_PLANS, DAY_TYPES, DEMO_SERVICES, SERVICE_BY_
 
 class ReplayError(RuntimeError):
     pass
+
+
+# Walk-in days only (see the module's docstring).
+REPLAY_DAY_TYPES = tuple(d for d in DAY_TYPES if DAY_PLANS[d].booked_share == 0)
 
 
 @dataclass
@@ -69,8 +75,8 @@ class Replay:
     def __init__(self, base_url: str, username: str, password: str, *, day_type: str = "normal", seed: int = 1,
                  speed: float = 60.0, limit: int | None = None, office_id: int | None = None,
                  out: TextIO = sys.stderr) -> None:
-        if day_type not in DAY_PLANS:
-            raise ReplayError(f"unknown day type {day_type}; use one of {', '.join(DAY_TYPES)}")
+        if day_type not in REPLAY_DAY_TYPES:
+            raise ReplayError(f"cannot replay day type {day_type}; use one of {', '.join(REPLAY_DAY_TYPES)}")
         if speed <= 0:
             raise ReplayError("speed must be positive")
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=30)
@@ -208,7 +214,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--username", default="truongphong", help="an office head (or admin with --office-id)")
     p.add_argument("--password", default="demo1234")
     p.add_argument("--office-id", type=int)
-    p.add_argument("--day", choices=list(DAY_TYPES), default="normal")
+    p.add_argument("--day", choices=list(REPLAY_DAY_TYPES), default="normal")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
     p.add_argument("--limit", type=int, help="replay only the first N arrivals")

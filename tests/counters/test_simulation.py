@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 
 from counters.prediction import QueueSnapshot
-from counters.sim_office import DAY_PLANS, DAY_TYPES, OPENING_S, arrivals
+from counters.sim_office import (
+    BOOKING_SLOT_S,
+    CHECKIN_EARLY_S,
+    CHECKIN_LATE_S,
+    DAY_PLANS,
+    DAY_TYPES,
+    OPENING_S,
+    SERVICE_BY_CODE,
+    arrivals,
+    booking_slots,
+    bookings,
+)
 from counters.simulation import simulate_day
 
 
@@ -26,7 +38,9 @@ def test_deterministic_per_seed() -> None:
 @pytest.mark.parametrize("day_type", DAY_TYPES)
 def test_tickets_are_conserved(day_type: str) -> None:
     trace = simulate_day(day_type, 11)
-    assert len(trace.tickets) == len(arrivals(day_type, 11)) > 50
+    came = sum(1 for b in trace.bookings if b.ticket_id is not None or b.walk_in_ticket_id is not None)
+    assert len(trace.bookings) == len(bookings(day_type, 11))
+    assert len(trace.tickets) == len(arrivals(day_type, 11)) + came > 50  # walk-ins + booked citizens who came
     done, absent, left = trace.served, trace.no_shows, trace.left_waiting
     assert len(done) + len(absent) + len(left) == len(trace.tickets)
     assert not {t.id for t in done} & {t.id for t in absent}
@@ -80,3 +94,89 @@ def test_snapshot_at_each_issue() -> None:
 def test_unknown_day_type_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown day type"):
         simulate_day("holiday", 1)
+
+
+# --------------------------------------------------------------------------- the day with appointments
+
+
+def test_walk_in_days_have_no_bookings() -> None:
+    for day_type in ("quiet", "normal", "no_wait_surge"):
+        assert bookings(day_type, 1) == []
+    trace = simulate_day("normal", 2)
+    assert trace.bookings == [] and all(not s.booked for s in trace.snapshots.values())
+    assert all(t.channel == "walk_in" and t.queue_at is None for t in trace.tickets)
+
+
+def test_appointment_day_books_30_percent_into_slots_with_capacity() -> None:
+    booked = visits = missed = too_late = 0
+    slots = set(booking_slots())
+    for seed in range(1, 9):
+        day = bookings("appointments", seed)
+        booked += len(day)
+        visits += len(day) + len(arrivals("appointments", seed))
+        per_slot = Counter((b.start_offset_s, b.service_code) for b in day)
+        for (start, code), n in per_slot.items():
+            assert OPENING_S + start in slots
+            assert n <= SERVICE_BY_CODE[code].booking_per_slot
+        missed += sum(b.arrives_offset_s is None for b in day)
+        too_late += sum(b.arrives_offset_s is not None and b.arrives_offset_s > b.start_offset_s + CHECKIN_LATE_S
+                        for b in day)
+    assert 0.25 < booked / visits < 0.35
+    assert 0 < missed < 0.2 * booked and 0 < too_late < 0.1 * booked
+    # Slots are 15 minutes counted from each issuing window's start and end inside it.
+    assert booking_slots()[:3] == [OPENING_S, OPENING_S + BOOKING_SLOT_S, OPENING_S + 2 * BOOKING_SLOT_S]
+    assert 11.5 * 3600 - BOOKING_SLOT_S in slots and 11.5 * 3600 not in slots and 13 * 3600 in slots
+
+
+def test_appointments_check_in_inside_their_window_and_queue_at_their_start() -> None:
+    trace = simulate_day("appointments", 4)
+    tickets = {t.id: t for t in trace.tickets}
+    checked_in = [b for b in trace.bookings if b.status == "checked_in"]
+    assert len(checked_in) > 20 and any(b.status == "missed" for b in trace.bookings)
+    for b in checked_in:
+        assert b.checked_in_at is not None and b.ticket_id is not None
+        t = tickets[b.ticket_id]
+        assert t.channel == "appointment" and t.queue_at == b.start and t.issued_at == b.checked_in_at
+        early, late = timedelta(seconds=CHECKIN_EARLY_S), timedelta(seconds=CHECKIN_LATE_S)
+        assert b.start - early <= t.issued_at <= b.start + late
+    for b in trace.bookings:
+        if b.walk_in_ticket_id is not None:  # came too late: a walk-in ticket, queued when issued
+            t = tickets[b.walk_in_ticket_id]
+            assert b.status == "missed" and t.channel == "walk_in" and t.queue_at is None
+            assert t.issued_at > b.start + timedelta(seconds=CHECKIN_LATE_S)
+
+
+def test_snapshots_carry_the_bookings_still_to_come() -> None:
+    trace = simulate_day("appointments", 6)
+    late = timedelta(seconds=CHECKIN_LATE_S)
+    for snap in trace.snapshots.values():
+        expected = sorted(
+            (b.service_id, b.start) for b in trace.bookings
+            if (b.checked_in_at is None or b.checked_in_at > snap.now) and snap.now <= b.start + late
+        )
+        assert sorted((v.service_id, v.start) for v in snap.booked) == expected
+        assert [v.start for v in snap.booked] == sorted(v.start for v in snap.booked)
+    assert any(snap.booked for snap in trace.snapshots.values())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 7])
+def test_an_appointment_on_time_waits_no_longer_than_a_walk_in_issued_at_its_start(seed: int) -> None:
+    """The ordering rule, as it played out: an appointment checked in by its start is called no later than
+    any normal walk-in of its service issued at or after its start; and no normal walk-in of its service
+    issued before its start, waiting when it was called, is passed over by a normal appointment."""
+    trace = simulate_day("appointments", seed)
+    appointments = [t for t in trace.tickets if t.channel == "appointment" and t.called_at is not None]
+    walk_ins = [t for t in trace.tickets if t.channel == "walk_in" and not t.priority]
+    compared = 0
+    for a in appointments:
+        assert a.queue_at is not None and a.called_at is not None
+        for w in walk_ins:
+            if w.service_id != a.service_id:
+                continue
+            if a.issued_at <= a.queue_at <= w.issued_at:
+                assert w.called_at is None or a.called_at <= w.called_at
+                compared += 1
+            if not a.priority and w.issued_at < a.queue_at and w.issued_at <= a.called_at:
+                assert w.called_at is not None and w.called_at <= a.called_at
+    assert compared > 20
+    assert any(a.called_at < a.queue_at for a in appointments if a.called_at)  # called early when nobody is ahead
