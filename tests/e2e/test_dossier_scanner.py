@@ -9,8 +9,8 @@ import pytest
 from tests.support.browser import screenshot
 from tests.support.server import OfficeSetup, ServerProcess
 
-# every shortcut letter of the counter page (n next, t transfer, r recall, a no-show, s start, f finish)
-SCANNED = "h26.tnra.sf-241204-0007"
+# every shortcut letter of the counter page (g next, l recall, b start, h finish, v no-show, c transfer)
+SCANNED = "h26.glbv.hc-241204-0007"
 CODE = SCANNED.upper()
 
 
@@ -34,7 +34,7 @@ def test_a_scanner_burst_links_a_dossier_to_the_current_ticket(server: ServerPro
         page.wait_for_selector("#view-work:not(.hidden)")
         page.wait_for_function("() => document.querySelectorAll('#waiting-body tr').length === 2")
 
-        page.keyboard.press("n")  # a single key is still the shortcut (held a moment, then handed on)
+        page.keyboard.press("g")  # a single key is still the shortcut (held a moment, then handed on)
         page.wait_for_function("() => document.querySelector('#current-number').textContent !== '—'")
         number = page.text_content("#current-number")
         ticket = clerk.ok("GET", f"/api/v1/offices/{office.id}/tickets?status=called")["items"][0]
@@ -81,9 +81,9 @@ def test_a_scanner_burst_links_a_dossier_to_the_current_ticket(server: ServerPro
         page.wait_for_function(f"() => !document.querySelector(\"#dossier-list li[data-code='{CODE}']\")")
         assert clerk.ok("GET", f"/api/v1/tickets/{ticket['id']}")["dossiers"] == ["000.00.12.H26-241204-0001"]
 
-        # slow keys are still shortcuts: S starts the service
+        # slow keys are still shortcuts: B (bắt đầu) starts the service
         page.click("#current-number")
-        page.keyboard.press("s")
+        page.keyboard.press("b")
         page.wait_for_function("() => document.querySelector('#current-status').dataset.status === 'serving'")
 
         # the look-up box shows the visit that carried the dossier
@@ -95,7 +95,7 @@ def test_a_scanner_burst_links_a_dossier_to_the_current_ticket(server: ServerPro
 
         # finished: the visit just served can still get a dossier (a receipt scanned at the end)
         page.click("#current-number")
-        page.keyboard.press("f")
+        page.keyboard.press("h")
         page.wait_for_function("() => document.querySelector('#current-number').textContent === '—'")
         page.wait_for_function("() => document.querySelector('#dossier-target').textContent.includes('đã xong')")
         page.click("#current-number")
