@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -22,7 +23,11 @@ def new_track_code() -> str:
 
 
 def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *, priority: str | None = None,
-                 channel: str = Channel.KIOSK, lang: str = "vi", device_id: int | None = None) -> Ticket:
+                 channel: str = Channel.KIOSK, lang: str = "vi", device_id: int | None = None,
+                 queue_at: datetime | None = None, appointment_id: int | None = None,
+                 during_hours: bool = True) -> Ticket:
+    """A new waiting ticket. An appointment's check-in passes its booked start as `queue_at` (its place in
+    the calling order) and `during_hours=False` (its check-in window may open before the issuing window)."""
     if priority is not None and priority not in Priority.__members__.values():
         raise InvalidValue(f"priority must be one of {', '.join(Priority)} or null", field="priority")
     if channel not in Channel.__members__.values():
@@ -35,7 +40,7 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
         raise StateConflict(f"Service {service.code} is not taking tickets now.", code="service_closed",
                             reason="inactive")
     open_now, windows = is_issuing_open(ctx.now, office.timezone, office.opening_hours, office.extra_sessions)
-    if not open_now:
+    if not open_now and during_hours:
         raise StateConflict("Tickets are issued only during opening hours.", code="service_closed",
                             reason="outside_hours", hours=[w.as_pair() for w in windows or []])
     day = office_day(ctx.now, office.timezone)
@@ -49,7 +54,8 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
     ticket = Ticket(office_id=office.id or 0, service_id=service.id or 0, issued_service_id=service.id or 0,
                     office_day=day, number=n, display_number=format_number(office.number_format, service.code, n),
                     priority=priority, channel=channel, status=TicketStatus.WAITING, lang=lang,
-                    issued_at=ctx.now, queue_at=ctx.now, track_code=new_track_code(), device_id=device_id)
+                    issued_at=ctx.now, queue_at=queue_at or ctx.now, track_code=new_track_code(), device_id=device_id,
+                    appointment_id=appointment_id)
     session.add(ticket)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_ISSUED, None)
     queue_updated(session, ctx, office, {service.id or 0})

@@ -22,16 +22,19 @@ from sqlalchemy import and_, func, or_, select, union_all
 from sqlmodel import Session
 
 from .errors import InvalidValue
-from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS, ReportRollup, TicketFact,
-                    next_start, service_code, service_key, week_start)
+from .facts import (BUCKET_EDGES_S, CHANNEL_KEYS, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS,
+                    ReportRollup, TicketFact, next_start, service_code, service_key, week_start)
 from .models import Counter, Office, Service
 
-GROUP_BY = ("day", "hour", "service", "counter", "clerk")
+GROUP_BY = ("day", "hour", "service", "counter", "clerk", "channel")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
-          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct")
+          "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct", "appointments",
+          "appointments_missed")
+CHANNEL_LABELS = {"kiosk": ("Máy lấy số", "Kiosk"), "staff": ("Cán bộ cấp số", "Staff"),
+                  "appointment": ("Lịch hẹn", "Appointment"), "online": ("Trực tuyến", "Online")}
 EXACT_LIMIT = 20_000
-ISSUED, RATINGS = METRICS.index("issued"), METRICS.index("ratings")
+ISSUED, RATINGS, MISSED = METRICS.index("issued"), METRICS.index("ratings"), METRICS.index("appointments_missed")
 WAIT_AT, SERVICE_AT = METRICS.index(WAIT_COLS[0]), METRICS.index(SERVICE_COLS[0])
 MAX_DAYS = 732
 
@@ -157,6 +160,10 @@ class Labels:
                 return f"{prefix}#{raw}", f"{prefix}#{raw}"
             name = f"{office.name} – {c.name}" if office and self.several else c.name
             return f"{prefix}{c.number}", name
+        if group_by == "channel":
+            name = next((n for n, k in CHANNEL_KEYS.items() if k == raw), str(raw))
+            vi, en = CHANNEL_LABELS.get(name, (name, name))
+            return name, en if self.lang == "en" else vi
         username, full = self.clerks.get(raw, (f"user{raw}", ""))
         return username, full or username
 
@@ -291,7 +298,7 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
     """Per output key: the waits and service times of the selected tickets."""
     t = TicketFact.__table__  # type: ignore[attr-defined]
     col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
-           "clerk": t.c.clerk_id}[group_by]
+           "clerk": t.c.clerk_id, "channel": t.c.channel}[group_by]
     q = select(t.c.office_id, col, t.c.wait_s, t.c.service_s).where(
         t.c.office_id.in_(office_ids), t.c.office_day >= start, t.c.office_day <= end, col.is_not(None),
         or_(t.c.wait_s.is_not(None), t.c.service_s.is_not(None)))
@@ -309,6 +316,8 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
         if group_by == "service":
             svc = labels.services.get(key)
             key = service_key(svc.code) if svc else -key
+        elif group_by == "channel":
+            key = CHANNEL_KEYS.get(key, 0)
         acc = out.setdefault(out_key(key), ([], []))
         acc[0].extend(waits)
         acc[1].extend(services)
@@ -325,6 +334,7 @@ def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int
         "ratings": m["ratings"], "satisfaction_pct": pct(m["satisfied"], m["ratings"]),
         "do_it_now_served": m["dni_done"], "do_it_now_within_target_pct": pct(m["dni_within"], m["dni_done"]),
         "no_wait_waited": m["nw_waited"], "no_wait_within_target_pct": pct(m["nw_within"], m["nw_waited"]),
+        "appointments": m["appointments"], "appointments_missed": m["appointments_missed"],
     }
 
 
@@ -358,7 +368,7 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
         return labels.out_key(group_by, raw)
 
     for raw, sums in rollup_sums(session, ids[0], start, end, group_by):
-        if not sums[ISSUED] and not sums[RATINGS]:
+        if not sums[ISSUED] and not sums[RATINGS] and not sums[MISSED]:
             continue
         k = out_key(raw)
         acc = merged.get(k)
