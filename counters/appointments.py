@@ -87,6 +87,13 @@ def last_bookable_day(office: Office, now: datetime) -> date:
     return office_day(now, office.timezone) + timedelta(days=office.booking_days_ahead)
 
 
+def booking_days(office: Office, now: datetime) -> list[date]:
+    """The days from today to `booking_days_ahead` that have a slot still to come."""
+    today = office_day(now, office.timezone)
+    days = [today + timedelta(days=i) for i in range(office.booking_days_ahead + 1)]
+    return [d for d in days if any(a > now for a, _ in _grid(office, d))]
+
+
 def _taken(session: Session, service_id: int, starts: list[datetime]) -> dict[datetime, int]:
     if not starts:
         return {}

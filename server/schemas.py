@@ -355,3 +355,9 @@ class SlotOut(Out):
 
 class SlotsOut(Out):
     items: list[SlotOut]
+
+
+class BookingInfoOut(Out):
+    office: dict[str, Any]
+    services: list[dict[str, Any]]
+    days: list[str]

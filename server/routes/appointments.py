@@ -25,7 +25,8 @@ from ticket_printer.worker import enqueue
 from ..api import ANYONE, STAFF, Call, EndpointGroup, page
 from ..auth import require_office
 from ..errors import ApiError
-from ..schemas import AppointmentCreate, AppointmentOut, BookedOut, CheckInBody, IssuedTicketOut, ListOut, SlotsOut
+from ..schemas import (AppointmentCreate, AppointmentOut, BookedOut, BookingInfoOut, CheckInBody, IssuedTicketOut,
+                       ListOut, SlotsOut)
 from ..throttle import Throttle
 from .printing import qr_svg
 from .tickets import ticket_out
@@ -83,6 +84,24 @@ def _holder_view(session: Session, a: Appointment, office: Office, now: Any) -> 
                 "ticket": {"display_number": ticket.display_number, "track_code": ticket.track_code}
                 if ticket else None})
     return out
+
+
+@endpoints("GET", "/api/v1/offices/{office_id:int}/booking", summary="What the public booking page needs: the "
+           "office, its bookable services and the days with slots (public)", allow=ANYONE, response=BookingInfoOut)
+async def booking_info(call: Call) -> Any:
+    def run(session: Session) -> dict[str, Any]:
+        office = _office(session, call.param("office_id"))
+        services = session.execute(select(Service).where(
+            col(Service.office_id) == office.id, col(Service.bookable), col(Service.active),
+            col(Service.archived) == False).order_by(col(Service.sort_order), col(Service.code))).scalars()  # noqa: E712
+        now = call.now()
+        return {"office": {"id": office.id, "name": office.name, "address": office.address,
+                           "timezone": office.timezone},
+                "services": [{"id": s.id, "code": s.code, "name": s.name, "name_en": s.name_en} for s in services],
+                "days": [d.isoformat() for d in appts.booking_days(office, now)],
+                "booking_slot_min": office.booking_slot_min, "booking_days_ahead": office.booking_days_ahead,
+                "checkin_early_min": office.checkin_early_min, "checkin_late_min": office.checkin_late_min}
+    return await call.read(run)
 
 
 @endpoints("GET", "/api/v1/offices/{office_id:int}/slots", summary="Bookable slots of a service on a day, with "

@@ -5,6 +5,7 @@ import { getToken, setToken, pair } from "/static/shared/auth.js";
 import { LiveSocket } from "/static/shared/ws.js";
 import { el, $, clear } from "/static/shared/dom.js";
 import { t, setDictionary, setLang, getLang, apply, minutes } from "/static/shared/i18n.js";
+import { installAppointments } from "/static/kiosk/appointment.js";
 
 const DICT = {
   vi: {
@@ -340,6 +341,10 @@ async function start() {
   tick();
   state.services = services.items;
   home();
+  installAppointments({ officeId: () => state.officeId, show, home, idle,  // "Đã có lịch hẹn" (appointment.js)
+    showTicket: (ticket, s) => showTicket(ticket, s, ticket.priority),
+    serviceById: (id) => state.services.find((x) => x.id === id),
+    onAuthLost: () => { setToken(null); location.reload(); } });
   state.socket = new LiveSocket({ token, officeId: me.office_id, onSnapshot, onEvent,
     onStatus: (s) => {
       document.body.classList.toggle("offline", s === "offline");
