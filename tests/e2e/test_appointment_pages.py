@@ -53,7 +53,7 @@ def test_booking_on_a_phone_then_cancelling_by_the_manage_link(chromium: Any, se
     page.wait_for_selector("body[data-step='done']")
     code = page.inner_text("#b-code").strip()
     assert len(code) == 7 and page.inner_text("#b-status") == "Đã đặt lịch"
-    page.wait_for_function("document.querySelector('#b-qr').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#b-qr').naturalWidth > 0")
     assert "07:30" in page.inner_text("#b-when")
     # the page is phone-sized: nothing wider than the screen, the code large
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -136,4 +136,36 @@ def test_kiosk_checks_in_by_keys_and_by_scanner_and_says_when_too_early(chromium
     screenshot(page, "kiosk-appointment-too-early")
     page.click("#appt-normal")
     page.wait_for_selector("body[data-screen='start'] .service")
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+def test_a_clerk_finds_a_booking_by_phone_and_checks_it_in(chromium: Any, server: ServerProcess) -> None:
+    o = OfficeSetup(server)
+    if datetime.now(TZ).hour == 23 and datetime.now(TZ).minute > 40:
+        pytest.skip("needs some of today's slots left")
+    o.admin.ok("PATCH", f"/api/v1/offices/{o.id}", json={"opening_hours": ALL_DAY, "booking_slot_min": 1})
+    svc = o.service("B", name="Hộ tịch", bookable=True)
+    c1 = o.counter(1, [svc["id"]])
+    o.user("canbo_hen")
+    day = datetime.now(TZ).date()
+    items = o.admin.ok("GET", f"/api/v1/offices/{o.id}/slots?service_id={svc['id']}&date={day}")["items"]
+    slot = next(s for s in items if datetime.fromisoformat(s["start"]) >= datetime.now(TZ) + timedelta(minutes=3))
+    booking = server.client().ok("POST", f"/api/v1/offices/{o.id}/appointments", expect=201,
+                                 json={"service_id": svc["id"], "start": slot["start"], "phone": "0977 123 456"})
+    page = _page(chromium, {"width": 1366, "height": 820}, f"{server.base_url}/counter")
+    page.fill("#username", "canbo_hen")
+    page.fill("#password", "password-123")
+    page.click("#login-btn")
+    page.click(f"[data-counter='{c1['id']}']")
+    page.wait_for_selector("#view-work:not(.hidden)")
+    page.click("#btn-appointments")
+    page.fill("#appt-q", "123 456")
+    page.click("#appt-find")
+    page.wait_for_selector(f"#appt-rows tr[data-code='{booking['code']}']")
+    assert "0977 123 456" in page.inner_text("#appt-rows")
+    page.click(f"#appt-rows tr[data-code='{booking['code']}'] .appt-checkin")
+    page.wait_for_function("() => /B\\d+/.test(document.querySelector('#appt-msg').textContent)")
+    tickets = o.admin.ok("GET", f"/api/v1/offices/{o.id}/tickets?status=waiting")["items"]
+    assert [t["appointment_id"] for t in tickets] == [booking["id"]]
+    assert tickets[0]["display_number"] in page.inner_text("#appt-msg")
     assert not page.errors  # type: ignore[attr-defined]

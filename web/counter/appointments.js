@@ -42,6 +42,7 @@ function build() {
       el("table", { class: "waiting appt-list" }, el("tbody", { id: "appt-rows" })),
       el("div", { class: "dialog-actions" }, el("button", { type: "button", class: "secondary", id: "appt-close" }))));
   document.body.append(dialog);
+  dialog.addEventListener("keydown", (ev) => ev.stopPropagation());  // the counter's shortcuts stay out of it
   const opener = el("button", { type: "button", class: "secondary", id: "btn-appointments" });
   const controls = $(".counter-controls");
   if (controls) controls.append(opener);

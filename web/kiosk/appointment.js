@@ -49,7 +49,7 @@ export function installAppointments(kiosk) {
   let busy = false;
 
   const screen = el("section", { id: "screen-appointment", class: "screen hidden appointment" },
-    el("h1", { class: "prompt", id: "appt-title" }),
+    el("h1", { class: "appt-prompt", id: "appt-title" }),
     el("p", { class: "hint", id: "appt-help" }),
     el("div", { class: "appt-code", id: "appt-code", "aria-live": "polite" }),
     el("div", { class: "appt-keys", id: "appt-keys" }),

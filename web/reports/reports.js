@@ -11,7 +11,7 @@ setDictionary({
     title: "Báo cáo", to_dashboard: "Bảng điều hành", login_title: "Đăng nhập báo cáo", username: "Tên đăng nhập",
     password: "Mật khẩu", login: "Đăng nhập", logout: "Đăng xuất", login_failed: "Sai tên đăng nhập hoặc mật khẩu.",
     not_head: "Chỉ lãnh đạo đơn vị xem được báo cáo.", from: "Từ ngày", to: "Đến ngày", group_by: "Nhóm theo",
-    g_day: "Ngày", g_hour: "Giờ", g_service: "Dịch vụ", g_counter: "Quầy", g_clerk: "Cán bộ", today: "Hôm nay",
+    g_day: "Ngày", g_hour: "Giờ", g_service: "Dịch vụ", g_counter: "Quầy", g_clerk: "Cán bộ", g_channel: "Kênh lấy số", appointments: "Lịch hẹn đến", appointments_missed: "Lịch hẹn vắng", today: "Hôm nay",
     week: "7 ngày", month: "30 ngày", show: "Xem báo cáo", csv: "Tải CSV", xlsx: "Tải Excel (XLSX)", chart: "Biểu đồ",
     m_volume: "Lấy số / đã phục vụ", m_wait: "Thời gian chờ (TB, p90)", m_levels: "Đạt chỉ tiêu / hài lòng (%)",
     key: "Mã", label: "Tên", issued: "Lấy số", served: "Phục vụ", no_show: "Vắng", cancelled: "Hủy",
@@ -25,7 +25,7 @@ setDictionary({
     title: "Reports", to_dashboard: "Dashboard", login_title: "Reports login", username: "Username", password: "Password",
     login: "Log in", logout: "Log out", login_failed: "Wrong username or password.", not_head: "Only office heads can see reports.",
     from: "From", to: "To", group_by: "Group by", g_day: "Day", g_hour: "Hour", g_service: "Service", g_counter: "Counter",
-    g_clerk: "Clerk", today: "Today", week: "7 days", month: "30 days", show: "Show report", csv: "Download CSV",
+    g_clerk: "Clerk", g_channel: "Channel", appointments: "Appointments", appointments_missed: "Missed appointments", today: "Today", week: "7 days", month: "30 days", show: "Show report", csv: "Download CSV",
     xlsx: "Download Excel (XLSX)", chart: "Chart", m_volume: "Issued / served", m_wait: "Waiting time (avg, p90)",
     m_levels: "Within target / satisfied (%)", key: "Key", label: "Name", issued: "Issued", served: "Served",
     no_show: "Absent", cancelled: "Cancelled", avg_wait_s: "Avg wait", p90_wait_s: "p90 wait", avg_service_s: "Avg service",
@@ -39,7 +39,7 @@ apply();
 
 const COLUMNS = ["key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
   "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_within_target_pct",
-  "no_wait_within_target_pct"];
+  "no_wait_within_target_pct", "appointments", "appointments_missed"];
 const S = { office: null, rows: [] };
 
 // a date as the office's calendar has it (reports are by office day), whatever this browser's time zone
