@@ -203,3 +203,29 @@ def test_live_view_counts_the_bookings_still_to_come(clocked: tuple[TestClient, 
     live = b.o.live()
     assert next(s for s in live["services"] if s["id"] == b.svc["id"])["booked_ahead"] == 1
     assert live["totals"]["booked_ahead"] == 1
+
+
+def test_the_background_task_marks_missed_bookings_with_their_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from server.routes import appointments as routes
+    monkeypatch.setattr(routes, "MISSED_EVERY_S", 0.2)  # the sweep's period, for this in-process app only
+    with clocked_app() as (http, clock):
+        b = Booked(http, clock)
+        kept, lost = b.book(8, 0), b.book(8, 15)
+        clock.now = at(8, 5)
+        assert b.check_in({"code": kept["code"]}).status_code == 201
+        clock.now = at(8, 26)  # 08:15 + 10 min: the second booking's window has closed
+        report = f"/api/v1/offices/{b.o.id}/reports?from=2026-11-23&to=2026-11-23&group_by=channel"
+        deadline = time.monotonic() + 10
+        row: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            row = next((r for r in b.o.admin.ok("GET", report)["items"] if r["key"] == "appointment"), {})
+            if row.get("appointments_missed"):
+                break
+            time.sleep(0.2)
+        assert row["appointments_missed"] == 1 and row["appointments"] == 1
+        time.sleep(0.6)  # more sweeps write nothing more
+        row = next(r for r in b.o.admin.ok("GET", report)["items"] if r["key"] == "appointment")
+        assert row["appointments_missed"] == 1
+        assert b.o.admin.ok("GET", f"/api/v1/appointments/{lost['manage_code']}")["status"] == "missed"
