@@ -18,6 +18,7 @@ PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1080, "height": 1920}
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ALL_DAY = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+CARD = "001060012345|012345678|Nguyễn Văn An|15031958|Nam|Số 1 phố Mẫu, Ba Đình, Hà Nội|10082021"
 HOURS = {d: [["07:30", "11:30"], ["13:00", "16:30"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -78,14 +79,14 @@ def test_booking_on_a_phone_then_cancelling_by_the_manage_link(chromium: Any, se
     assert not page.errors and not page2.errors  # type: ignore[attr-defined]
 
 
-def _soon(o: OfficeSetup, svc: dict[str, Any], minutes_ahead: int) -> dict[str, Any]:
+def _soon(o: OfficeSetup, svc: dict[str, Any], minutes_ahead: int, **kw: Any) -> dict[str, Any]:
     """A booking whose slot starts a few minutes from now (one-minute slots all day)."""
     day = datetime.now(TZ).date()
     items = o.admin.ok("GET", f"/api/v1/offices/{o.id}/slots?service_id={svc['id']}&date={day}")["items"]
     target = datetime.now(TZ) + timedelta(minutes=minutes_ahead)
     slot = next(s for s in items if datetime.fromisoformat(s["start"]) >= target)
     return o.server.client().ok("POST", f"/api/v1/offices/{o.id}/appointments",  # type: ignore[no-any-return]
-                                json={"service_id": svc["id"], "start": slot["start"]}, expect=201)
+                                json={"service_id": svc["id"], "start": slot["start"], **kw}, expect=201)
 
 
 def test_kiosk_checks_in_by_keys_and_by_scanner_and_says_when_too_early(chromium: Any, server: ServerProcess) -> None:
@@ -96,6 +97,7 @@ def test_kiosk_checks_in_by_keys_and_by_scanner_and_says_when_too_early(chromium
     svc = o.service("B", name="Hộ tịch", bookable=True)
     kiosk = o.device("kiosk")
     on_time, scanned, early = _soon(o, svc, 3), _soon(o, svc, 4), _soon(o, svc, 45)
+    by_card = _soon(o, svc, 5, id_number="001060012345")
     page = _page(chromium, KIOSK, f"{server.base_url}/kiosk#token={kiosk.token}")
     page.wait_for_selector("body.ready #appt-open")
     assert "ĐÃ CÓ LỊCH HẸN" in page.inner_text("#appt-open")
@@ -121,6 +123,15 @@ def test_kiosk_checks_in_by_keys_and_by_scanner_and_says_when_too_early(chromium
     page.wait_for_selector("body[data-screen='ticket']")
     tickets = o.admin.ok("GET", f"/api/v1/offices/{o.id}/tickets")["items"]
     assert any(t["appointment_id"] == scanned["id"] for t in tickets)
+
+    # a scanner reads the holder's chip ID card (its QR's text, then Enter): the booking made with that number
+    page.click("#done")
+    page.click("#appt-open")
+    page.keyboard.type(CARD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("body[data-screen='ticket']")
+    tickets = o.admin.ok("GET", f"/api/v1/offices/{o.id}/tickets")["items"]
+    assert any(t["appointment_id"] == by_card["id"] for t in tickets)
 
     # too early: said plainly, with a normal ticket one tap away
     page.click("#done")
