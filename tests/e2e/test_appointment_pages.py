@@ -180,3 +180,36 @@ def test_a_clerk_finds_a_booking_by_phone_and_checks_it_in(chromium: Any, server
     assert [t["appointment_id"] for t in tickets] == [booking["id"]]
     assert tickets[0]["display_number"] in page.inner_text("#appt-msg")
     assert not page.errors  # type: ignore[attr-defined]
+
+
+def test_a_head_makes_a_service_bookable_and_sets_the_booking_window(chromium: Any, server: ServerProcess) -> None:
+    o = OfficeSetup(server)
+    svc = o.service("B", name="Hộ tịch")
+    head = o.user("truong_hen", role="head")
+    page = _page(chromium, {"width": 1366, "height": 900}, f"{server.base_url}/admin")
+    page.fill("#username", "truong_hen")
+    page.fill("#password", "password-123")
+    page.click("#login-btn")
+    page.wait_for_selector("#booking-settings #bk-booking_slot_min")
+    assert page.input_value("#bk-booking_slot_min") == "15"
+    assert page.get_attribute("#bk-link", "href") == f"/book?office_id={o.id}"
+    page.fill("#bk-booking_slot_min", "20")
+    page.fill("#bk-checkin_late_min", "5")
+    page.click("#bk-save")
+    page.wait_for_function("() => document.querySelector('#bk-msg').textContent === 'Đã lưu.'")
+    office = head.ok("GET", f"/api/v1/offices/{o.id}")
+    assert (office["booking_slot_min"], office["checkin_late_min"], office["booking_days_ahead"]) == (20, 5, 14)
+    page.fill("#bk-booking_slot_min", "0")  # out of range: refused, nothing changed
+    page.click("#bk-save")
+    page.wait_for_function("() => document.querySelector('#bk-msg').textContent !== 'Đã lưu.'")
+    assert head.ok("GET", f"/api/v1/offices/{o.id}")["booking_slot_min"] == 20
+
+    page.click("[data-tab=services]")
+    page.click("#services-body tr:has-text('Hộ tịch') button:has-text('Sửa')")
+    page.check("#f-bookable")
+    page.fill("#f-booking_per_slot", "3")
+    page.click("#edit-save")
+    page.wait_for_function("() => !document.querySelector('#edit-dialog').open")
+    saved = head.ok("GET", f"/api/v1/offices/{o.id}/services")["items"][0]
+    assert saved["id"] == svc["id"] and saved["bookable"] is True and saved["booking_per_slot"] == 3
+    assert not page.errors  # type: ignore[attr-defined]
