@@ -253,7 +253,7 @@ def check_in(session: Session, ctx: Ctx, office: Office, a: Appointment, *,
     if service is None:
         raise NotFound("The appointment's service no longer exists.")
     ticket = issue_ticket(session, ctx, office, service, channel=Channel.APPOINTMENT, lang=a.lang,
-                          device_id=device_id, queue_at=a.start, appointment_id=a.id, during_hours=False)
+                          device_id=device_id, queue_at=a.start, appointment_id=a.id)
     a.status, a.ticket_id, a.changed_at = CHECKED_IN, ticket.id, ctx.now
     session.add(a)
     _event(session, ctx, office, a, "appointment.checked_in", BOOKED,

@@ -24,10 +24,10 @@ def new_track_code() -> str:
 
 def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *, priority: str | None = None,
                  channel: str = Channel.KIOSK, lang: str = "vi", device_id: int | None = None,
-                 queue_at: datetime | None = None, appointment_id: int | None = None,
-                 during_hours: bool = True) -> Ticket:
+                 queue_at: datetime | None = None, appointment_id: int | None = None) -> Ticket:
     """A new waiting ticket. An appointment's check-in passes its booked start as `queue_at` (its place in
-    the calling order) and `during_hours=False` (its check-in window may open before the issuing window)."""
+    the calling order) and its `appointment_id`: its booking already holds its place, so neither the issuing
+    hours (its check-in window may open before them) nor the walk-ins' daily limit apply."""
     if priority is not None and priority not in Priority.__members__.values():
         raise InvalidValue(f"priority must be one of {', '.join(Priority)} or null", field="priority")
     if channel not in Channel.__members__.values():
@@ -40,11 +40,11 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
         raise StateConflict(f"Service {service.code} is not taking tickets now.", code="service_closed",
                             reason="inactive")
     open_now, windows = is_issuing_open(ctx.now, office.timezone, office.opening_hours, office.extra_sessions)
-    if not open_now and during_hours:
+    if not open_now and appointment_id is None:
         raise StateConflict("Tickets are issued only during opening hours.", code="service_closed",
                             reason="outside_hours", hours=[w.as_pair() for w in windows or []])
     day = office_day(ctx.now, office.timezone)
-    if service.daily_limit is not None:
+    if service.daily_limit is not None and appointment_id is None:
         issued = session.execute(select(func.count()).select_from(Ticket).where(
             Ticket.issued_service_id == service.id, Ticket.office_day == day)).scalar_one()  # type: ignore[arg-type]
         if issued >= service.daily_limit:

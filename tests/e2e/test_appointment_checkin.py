@@ -229,3 +229,20 @@ def test_the_background_task_marks_missed_bookings_with_their_event(monkeypatch:
         row = next(r for r in b.o.admin.ok("GET", report)["items"] if r["key"] == "appointment")
         assert row["appointments_missed"] == 1
         assert b.o.admin.ok("GET", f"/api/v1/appointments/{lost['manage_code']}")["status"] == "missed"
+
+
+def test_a_booking_holds_its_place_before_opening_and_past_the_daily_limit(
+        clocked: tuple[TestClient, MovableClock]) -> None:
+    http, clock = clocked
+    b = Booked(http, clock)
+    b.o.admin.ok("PATCH", f"/api/v1/services/{b.svc['id']}", {"daily_limit": 2})
+    first, second = b.book(7, 30), b.book(8, 0)
+    clock.now = at(7, 20)  # issuing opens at 07:30; the 07:30 booking's check-in window opened at 07:15
+    walk_in = b.o.admin.req("POST", f"/api/v1/offices/{b.o.id}/tickets", {"service_id": b.svc["id"], "print": False})
+    assert walk_in.status_code == 409 and walk_in.json()["error"]["details"]["reason"] == "outside_hours"
+    assert b.check_in({"code": first["code"]}).status_code == 201
+    b.walk_in(7, 40)  # the day's second ticket: the limit counts every ticket, bookings' too
+    limited = b.o.admin.req("POST", f"/api/v1/offices/{b.o.id}/tickets", {"service_id": b.svc["id"], "print": False})
+    assert limited.status_code == 409 and limited.json()["error"]["code"] == "daily_limit_reached"
+    clock.now = at(7, 50)
+    assert b.check_in({"code": second["code"]}).status_code == 201  # the booking's place was already held
