@@ -115,9 +115,9 @@ def test_kiosk_checks_in_by_keys_and_by_scanner_and_says_when_too_early(chromium
     mine = next(t for t in tickets if t["display_number"] == number)
     assert mine["channel"] == "appointment" and mine["appointment_id"] == on_time["id"]
 
-    # a scanner types the booking's QR (its code) and Enter
+    # a scanner types the booking's QR (its code) and Enter, right on the start screen
     page.click("#done")
-    page.click("#appt-open")
+    page.wait_for_selector("body[data-screen='start']")
     page.keyboard.type(scanned["code"].lower())
     page.keyboard.press("Enter")
     page.wait_for_selector("body[data-screen='ticket']")
