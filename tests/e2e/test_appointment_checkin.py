@@ -7,6 +7,7 @@ policies; a transfer keeps the booked start.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +44,7 @@ class Booked:
         self.svc = self.o.service("B", bookable=True, booking_per_slot=5)
         self.other = self.o.service("C")
         self.counter = self.o.counter(1, [self.svc["id"]])
-        self.clerk = self.o.clerk(f"cb{policy}{id(self) % 100000}")
+        self.clerk = self.o.clerk(f"cb{policy}{os.urandom(4).hex()}")
         self.kiosk = self.o.device("kiosk")
 
     def book(self, hh: int, mm: int, **kw: Any) -> dict[str, Any]:
