@@ -18,9 +18,11 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, case, event, func, select
 from sqlmodel import Session
 
-from .models import Counter, Office, Service, Ticket
+from .clock import zone
+from .models import Appointment, Counter, Office, Service, Ticket
 from .prediction import (
     ArrivalRates,
+    BookedVisit,
     OpenCounter,
     Prediction,
     QueueSnapshot,
@@ -154,8 +156,20 @@ def snapshot(session: Session, office: Office, day: date, now: datetime,
         interleave_every=max(1, office.interleave_every),
         routing="ordered" if office.routing == "ordered" else "fifo",
         normals_since_priority=_normals_since_priority(session, office, day)
-        if office.priority_policy == PriorityPolicy.INTERLEAVE else 0)
+        if office.priority_policy == PriorityPolicy.INTERLEAVE else 0,
+        booked=booked_visits(session, office, day, now))
     return snap, waiting
+
+
+def booked_visits(session: Session, office: Office, day: date, now: datetime) -> tuple[BookedVisit, ...]:
+    """The day's bookings still to come: booked, not checked in, not past their check-in window (after
+    which they are missed), in start order. Each will queue as if issued at its start."""
+    day_start = datetime.combine(day, datetime.min.time(), tzinfo=zone(office.timezone)).astimezone(UTC)
+    rows = session.execute(select(Appointment.service_id, Appointment.start).where(  # type: ignore[call-overload]
+        Appointment.office_id == office.id, Appointment.status == "booked",
+        Appointment.start >= max(day_start, now - timedelta(minutes=office.checkin_late_min)),
+        Appointment.start < day_start + timedelta(days=1)).order_by(Appointment.start)).all()
+    return tuple(BookedVisit(sid, start) for sid, start in rows)
 
 
 def service_model(session: Session, office: Office, day: date, now: datetime) -> ServiceTimeModel:
@@ -190,7 +204,7 @@ def _shape(office: Office, snap: QueueSnapshot, model: ServiceTimeModel) -> Any:
                      for c in snap.counters)
     params = tuple(sorted((sid, round(p.mu, 3), round(p.sigma, 3)) for sid, p in model.services.items()))
     return (office.id, snap.waiting, counters, snap.priority_policy, snap.interleave_every, snap.routing,
-            snap.normals_since_priority, params, round(model.no_show_share, 3))
+            snap.normals_since_priority, params, round(model.no_show_share, 3), snap.booked)
 
 
 def predictions(session: Session, office: Office, snap: QueueSnapshot, model: ServiceTimeModel,

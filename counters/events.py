@@ -100,6 +100,7 @@ def seal_events(session: Session, *, fold: bool = True) -> list[NewEvent]:
     session.connection().execute(_INSERT, [{c: getattr(e, c) for c in _COLUMNS} for e in events])
     if fold:
         facts.apply(session, events)  # report rollups change in the same transaction as their events
+    facts.apply_missed(session, events)  # missed appointments (no ticket to reconcile later): always here
     events.sort(key=lambda e: (e.office_id, e.seq))
     return events
 

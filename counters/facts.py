@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 BUCKET_EDGES_S: tuple[int, ...] = (60, 120, 180, 240, 300, 420, 600, 780, 900, 1200, 1500, 1800, 2400,
                                    3000, 3600, 4800, 6000, 7200, 10800, 14400)
 N_BUCKETS = len(BUCKET_EDGES_S) + 1
-DIMENSIONS = ("day", "hour", "service", "counter", "clerk")
+DIMENSIONS = ("day", "hour", "service", "counter", "clerk", "channel")
+# the channel dimension's integer keys (a ticket's channel; a missed appointment counts under "appointment")
+CHANNEL_KEYS = {"kiosk": 1, "staff": 2, "appointment": 3, "online": 4}
 PERIODS = ("d", "w", "m", "q", "y")  # an office day; an ISO week (its Monday); a month, quarter, year (first day)
 
 
@@ -81,7 +83,7 @@ def service_code(key: int) -> str:
     return key.to_bytes(max(1, (key.bit_length() + 7) // 8), "big").decode(errors="replace")
 SUMS = ("issued", "served", "no_show", "cancelled", "waited", "wait_sum_s", "within_target", "timed",
         "service_sum_s", "dni_done", "dni_within", "nw_waited", "nw_within", "ratings", "satisfied",
-        "trips_rated", "trips_sum", "one_trip")
+        "trips_rated", "trips_sum", "one_trip", "appointments", "appointments_missed")
 WAIT_COLS = tuple(f"w{i}" for i in range(N_BUCKETS))
 SERVICE_COLS = tuple(f"s{i}" for i in range(N_BUCKETS))
 METRICS = SUMS + WAIT_COLS + SERVICE_COLS
@@ -122,7 +124,7 @@ class TicketFact(SQLModel, table=True):
     no_wait_day: bool = False
     rating: str | None = None
     trips: int | None = None  # the rating's answer to "how many trips" (1, 2, 3 = three or more), if asked
-
+    channel: str = "kiosk"
 
 
 class ReportRollup(SQLModel, table=True):
@@ -159,6 +161,8 @@ class ReportRollup(SQLModel, table=True):
     trips_rated: int = 0  # ratings that answered the trips question, their sum, and those that said one trip
     trips_sum: int = 0
     one_trip: int = 0
+    appointments: int = 0  # checked-in appointment tickets
+    appointments_missed: int = 0  # bookings not checked in by the end of their window (appointment.missed)
 
 
 for _col in WAIT_COLS + SERVICE_COLS:  # the histogram columns, added once rather than spelled out
@@ -203,6 +207,7 @@ class Fact:
     no_wait_day: bool = False
     rating: str | None = None
     trips: int | None = None  # the rating's answer to "how many trips" (1, 2, 3 = three or more), if asked
+    channel: str = "kiosk"
 
     def row(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -286,7 +291,8 @@ def fold(fact: Fact | None, event: Event, settings: Settings) -> Fact | None:
         ticket = data.get("ticket") or {}
         return _targets(Fact(ticket_id=event.ticket_id or 0, office_id=event.office_id, office_day=local.date(),
                              hour=local.hour, service_id=event.service_id or 0, issued_at=at,
-                             priority=ticket.get("priority") is not None), settings)
+                             priority=ticket.get("priority") is not None,
+                             channel=str(ticket.get("channel") or "kiosk")), settings)
     if fact is None:
         return None
     f = replace(fact)
@@ -367,12 +373,19 @@ def contributions(f: Fact | None, owners: Sequence[int], service: int) -> Iterat
         m["trips_rated"], m["trips_sum"] = 1, f.trips
         if f.trips == 1:
             m["one_trip"] = 1
-    keys = [("day", 0), ("hour", f.hour), ("service", service)]
+    if f.channel == "appointment":
+        m["appointments"] = 1
+    keys = [("day", 0), ("hour", f.hour), ("service", service), ("channel", CHANNEL_KEYS.get(f.channel, 0))]
     if f.counter_id is not None:
         keys.append(("counter", f.counter_id))
     if f.clerk_id is not None:
         keys.append(("clerk", f.clerk_id))
-    day = f.office_day
+    yield from _spread(owners, f.office_day, keys, m)
+
+
+def _spread(owners: Sequence[int], day: date, keys: Sequence[tuple[str, int]],
+            m: dict[str, int]) -> Iterator[tuple[RowKey, dict[str, int]]]:
+    """The rollup rows (every period level, each owner) that metrics `m` of one day count in."""
     coarse = (("w", week_start(day)), ("m", month_start(day)), ("q", quarter_start(day)), ("y", year_start(day)))
     for owner in owners:
         for dim, key in keys:
@@ -380,6 +393,38 @@ def contributions(f: Fact | None, owners: Sequence[int], service: int) -> Iterat
             if dim != "day":  # a report by day reads day rows only
                 for period, start in coarse:
                     yield (owner, period, start, dim, key), m
+
+
+APPOINTMENT_MISSED = "appointment.missed"
+
+
+def missed_contributions(event: Event | NewEvent, settings: Settings) -> Iterator[tuple[RowKey, dict[str, int]]]:
+    """An `appointment.missed` event: one missed booking, counted on the office day and hour of its booked
+    start, under its service and the "appointment" channel (it has no counter or clerk)."""
+    start_iso = ((event.data or {}).get("appointment") or {}).get("start")
+    if event.type != APPOINTMENT_MISSED or not start_iso or not event.service_id:
+        return
+    office = settings.offices.get(event.office_id)
+    local = datetime.fromisoformat(start_iso).astimezone(zone(office.timezone if office else "Asia/Ho_Chi_Minh"))
+    keys = [("day", 0), ("hour", local.hour), ("service", settings.service_key(event.service_id)),
+            ("channel", CHANNEL_KEYS["appointment"])]
+    yield from _spread(settings.owners(event.office_id), local.date(), keys, {"appointments_missed": 1})
+
+
+def apply_missed(session: Session, batch: Sequence[Event | NewEvent]) -> None:
+    """Fold a transaction's `appointment.missed` events into the rollups, always in that transaction
+    (a booking is marked missed once, in the transaction that writes its event: exactly once)."""
+    missed = [e for e in batch if e.type == APPOINTMENT_MISSED]
+    if not missed:
+        return
+    settings = Settings().load(session, {e.office_id for e in missed})
+    deltas: dict[RowKey, dict[str, int]] = {}
+    for e in missed:
+        for key, m in missed_contributions(e, settings):
+            row = deltas.setdefault(key, {})
+            for name, v in m.items():
+                row[name] = row.get(name, 0) + v
+    upsert_rollups(session, deltas)
 
 
 def add_into(totals: dict[RowKey, dict[str, int]], f: Fact | None, sign: int,
@@ -501,6 +546,12 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
         for i in range(0, len(rows), chunk):
             session.execute(fact_t.insert(), rows[i:i + chunk])
         written += len(rows)
+        for e in session.execute(select(Event).where(Event.office_id == office_id,  # type: ignore[arg-type]
+                                                     Event.type == APPOINTMENT_MISSED)).scalars():  # type: ignore[arg-type]
+            for key, m in missed_contributions(e, settings):
+                row = totals[key]
+                for name, v in m.items():
+                    row[name] = row.get(name, 0) + v
     roll_rows = [{"office_id": k[0], "period": k[1], "start": k[2], "dim": k[3], "key": k[4],
                   **{n: m.get(n, 0) for n in METRICS}} for k, m in totals.items()]
     for i in range(0, len(roll_rows), chunk):

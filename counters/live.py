@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from .alerts import derived_alerts, staffing, stored_alerts
 from .clock import day_bounds, iso, office_day, zone
-from .estimates import estimate_queue
+from .estimates import booked_visits, estimate_queue
 from .facts import BUCKET_EDGES_S, bucket
 from .facts import TicketFact as FactTable
 from .reports import office_tree
@@ -113,6 +113,9 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                                                         Feedback.created_at >= start)))  # type: ignore[operator]
     est = estimate_queue(session, office, day, now)
     queues = {q["id"]: q for q in est.services}
+    booked: dict[int, int] = {}  # per service, the bookings still to come today
+    for visit in (est.snapshot.booked if est.snapshot is not None else booked_visits(session, office, day, now)):
+        booked[visit.service_id] = booked.get(visit.service_id, 0) + 1
 
     svc_rows = []
     level = {"waits": 0, "within": 0, "totals": 0, "totals_within": 0}  # programme service level of the day
@@ -130,6 +133,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
             "estimated_wait_range_s": queues.get(s.id, {}).get("estimated_wait_range_s"),
             "serving_now": queues.get(s.id, {}).get("serving_now", True),
             "issued_today": len([t for t in mine if t.issued_service_id == s.id]),
+            "booked_ahead": booked.get(s.id or 0, 0),
             "served_today": len(served), "avg_wait_s": round(mean(waits)) if waits else None,
             "avg_service_s": round(mean(svc_times)) if svc_times else None,
             "target_wait_s": target_s,
@@ -201,7 +205,7 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                    "no_show": sum(1 for t in tickets if t.status == TicketStatus.NO_SHOW),
                    "cancelled": sum(1 for t in tickets if t.status == TicketStatus.CANCELLED),
                    "avg_wait_s": round(mean(all_waits)) if all_waits else None,
-                   "open_counters": open_counters},
+                   "open_counters": open_counters, "booked_ahead": sum(booked.values())},
         "satisfaction": {"counts": counts,
                          "pct": _pct(sum(v for k, v in counts.items() if k in SATISFIED_RATINGS), len(feedback)),
                          **trips_figures(feedback)},

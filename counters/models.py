@@ -50,6 +50,11 @@ class Office(SQLModel, table=True):
     dossier_code_pattern: str = DEFAULT_DOSSIER_CODE_PATTERN
     dossier_lookup_url: str | None = None
     ask_trips: bool = False
+    # appointments (API.md "Appointments"): slot length, how far ahead, the check-in window around a start
+    booking_slot_min: int = 15
+    booking_days_ahead: int = 14
+    checkin_early_min: int = 15
+    checkin_late_min: int = 10
     created_at: datetime | None = _when()
 
 
@@ -74,6 +79,8 @@ class Service(SQLModel, table=True):
     active: bool = True
     archived: bool = False
     sort_order: int = 0
+    bookable: bool = False
+    booking_per_slot: int = 1
 
 
 class Counter(SQLModel, table=True):
@@ -135,6 +142,32 @@ class Ticket(SQLModel, table=True):
     birth_year: int | None = None
     # the codes of the dossiers linked to this visit (DossierLink rows), kept here so every ticket view has them
     dossiers: list[str] | None = _json()
+    appointment_id: int | None = Field(default=None, index=True)
+
+
+class Appointment(SQLModel, table=True):
+    """A booked time at a service (đặt lịch hẹn): booked -> checked_in | cancelled | missed.
+
+    `code` is read out or scanned at the kiosk; `manage_code` (random, >= 96 bits) is the citizen's only key
+    to see or cancel it. The ID number is kept only as a keyed hash; the phone only for the office.
+    """
+
+    __table_args__ = (Index("ix_appointment_slot", "service_id", "start", "status"),
+                      Index("ix_appointment_office_start", "office_id", "start"))
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id")
+    service_id: int = Field(foreign_key="service.id")
+    start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = "booked"
+    code: str = Field(unique=True)
+    manage_code: str = Field(unique=True)
+    phone: str | None = None
+    id_card_hash: str | None = Field(default=None, index=True)
+    lang: str = "vi"
+    ticket_id: int | None = None
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    changed_at: datetime | None = _when()
 
 
 class Event(SQLModel, table=True):

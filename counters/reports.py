@@ -27,17 +27,19 @@ from sqlalchemy import and_, func, or_, select, union_all
 from sqlmodel import Session
 
 from .errors import InvalidValue
-from .facts import (BUCKET_EDGES_S, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS, ReportRollup, TicketFact,
-                    next_start, service_code, service_key, week_start)
+from .facts import (BUCKET_EDGES_S, CHANNEL_KEYS, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS,
+                    ReportRollup, TicketFact, next_start, service_code, service_key, week_start)
 from .models import Counter, Office, Service
 
-GROUP_BY = ("day", "hour", "service", "counter", "clerk")
+GROUP_BY = ("day", "hour", "service", "counter", "clerk", "channel")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
           "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "do_it_now_served",
           "do_it_now_within_target_pct", "no_wait_waited", "no_wait_within_target_pct", "avg_trips", "one_trip_pct",
-          "served_started", "closed_unstarted")
+          "served_started", "closed_unstarted", "appointments", "appointments_missed")
+CHANNEL_LABELS = {"kiosk": ("Máy lấy số", "Kiosk"), "staff": ("Cán bộ cấp số", "Staff"),
+                  "appointment": ("Lịch hẹn", "Appointment"), "online": ("Trực tuyến", "Online")}
 EXACT_LIMIT = 20_000
-ISSUED, RATINGS = METRICS.index("issued"), METRICS.index("ratings")
+ISSUED, RATINGS, MISSED = METRICS.index("issued"), METRICS.index("ratings"), METRICS.index("appointments_missed")
 WAIT_AT, SERVICE_AT = METRICS.index(WAIT_COLS[0]), METRICS.index(SERVICE_COLS[0])
 MAX_DAYS = 732
 
@@ -163,6 +165,10 @@ class Labels:
                 return f"{prefix}#{raw}", f"{prefix}#{raw}"
             name = f"{office.name} – {c.name}" if office and self.several else c.name
             return f"{prefix}{c.number}", name
+        if group_by == "channel":
+            name = next((n for n, k in CHANNEL_KEYS.items() if k == raw), str(raw))
+            vi, en = CHANNEL_LABELS.get(name, (name, name))
+            return name, en if self.lang == "en" else vi
         username, full = self.clerks.get(raw, (f"user{raw}", ""))
         return username, full or username
 
@@ -298,7 +304,7 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
     without ever being started (closed straight after the call)."""
     t = TicketFact.__table__  # type: ignore[attr-defined]
     col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
-           "clerk": t.c.clerk_id}[group_by]
+           "clerk": t.c.clerk_id, "channel": t.c.channel}[group_by]
     unstarted = and_(t.c.status == "done", t.c.started_at.is_(None))
     q = select(t.c.office_id, col, t.c.wait_s, t.c.service_s, unstarted).where(
         t.c.office_id.in_(office_ids), t.c.office_day >= start, t.c.office_day <= end, col.is_not(None),
@@ -319,6 +325,8 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
         if group_by == "service":
             svc = labels.services.get(key)
             key = service_key(svc.code) if svc else -key
+        elif group_by == "channel":
+            key = CHANNEL_KEYS.get(key, 0)
         k = out_key(key)
         acc = out.get(k, ([], [], 0))
         out[k] = (acc[0] + waits, acc[1] + services, acc[2] + n[0])
@@ -340,6 +348,7 @@ def _row(key: str, label: str, m: Totals, p90_wait: int | None, p90_service: int
         "one_trip_pct": pct(m["one_trip"], m["trips_rated"]),
         "served_started": m["served"] - closed_unstarted if closed_unstarted is not None else None,
         "closed_unstarted": closed_unstarted,
+        "appointments": m["appointments"], "appointments_missed": m["appointments_missed"],
     }
 
 
@@ -373,7 +382,7 @@ def report(session: Session, offices: Sequence[Office], start: date, end: date, 
         return labels.out_key(group_by, raw)
 
     for raw, sums in rollup_sums(session, ids[0], start, end, group_by):
-        if not sums[ISSUED] and not sums[RATINGS]:
+        if not sums[ISSUED] and not sums[RATINGS] and not sums[MISSED]:
             continue
         k = out_key(raw)
         acc = merged.get(k)

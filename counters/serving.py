@@ -5,7 +5,7 @@ records one event (plus `counter.updated` / `queue.updated` / `feedback.request`
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -13,7 +13,7 @@ from . import events
 from .clock import iso
 from .context import Ctx
 from .errors import InvalidValue
-from .models import Counter, Office, Service, Ticket
+from .models import Appointment, Counter, Office, Service, Ticket
 from .notify import counter_event, queue_updated, ticket_event
 from .states import check_move
 from .types import RATING_SCALES, Desk, EventType, TicketStatus
@@ -102,6 +102,12 @@ def cancel(session: Session, ctx: Ctx, office: Office, ticket: Ticket) -> Ticket
     return ticket
 
 
+def _queue_from(session: Session, ticket: Ticket) -> datetime:
+    """Where a ticket sent back to waiting stands: its issue time, or an appointment's booked start."""
+    booking = session.get(Appointment, ticket.appointment_id) if ticket.appointment_id else None
+    return booking.start if booking is not None else ticket.issued_at
+
+
 def transfer(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, service: Service | None = None,
              counter: Counter | None = None, note: str | None = None) -> Ticket:
     """Send the ticket back to waiting in another queue, keeping its place by original issue time."""
@@ -125,7 +131,7 @@ def transfer(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, serv
     else:
         ticket.target_counter_id = counter.id if counter else None
     ticket.status, ticket.transfers = TicketStatus.WAITING, ticket.transfers + 1
-    ticket.queue_at = ticket.issued_at
+    ticket.queue_at = _queue_from(session, ticket)
     ticket.note = note if note is not None else ticket.note
     session.add(ticket)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_TRANSFERRED, before, left,

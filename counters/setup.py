@@ -27,7 +27,8 @@ from .views import office_view, service_view
 OFFICE_SETTINGS = ("name", "address", "timezone", "parent_id", "opening_hours", "extra_sessions", "no_wait_days",
                    "no_wait_target_min", "priority_policy", "interleave_every", "routing", "rating_scale",
                    "number_format", "announcement_template", "announcement_repeat", "default_printer_id",
-                   "feedback_window_min", "dossier_code_pattern", "dossier_lookup_url", "ask_trips")
+                   "feedback_window_min", "dossier_code_pattern", "dossier_lookup_url", "ask_trips",
+                   "booking_slot_min", "booking_days_ahead", "checkin_early_min", "checkin_late_min")
 
 
 NULLABLE_OFFICE = {"address", "parent_id", "opening_hours", "extra_sessions", "no_wait_days",
@@ -76,7 +77,9 @@ def _check_office_fields(session: Session, office: Office | None, fields: dict[s
     if out.get("dossier_lookup_url") is not None:
         validate_lookup_url(out["dossier_lookup_url"])
     for name, lo, hi in (("no_wait_target_min", 1, 600), ("interleave_every", 1, 100),
-                         ("announcement_repeat", 1, 5), ("feedback_window_min", 1, 240)):
+                         ("announcement_repeat", 1, 5), ("feedback_window_min", 1, 240),
+                         ("booking_slot_min", 1, 240), ("booking_days_ahead", 0, 365),
+                         ("checkin_early_min", 0, 240), ("checkin_late_min", 0, 240)):
         if name in out and not (lo <= out[name] <= hi):
             raise InvalidValue(f"{name} is between {lo} and {hi}", field=name)
     if out.get("parent_id") is not None:
@@ -126,7 +129,7 @@ def _service_event(session: Session, ctx: Ctx, service: Service) -> None:
 
 
 SERVICE_FIELDS = ("code", "name", "name_en", "desk", "number_start", "daily_limit", "target_wait_min",
-                  "target_total_min", "active", "sort_order")
+                  "target_total_min", "active", "sort_order", "bookable", "booking_per_slot")
 
 
 def _check_service(session: Session, office: Office, service: Service | None, f: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +146,7 @@ def _check_service(session: Session, office: Office, service: Service | None, f:
     if "desk" in out and out["desk"] not in Desk.__members__.values():
         raise InvalidValue("desk is standard or do_it_now", field="desk")
     for name, lo, hi in (("number_start", 0, 9000), ("daily_limit", 1, 100000), ("target_wait_min", 1, 600),
-                         ("target_total_min", 1, 1440)):
+                         ("target_total_min", 1, 1440), ("booking_per_slot", 1, 100)):
         if out.get(name) is not None and not (lo <= out[name] <= hi):
             raise InvalidValue(f"{name} is between {lo} and {hi}", field=name)
     desk = out.get("desk", service.desk if service else Desk.STANDARD)

@@ -131,6 +131,10 @@ def advise_staffing(
         times = [t for sid, t in issues if sid in members]
         waiting = sum(1 for t in snapshot.waiting if t.service_id in members)
         rate = estimate_arrival_rate(times, snapshot.now, window_s=window_s, waiting=waiting)
+        # bookings due within the window will arrive too (API.md "Appointments")
+        due = sum(1 for b in snapshot.booked if b.service_id in members
+                  and 0 <= (b.start - snapshot.now).total_seconds() <= window_s)
+        rate += due * 3600.0 / window_s
         recent = [sid for sid, t in issues if sid in members and 0 <= (snapshot.now - t).total_seconds() <= window_s]
         weights = recent or sorted(members)  # arrival-weighted mean, or plain mean when quiet
         mean_s = sum(model.mean_s(sid) for sid in weights) / len(weights)

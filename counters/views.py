@@ -28,7 +28,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
         "estimated_wait_s": estimated_wait_s if waiting else None,
         "estimated_wait_range_s": list(estimated_wait_range_s) if waiting and estimated_wait_range_s else None,
         "serving_now": serving_now or not waiting,
-        "track_code": t.track_code,
+        "track_code": t.track_code, "appointment_id": t.appointment_id,
         "dossiers": list(t.dossiers or []),
         "id_checked": bool(t.id_checked),
     }
@@ -58,7 +58,7 @@ def service_view(s: Service) -> dict[str, Any]:
         "id": s.id, "office_id": s.office_id, "code": s.code, "name": s.name, "name_en": s.name_en,
         "desk": s.desk, "number_start": s.number_start, "daily_limit": s.daily_limit,
         "target_wait_min": s.target_wait_min, "target_total_min": s.target_total_min, "active": s.active,
-        "sort_order": s.sort_order,
+        "sort_order": s.sort_order, "bookable": s.bookable, "booking_per_slot": s.booking_per_slot,
     }
 
 
@@ -72,7 +72,9 @@ def office_view(o: Office) -> dict[str, Any]:
         "announcement_template": o.announcement_template, "announcement_repeat": o.announcement_repeat,
         "default_printer_id": o.default_printer_id, "feedback_window_min": o.feedback_window_min,
         "dossier_code_pattern": o.dossier_code_pattern, "dossier_lookup_url": o.dossier_lookup_url,
-        "ask_trips": o.ask_trips,
+        "ask_trips": o.ask_trips, "booking_slot_min": o.booking_slot_min,
+        "booking_days_ahead": o.booking_days_ahead, "checkin_early_min": o.checkin_early_min,
+        "checkin_late_min": o.checkin_late_min,
     }
 
 

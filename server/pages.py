@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-PAGES = ("kiosk", "display", "counter", "tablet", "dashboard", "admin", "reports")
+PAGES = ("kiosk", "display", "counter", "tablet", "dashboard", "admin", "reports", "book")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "media-src 'self' blob: data:; font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

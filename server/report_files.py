@@ -18,7 +18,7 @@ COLUMN_STYLES = ("json", "people")
 KEY_LABEL: dict[str, dict[str, tuple[str, str | None]]] = {
     "vi": {"day": ("Ngày", None), "hour": ("Giờ", None), "service": ("Mã lĩnh vực", "Lĩnh vực"),
            "counter": ("Quầy", "Tên quầy"), "clerk": ("Tên đăng nhập", "Cán bộ"),
-           "procedure": ("Thủ tục", None), "channel": ("Kênh", None), "ticket": ("Mã lượt", "Số")},
+           "procedure": ("Thủ tục", None), "channel": ("Kênh lấy số", None), "ticket": ("Mã lượt", "Số")},
     "en": {"day": ("Date", None), "hour": ("Hour", None), "service": ("Service code", "Service"),
            "counter": ("Counter", "Counter name"), "clerk": ("Username", "Clerk"),
            "procedure": ("Procedure", None), "channel": ("Channel", None), "ticket": ("Visit key", "Number")},

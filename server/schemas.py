@@ -124,6 +124,10 @@ class OfficePatch(Body):
     dossier_code_pattern: str | None = Field(default=None, min_length=1, max_length=300)
     dossier_lookup_url: str | None = Field(default=None, max_length=500)
     ask_trips: bool | None = None
+    booking_slot_min: int | None = Field(default=None, ge=1, le=240)
+    booking_days_ahead: int | None = Field(default=None, ge=0, le=365)
+    checkin_early_min: int | None = Field(default=None, ge=0, le=240)
+    checkin_late_min: int | None = Field(default=None, ge=0, le=240)
 
 
 class OfficeOut(Out):
@@ -145,6 +149,8 @@ class ServiceCreate(Body):
     target_total_min: int | None = None
     active: bool = True
     sort_order: int = 0
+    bookable: bool = False
+    booking_per_slot: int = Field(default=1, ge=1, le=100)
 
 
 class ServicePatch(Body):
@@ -158,6 +164,8 @@ class ServicePatch(Body):
     target_total_min: int | None = None
     active: bool | None = None
     sort_order: int | None = None
+    bookable: bool | None = None
+    booking_per_slot: int | None = Field(default=None, ge=1, le=100)
 
 
 class ServiceOut(Out):
@@ -318,3 +326,48 @@ class Empty(Body):
 
 class OkOut(Out):
     ok: bool
+
+
+# ---- appointments (API.md "Appointments (lịch hẹn) and walk-ins in one queue")
+class AppointmentCreate(Body):
+    service_id: int
+    start: str = Field(min_length=10, max_length=40, description="A slot's start, ISO 8601 with offset")
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^\+?[0-9 .-]{6,20}$")
+    id_number: str | None = Field(default=None, pattern=r"^[0-9]{9}$|^[0-9]{12}$",
+                                  description="CCCD (12 digits) or old ID (9): stored only as a keyed hash")
+    lang: Lang = "vi"
+
+
+class AppointmentOut(Out):
+    id: int
+    code: str
+    service_id: int
+    start: str
+    end: str
+    status: Literal["booked", "checked_in", "cancelled", "missed"]
+
+
+class BookedOut(AppointmentOut):
+    manage_code: str
+
+
+class CheckInBody(Body):
+    code: str | None = Field(default=None, min_length=4, max_length=16)
+    id_card_qr: str | None = Field(default=None, min_length=1, max_length=600)
+    print: bool = True
+
+
+class SlotOut(Out):
+    start: str
+    end: str
+    free: int
+
+
+class SlotsOut(Out):
+    items: list[SlotOut]
+
+
+class BookingInfoOut(Out):
+    office: dict[str, Any]
+    services: list[dict[str, Any]]
+    days: list[str]

@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 
 MODULES = ("health", "auth_routes", "devices", "offices", "tickets", "counter_actions", "live", "printing",
-           "feedback", "reports", "alerts", "dossiers", "dossier_status", "webhooks")
+           "feedback", "reports", "alerts", "dossiers", "dossier_status", "webhooks", "appointments")
 
 
 def _load() -> list[ModuleType]:

@@ -7,6 +7,7 @@ import { apply, getLang, setDictionary, setLang, t } from "/static/shared/i18n.j
 import { LiveSocket } from "/static/shared/ws.js";
 import { logOut, wireLoginForm } from "/static/shared/staff.js";
 import { loadWebhooks } from "/static/admin/webhooks.js";
+import { renderBookingSettings } from "/static/admin/booking.js";
 
 setDictionary({
   vi: {
@@ -44,7 +45,7 @@ setDictionary({
     new_service: "Dịch vụ mới", new_counter: "Quầy mới", new_user: "Cán bộ mới", new_printer: "Máy in mới",
     remove_printer_q: "Xoá máy in “{name}”?", paper_ok: "Đủ", paper_near_end: "Sắp hết", paper_out: "Hết", paper_unknown: "?",
     wd_mon: "T2", wd_tue: "T3", wd_wed: "T4", wd_thu: "T5", wd_fri: "T6", wd_sat: "T7", wd_sun: "CN",
-    daily_limit: "Giới hạn số/ngày", number_start: "Số bắt đầu", min: "phút",
+    daily_limit: "Giới hạn số/ngày", bookable: "Nhận đặt lịch hẹn", booking_per_slot: "Số lịch hẹn mỗi khung giờ", number_start: "Số bắt đầu", min: "phút",
   },
   en: {
     app_title: "Office administration", login_title: "Administration login", username: "Username", password: "Password",
@@ -81,7 +82,7 @@ setDictionary({
     new_service: "New service", new_counter: "New counter", new_user: "New staff member", new_printer: "New printer",
     remove_printer_q: "Remove printer “{name}”?", paper_ok: "OK", paper_near_end: "Near end", paper_out: "Out", paper_unknown: "?",
     wd_mon: "Mon", wd_tue: "Tue", wd_wed: "Wed", wd_thu: "Thu", wd_fri: "Fri", wd_sat: "Sat", wd_sun: "Sun",
-    daily_limit: "Daily limit", number_start: "First number", min: "min",
+    daily_limit: "Daily limit", bookable: "Takes appointments", booking_per_slot: "Bookings per slot", number_start: "First number", min: "min",
   },
 });
 
@@ -208,6 +209,7 @@ async function loadOffice() {
   S.office = office; S.services = services.items; S.counters = counters.items;
   $("#office-title").textContent = office.name;
   fillSettings();
+  renderBookingSettings(office);  // appointments (booking.js)
 }
 
 function startSocket() {
@@ -356,8 +358,11 @@ function editService(s) {
     { name: "target_total_min", label: t("target_total"), type: "number", min: 1, max: 1440 },
     { name: "number_start", label: t("number_start"), type: "number", min: 0 },
     { name: "daily_limit", label: t("daily_limit"), type: "number", min: 1 },
+    { name: "bookable", label: t("bookable"), type: "checkbox" },
+    { name: "booking_per_slot", label: t("booking_per_slot"), type: "number", min: 1, max: 100 },
   ];
-  editDialog(s ? svcLabel(s) : t("new_service"), specs, s || { desk: "standard", target_wait_min: 15, number_start: 1 }, async (v) => {
+  editDialog(s ? svcLabel(s) : t("new_service"), specs, s || { desk: "standard", target_wait_min: 15, number_start: 1,
+    bookable: false, booking_per_slot: 1 }, async (v) => {
     if (!v.name_en) v.name_en = null;
     if (s) await patch(`/api/v1/services/${s.id}`, v);
     else await post(`/api/v1/offices/${S.officeId}/services`, Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)));

@@ -8,6 +8,7 @@ import { $, clear, el } from "/static/shared/dom.js";
 import { apply, getLang, minutes, setDictionary, setLang, t } from "/static/shared/i18n.js";
 import { LiveSocket } from "/static/shared/ws.js";
 import { logOut, wireLoginForm } from "/static/shared/staff.js";
+import "/static/counter/appointments.js";  // staff check-in of appointments (its own button and dialog)
 
 setDictionary({
   vi: {

@@ -26,7 +26,7 @@ setDictionary({
     alert_counter_idle: "Quầy {number} đang mở nhưng chưa gọi số – {waiting} người đang chờ",
     alert_staffing: "{group}: nên mở {suggested} quầy, đang mở {open}", since: "từ {t}",
     alert_webhook_failed: "Webhook {url} không nhận sự kiện #{seq} ({type}) sau {attempts} lần gửi – xem trang Quản trị, mục Gửi sự kiện",
-    service: "Dịch vụ", waiting: "Đang chờ", longest: "Chờ lâu nhất", expected: "Dự kiến chờ", served: "Đã phục vụ",
+    booked_ahead: "Lịch hẹn sắp tới", service: "Dịch vụ", waiting: "Đang chờ", longest: "Chờ lâu nhất", expected: "Dự kiến chờ", served: "Đã phục vụ",
     avg_wait: "Chờ TB", within: "Đạt chỉ tiêu", target: "Chỉ tiêu",
     state_open: "Đang mở", state_paused: "Tạm dừng", state_closed: "Đóng", clerk: "Cán bộ", current: "Đang phục vụ",
     serving_for: "Thời gian", served_today: "Đã phục vụ", avg_service: "TG phục vụ TB", satisfaction: "Hài lòng",
@@ -56,7 +56,7 @@ setDictionary({
     alert_counter_idle: "Counter {number} is open but not calling – {waiting} people waiting",
     alert_staffing: "{group}: open {suggested} counters, {open} open now", since: "since {t}",
     alert_webhook_failed: "Webhook {url} did not take event #{seq} ({type}) after {attempts} attempts – see Administration, Outbound events",
-    service: "Service", waiting: "Waiting", longest: "Longest wait", expected: "Expected wait", served: "Served",
+    booked_ahead: "Appointments to come", service: "Service", waiting: "Waiting", longest: "Longest wait", expected: "Expected wait", served: "Served",
     avg_wait: "Avg wait", within: "Within target", target: "Target",
     state_open: "Open", state_paused: "Paused", state_closed: "Closed", clerk: "Clerk", current: "Serving",
     serving_for: "For", served_today: "Served", avg_service: "Avg service", satisfaction: "Satisfied",
@@ -144,12 +144,12 @@ function renderKpis(live) {
     el("div", { class: "kpi-lbl", text: label }));
   box.append(kpi(t("issued"), k.issued ?? 0), kpi(t("waiting"), k.waiting ?? 0), kpi(t("served"), k.served ?? 0),
     kpi(t("avg_wait_all"), mins(k.avg_wait_s)), kpi(t("open_counters"), k.open_counters ?? 0),
-    kpi(t("satisfaction"), pct(sat.pct), tone(sat.pct)));
+    kpi(t("satisfaction"), pct(sat.pct), tone(sat.pct)), kpi(t("booked_ahead"), k.booked_ahead ?? 0, "booked"));
 }
 
 function renderServices(live) {
   const table = clear($("#services"));
-  table.append(el("thead", {}, el("tr", {}, ...["service", "waiting", "longest", "expected", "served", "avg_wait", "within"]
+  table.append(el("thead", {}, el("tr", {}, ...["service", "waiting", "booked_ahead", "longest", "expected", "served", "avg_wait", "within"]
     .map((h) => el("th", { text: t(h) })))));
   const body = el("tbody");
   for (const s of live.services || []) {
@@ -158,6 +158,7 @@ function renderServices(live) {
     body.append(el("tr", { class: over ? "over" : "" },
       el("td", {}, el("span", { class: "code", text: s.code }), " ", getLang() === "en" && s.name_en ? s.name_en : s.name),
       el("td", { class: "num big", text: s.waiting }),
+      el("td", { class: "num booked", text: s.booked_ahead ?? 0 }),
       el("td", { class: "num", text: s.waiting ? mins(s.longest_wait_s) : "–" }),
       el("td", { class: "num", text: s.waiting ? mins(s.estimated_wait_s) + range : "–" }),
       el("td", { class: "num", text: s.served_today }),

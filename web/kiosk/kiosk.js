@@ -8,6 +8,7 @@ import { t, setDictionary, setLang, getLang, apply, minutes } from "/static/shar
 import { listenForScans } from "./scanner.js";
 import { LOOKUP_DICT, setupLookup, setLookupAvailable, lookupAvailable, scanned, onLookupScreen } from "./lookup.js";
 import { IDCARD_DICT, looksLikeCard, setupCard, cardScanned, forgetCard, pendingCard, cardOnPriorityScreen, cardRefused } from "./idcard.js";
+import { installAppointments } from "/static/kiosk/appointment.js";
 
 const DICT = {
   vi: {
@@ -377,6 +378,10 @@ async function start() {
   state.services = services.items;
   home();
   listenForScans(onScan);
+  installAppointments({ officeId: () => state.officeId, show, home, idle,  // "Đã có lịch hẹn" (appointment.js)
+    showTicket: (ticket, s) => showTicket(ticket, s, ticket.priority),
+    serviceById: (id) => state.services.find((x) => x.id === id),
+    onAuthLost: () => { setToken(null); location.reload(); } });
   state.socket = new LiveSocket({ token, officeId: me.office_id, onSnapshot, onEvent,
     onStatus: (s) => {
       document.body.classList.toggle("offline", s === "offline");

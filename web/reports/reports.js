@@ -11,7 +11,7 @@ setDictionary({
     title: "Báo cáo", to_dashboard: "Bảng điều hành", login_title: "Đăng nhập báo cáo", username: "Tên đăng nhập",
     password: "Mật khẩu", login: "Đăng nhập", logout: "Đăng xuất", login_failed: "Sai tên đăng nhập hoặc mật khẩu.",
     not_head: "Chỉ lãnh đạo đơn vị xem được báo cáo.", from: "Từ ngày", to: "Đến ngày", group_by: "Nhóm theo",
-    g_day: "Ngày", g_hour: "Giờ", g_service: "Dịch vụ", g_counter: "Quầy", g_clerk: "Cán bộ", today: "Hôm nay",
+    g_day: "Ngày", g_hour: "Giờ", g_service: "Dịch vụ", g_counter: "Quầy", g_clerk: "Cán bộ", g_channel: "Kênh lấy số", appointments: "Lịch hẹn đến", appointments_missed: "Lịch hẹn vắng", today: "Hôm nay",
     week: "7 ngày", month: "30 ngày", show: "Xem báo cáo", csv: "Tải CSV", xlsx: "Tải Excel (XLSX)", chart: "Biểu đồ",
     m_volume: "Lấy số / đã phục vụ", m_wait: "Thời gian chờ (TB, p90)", m_levels: "Đạt chỉ tiêu / hài lòng (%)",
     key: "Mã", label: "Tên", issued: "Lấy số", served: "Phục vụ", no_show: "Vắng", cancelled: "Hủy",
@@ -26,13 +26,13 @@ setDictionary({
     dossiers: "Mã hồ sơ", procedures: "Thủ tục",
     machine_columns: "Tệp cho máy (tên trường JSON, giây)",
     k_day: "Ngày", k_hour: "Giờ", k_service: "Mã", l_service: "Lĩnh vực", k_counter: "Quầy", l_counter: "Tên quầy",
-    k_clerk: "Tên đăng nhập", l_clerk: "Cán bộ", k_procedure: "Thủ tục", l_ticket: "Số", min_sec: "phút:giây", sec: "{n} giây", min: "{m} phút {s} giây",
+    k_clerk: "Tên đăng nhập", l_clerk: "Cán bộ", k_procedure: "Thủ tục", l_ticket: "Số", k_channel: "Kênh lấy số", min_sec: "phút:giây", sec: "{n} giây", min: "{m} phút {s} giây",
   },
   en: {
     title: "Reports", to_dashboard: "Dashboard", login_title: "Reports login", username: "Username", password: "Password",
     login: "Log in", logout: "Log out", login_failed: "Wrong username or password.", not_head: "Only office heads can see reports.",
     from: "From", to: "To", group_by: "Group by", g_day: "Day", g_hour: "Hour", g_service: "Service", g_counter: "Counter",
-    g_clerk: "Clerk", today: "Today", week: "7 days", month: "30 days", show: "Show report", csv: "Download CSV",
+    g_clerk: "Clerk", g_channel: "Channel", appointments: "Appointments", appointments_missed: "Missed appointments", today: "Today", week: "7 days", month: "30 days", show: "Show report", csv: "Download CSV",
     xlsx: "Download Excel (XLSX)", chart: "Chart", m_volume: "Issued / served", m_wait: "Waiting time (avg, p90)",
     m_levels: "Within target / satisfied (%)", key: "Key", label: "Name", issued: "Issued", served: "Served",
     no_show: "Absent", cancelled: "Cancelled", avg_wait_s: "Avg wait", p90_wait_s: "p90 wait", avg_service_s: "Avg service",
@@ -46,14 +46,14 @@ setDictionary({
     dossiers: "Dossier codes", procedures: "Procedures",
     machine_columns: "File for machines (JSON names, seconds)",
     k_day: "Date", k_hour: "Hour", k_service: "Code", l_service: "Service", k_counter: "Counter", l_counter: "Counter name",
-    k_clerk: "Username", l_clerk: "Clerk", k_procedure: "Procedure", l_ticket: "Number", min_sec: "min:sec", sec: "{n} s", min: "{m} min {s} s",
+    k_clerk: "Username", l_clerk: "Clerk", k_procedure: "Procedure", l_ticket: "Number", k_channel: "Channel", min_sec: "min:sec", sec: "{n} s", min: "{m} min {s} s",
   },
 });
 apply();
 
 const COLUMNS = ["key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
   "p90_service_s", "within_target_pct", "ratings", "satisfaction_pct", "avg_trips", "one_trip_pct",
-  "do_it_now_within_target_pct", "no_wait_within_target_pct"];
+  "do_it_now_within_target_pct", "no_wait_within_target_pct", "appointments", "appointments_missed"];
 // group_by=ticket: one row per visit, with its dossier codes
 const VISIT_COLUMNS = ["label", "day", "service", "counter", "clerk", "status", "wait_s", "service_s", "rating", "trips",
   "dossiers", "procedures"];
@@ -96,11 +96,11 @@ function cell(col, v) {
 
 // Grouped by day or hour the label already says the date or hour: one column, named for the grouping.
 function columnsFor(groupBy) {
-  return groupBy === "day" || groupBy === "hour" ? columns().filter((c) => c !== "key") : columns();
+  return ["day", "hour", "channel"].includes(groupBy) ? columns().filter((c) => c !== "key") : columns();
 }
 function heading(c, groupBy) {
   if (c === "key") return t("k_" + groupBy);
-  if (c === "label") return ["day", "hour", "procedure"].includes(groupBy) ? t("k_" + groupBy) : t("l_" + groupBy);
+  if (c === "label") return ["day", "hour", "procedure", "channel"].includes(groupBy) ? t("k_" + groupBy) : t("l_" + groupBy);
   return c.endsWith("_s") ? `${t(c)} (${t("min_sec")})` : t(c);
 }
 function renderTable(rows) {
