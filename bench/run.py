@@ -11,6 +11,7 @@ BENCHMARKS = {
     "prediction": "bench.prediction",
     "reports": "bench.reports",
     "scale": "bench.scale",
+    "webhooks": "bench.webhooks",
     "chaos": "bench.chaos",
 }
 

@@ -177,8 +177,10 @@ def _scoped_models() -> dict[str, type[Any]]:
     from ticket_printer.models import Printer, PrintJob
 
     from .models import Device, User
+    from .webhook_models import Webhook, WebhookDelivery
     return {"office_id": Office, "service_id": Service, "counter_id": Counter, "ticket_id": Ticket,
-            "user_id": User, "device_id": Device, "printer_id": Printer, "job_id": PrintJob}
+            "user_id": User, "device_id": Device, "printer_id": Printer, "job_id": PrintJob,
+            "webhook_id": Webhook, "delivery_id": WebhookDelivery}
 
 
 def check_scope(session: Session, actor: Actor, params: dict[str, Any], read_only: bool) -> None:

@@ -44,6 +44,7 @@ from counters import events
 from counters.estimates import QUICK
 
 from .errors import ApiError
+from .outbox import Outbox
 
 T = TypeVar("T")
 log = logging.getLogger("qms.db")
@@ -141,6 +142,7 @@ class Database:
         self._checkpoint_timer: asyncio.TimerHandle | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self.last_checkpoint: tuple[int, int, int] | None = None  # (busy, frames in the WAL, frames copied)
+        self.outbox = Outbox(cache=self.is_sqlite)  # webhook deliveries, written with their events
 
     @property
     def is_sqlite(self) -> bool:
@@ -172,7 +174,9 @@ class Database:
                         session.connection(execution_options={_NO_WAIT: True})
                     result = fn(session)
                     sealed = events.seal_events(session, fold=fold)
+                    self.outbox.enqueue(session, sealed)
                     messages = events.to_messages(session, sealed)
+                self.outbox.committed(session)
                 return result, messages, [] if fold else events.ticket_ids(sealed)
             except (OperationalError, DBAPIError) as e:
                 events.discard(session)
@@ -184,6 +188,7 @@ class Database:
                 events.discard(session)
                 raise
             finally:
+                self.outbox.ended(session)
                 session.close()
         raise RuntimeError("unreachable")
 

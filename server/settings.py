@@ -38,6 +38,13 @@ SETTINGS: tuple[Setting, ...] = (
             "default: the address the kiosk used."),
     Setting("QMS_LOG_LEVEL", "info", "Log level: debug, info, warning, error."),
     Setting("QMS_WORKERS", 1, "uvicorn worker processes for `qms serve` (PostgreSQL + Redis for more than 1)."),
+    Setting("QMS_WEBHOOK_RETRY_BASE_S", 10.0, "Webhooks: delay before the first retry of a failed delivery; it "
+            "doubles with each attempt (with jitter) up to QMS_WEBHOOK_RETRY_MAX_S."),
+    Setting("QMS_WEBHOOK_RETRY_MAX_S", 3600.0, "Webhooks: the longest delay between two attempts."),
+    Setting("QMS_WEBHOOK_GIVE_UP_S", 86400.0, "Webhooks: a delivery is retried for at least this long (24 h), "
+            "then marked failed and an alert is raised."),
+    Setting("QMS_WEBHOOK_TIMEOUT_S", 10.0, "Webhooks: a receiver that has not answered in this time has failed "
+            "that attempt."),
 )
 
 
@@ -56,6 +63,10 @@ class Settings:
     public_url: str | None = None
     log_level: str = "info"
     workers: int = 1
+    webhook_retry_base_s: float = 10.0
+    webhook_retry_max_s: float = 3600.0
+    webhook_give_up_s: float = 86400.0
+    webhook_timeout_s: float = 10.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -79,7 +90,8 @@ class Settings:
         if values.get("clips_dir"):
             values["clips_dir"] = Path(values["clips_dir"])
         for key, kind in (("ping_interval_s", float), ("token_ttl_h", float), ("pairing_ttl_s", float),
-                          ("workers", int)):
+                          ("workers", int), ("webhook_retry_base_s", float), ("webhook_retry_max_s", float),
+                          ("webhook_give_up_s", float), ("webhook_timeout_s", float)):
             if key in values:
                 values[key] = kind(values[key])
         if not values.get("database_url"):

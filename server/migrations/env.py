@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 import counters.facts  # registers tables
 import counters.models  # noqa: F401
 import server.models  # noqa: F401
+from server import webhook_models  # noqa: F401
 import ticket_printer.models  # noqa: F401
 
 config = context.config

@@ -10,7 +10,7 @@ import importlib
 from types import ModuleType
 
 MODULES = ("health", "auth_routes", "devices", "offices", "tickets", "counter_actions", "live", "printing",
-           "feedback", "reports", "alerts")
+           "feedback", "reports", "alerts", "webhooks")
 
 
 def _load() -> list[ModuleType]:

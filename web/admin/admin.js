@@ -6,12 +6,13 @@ import { $, clear, el } from "/static/shared/dom.js";
 import { apply, getLang, setDictionary, setLang, t } from "/static/shared/i18n.js";
 import { LiveSocket } from "/static/shared/ws.js";
 import { logOut, wireLoginForm } from "/static/shared/staff.js";
+import { loadWebhooks } from "/static/admin/webhooks.js";
 
 setDictionary({
   vi: {
     app_title: "Quản trị đơn vị", login_title: "Đăng nhập quản trị", username: "Tên đăng nhập", password: "Mật khẩu",
     login: "Đăng nhập", logout: "Đăng xuất", tab_settings: "Cài đặt đơn vị", tab_services: "Dịch vụ", tab_counters: "Quầy",
-    tab_users: "Cán bộ", tab_devices: "Thiết bị", tab_printers: "Máy in", sec_hours: "Giờ cấp số",
+    tab_users: "Cán bộ", tab_devices: "Thiết bị", tab_printers: "Máy in", tab_webhooks: "Gửi sự kiện", sec_hours: "Giờ cấp số",
     always_open: "Luôn mở (không giới hạn giờ)", hours_hint: "Mỗi ngày: các khung giờ cách nhau bằng dấu phẩy, ví dụ 07:30-11:30, 13:00-16:30. Để trống = nghỉ.",
     sec_sessions: "Buổi làm việc ngoài giờ", sessions_hint: "Mỗi dòng: ngày giờ-bắt-đầu-giờ-kết-thúc nhãn, ví dụ 2026-11-28 18:00-21:00 Buổi tối.",
     sec_programmes: "Chương trình", no_wait_days: "Ngày không chờ (thứ trong tuần)", no_wait_dates: "Ngày không chờ (ngày cụ thể)",
@@ -46,7 +47,7 @@ setDictionary({
   en: {
     app_title: "Office administration", login_title: "Administration login", username: "Username", password: "Password",
     login: "Log in", logout: "Log out", tab_settings: "Office settings", tab_services: "Services", tab_counters: "Counters",
-    tab_users: "Staff", tab_devices: "Devices", tab_printers: "Printers", sec_hours: "Ticket-issuing hours",
+    tab_users: "Staff", tab_devices: "Devices", tab_printers: "Printers", tab_webhooks: "Outbound events", sec_hours: "Ticket-issuing hours",
     always_open: "Always open (no hours)", hours_hint: "Per day: windows separated by commas, e.g. 07:30-11:30, 13:00-16:30. Empty = closed.",
     sec_sessions: "After-hours sessions", sessions_hint: "One per line: date start-end label, e.g. 2026-11-28 18:00-21:00 Evening.",
     sec_programmes: "Programmes", no_wait_days: "No-wait days (weekdays)", no_wait_dates: "No-wait days (dates)",
@@ -228,7 +229,7 @@ function showTab(name) {
   document.querySelectorAll(".tab").forEach((s) => s.classList.toggle("hidden", s.id !== "tab-" + name));
   flash("");
   const loaders = { settings: loadOffice, services: loadServices, counters: loadCounters, users: loadUsers,
-    devices: loadDevices, printers: loadPrinters };
+    devices: loadDevices, printers: loadPrinters, webhooks: () => loadWebhooks(S.officeId) };
   loaders[name]().catch((e) => flash(errText(e), "error"));
 }
 
