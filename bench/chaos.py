@@ -36,7 +36,7 @@ import websockets
 from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displays_saw_every_call,
                                every_201_exists, live_matches_log, printed_once, reports_match_log, seq_gapless,
                                webhooks_delivered)
-from bench.chaos_peers import Answers, Display, Http, WebhookReceiver, staff_log
+from bench.chaos_peers import Answers, Display, Http, WebhookReceiver
 from bench.fanout import raise_fd_limit
 from bench.scale import workers_cpu_s
 from tests.support.server import OfficeSetup, ServerProcess, free_port
@@ -199,6 +199,7 @@ class Day:
             await inject(f)
             if f.healed:
                 print(f"[{time.time() - self.t0:6.1f} s]   healed in {f.heal_s or 0:.1f} s", flush=True)
+        self.stop_at = max(self.stop_at, time.time() + 10)  # the day goes on a little after the last fault
         await asyncio.sleep(max(0.0, self.stop_at - time.time()))
 
     async def _healthy_write(self, timeout: float = 90) -> float | None:
@@ -221,15 +222,18 @@ class Day:
             await kiosk.close()
 
     def _worker_pids(self) -> list[int]:
+        """The uvicorn workers (spawned children of the server's process; not its resource tracker), alive."""
         master = self.server.proc.pid if self.server.proc else 0
         out = []
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    cmdline = (entry / "cmdline").read_bytes()
                 except (OSError, IndexError):
                     continue
-                if ppid == str(master):
+                if fields[1] == str(master) and fields[0] != "Z" and b"spawn_main" in cmdline \
+                        and b"resource_tracker" not in cmdline:
                     out.append(int(entry.name))
         return out
 
@@ -452,7 +456,7 @@ class Day:
         lines: list[Line] = []
         worst: dict[int, dict[int, float]] = {}
         for o in self.offices:
-            o.day.log = await staff_log(self.server.ws_url, o.head, o.setup.id)
+            o.day.log = await asyncio.to_thread(office_log, self.server.database_url, o.setup.id)
             head = Http(self.server.base_url, self.answers, o.head)
             status: dict[int, str] = {}
             for jobs in o.jobs.values():
@@ -512,6 +516,24 @@ class Day:
 
 def _ts(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
+
+
+def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
+    """The office's event log, every event, as WebSocket envelopes, read from the database itself."""
+    from sqlmodel import Session, col, select
+
+    from counters.events import to_message
+    from counters.models import Event, Office
+    from server.db import Database
+    db = Database(database_url)
+    try:
+        with Session(db.engine) as session:
+            office = session.get(Office, office_id)
+            tz = office.timezone if office else "UTC"
+            rows = session.exec(select(Event).where(Event.office_id == office_id).order_by(col(Event.seq))).all()
+            return [to_message(e, tz) for e in rows]
+    finally:
+        db.dispose()
 
 
 def _rebuild(database_url: str) -> None:

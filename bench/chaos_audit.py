@@ -97,13 +97,18 @@ def called_once_and_in_order(day: OfficeDay) -> Line:
             for other_id, o in state.items():
                 if other_id != tid and o.get("status") == "waiting" and o.get("service_id") in services \
                         and _rank(o) < me:
-                    skipped.append((other_id, tid, e["seq"]))
+                    skipped.append((_brief(o), _brief(t), e["seq"]))
             held[tid] = counter
         elif e["type"] in ("ticket.transferred", "ticket.finished", "ticket.no_show", "ticket.cancelled"):
             held.pop(tid, None)
         state[tid] = {**state.get(tid, {}), **t}
     return Line(f"office {day.office_id}: no ticket called twice or passed over", not twice and not skipped,
                 f"called twice {twice[:3]}, passed over (ticket, called instead, seq) {skipped[:3]}")
+
+
+def _brief(t: dict[str, Any]) -> str:
+    return (f"{t.get('display_number')}(#{t.get('id')} service {t.get('service_id')} {t.get('priority') or ''} "
+            f"{t.get('issued_at')})")
 
 
 def _rank(t: dict[str, Any]) -> tuple[int, float, int]:

@@ -94,6 +94,7 @@ class Display:
                     self._ws = ws
                     await ws.send(json.dumps({"type": "hello", "since_seq": self.last_seq}))
                     self.connects += 1
+                    self.connected.set()
                     backoff = 0.5
                     async for raw in ws:
                         self._take(json.loads(raw))
@@ -206,25 +207,3 @@ class WebhookReceiver:
         office, seq = int(envelope["office_id"]), int(envelope["seq"])
         self.order[office].append(seq)
         self.first_seen[(office, seq)] = time.time()
-
-
-async def staff_log(ws_url: str, token: str, office_id: int, timeout: float = 60) -> list[dict[str, Any]]:
-    """The office's whole event log as staff see it: a replay from seq 0, read until it goes quiet."""
-    events: list[dict[str, Any]] = []
-    async with websockets.connect(f"{ws_url}?token={token}&office_id={office_id}", max_size=2**24,
-                                  ping_interval=None) as ws:
-        await ws.send(json.dumps({"type": "hello", "since_seq": 0}))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                raw = await asyncio.wait_for(ws.recv(), 3)
-            except TimeoutError:
-                break
-            msg = json.loads(raw)
-            if msg.get("type") == "ping":
-                await ws.send('{"type":"pong"}')
-            elif msg.get("type") == "snapshot":
-                raise RuntimeError(f"office {office_id}: the server sent a snapshot, not the log from seq 0")
-            elif isinstance(msg.get("seq"), int):
-                events.append(msg)
-    return events
