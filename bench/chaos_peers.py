@@ -188,8 +188,8 @@ class WebhookReceiver:
                 self._take(headers, body)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            return
+        except (OSError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
+            return  # a cancelled handler (the receiver going down, the run ending) ends quietly
         finally:
             writer.close()
 
