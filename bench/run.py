@@ -12,6 +12,7 @@ BENCHMARKS = {
     "reports": "bench.reports",
     "scale": "bench.scale",
     "webhooks": "bench.webhooks",
+    "chaos": "bench.chaos",
 }
 
 
