@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, case, event, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .clock import zone
 from .models import Appointment, Counter, Office, Service, Ticket
@@ -31,12 +31,16 @@ from .prediction import (
     WaitingTicket,
     predict,
 )
+from .prediction_bookings import PRIOR as BOOKING_PRIOR
+from .prediction_bookings import BookingBehaviour, BookingOutcome
 from .queue import calling_order, servable_service_ids
-from .types import CounterState, PriorityPolicy, TicketStatus, WaitFigures
+from .types import Channel, CounterState, PriorityPolicy, TicketStatus, WaitFigures
 
 T = TypeVar("T")
 
 LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (weights halve every 3 h)
+BOOKING_WINDOW = timedelta(days=14)  # bookings whose outcome teaches how booked citizens turn up
+MAX_BOOKINGS = 2000
 MAX_AGE = timedelta(seconds=30)    # a cached prediction is counted down at most this long
 CACHE_SIZE = 256
 MAX_SAMPLES = 400
@@ -172,6 +176,30 @@ def booked_visits(session: Session, office: Office, day: date, now: datetime) ->
     return tuple(BookedVisit(sid, start) for sid, start in rows)
 
 
+def booking_behaviour(session: Session, office: Office, now: datetime) -> BookingBehaviour:
+    """How this office's booked citizens turn up, from the last 14 days' bookings whose outcome is known
+    at `now` (today's included): checked in (at their ticket's issue time) or missed (not checked in by
+    the end of the window, marked or not yet), as the prediction bench fits it (prediction_backtest.py).
+
+    Read only when a prediction is refreshed: an outcome becomes known exactly when its booking leaves
+    `booked_visits` (checked in, or its window closed), which is in the cache key."""
+    late = timedelta(minutes=office.checkin_late_min)
+    rows = session.execute(
+        select(col(Appointment.start), col(Appointment.status), col(Ticket.issued_at))
+        .outerjoin(Ticket, col(Ticket.id) == col(Appointment.ticket_id))
+        .where(col(Appointment.office_id) == office.id, col(Appointment.start) >= now - BOOKING_WINDOW,
+               col(Appointment.start) <= now + timedelta(minutes=office.checkin_early_min),
+               col(Appointment.status).in_(("booked", "checked_in", "missed")))
+        .order_by(col(Appointment.start).desc()).limit(MAX_BOOKINGS)).all()
+    outcomes = []
+    for start, status, checked_in_at in rows:
+        if status == "checked_in" and checked_in_at is not None and checked_in_at <= now:
+            outcomes.append(BookingOutcome(start, checked_in_at))
+        elif status == "missed" or (status == "booked" and start + late < now):
+            outcomes.append(BookingOutcome(start, None))
+    return BookingBehaviour.fit(outcomes, early_s=office.checkin_early_min * 60.0, late_s=late.total_seconds())
+
+
 def service_model(session: Session, office: Office, day: date, now: datetime) -> ServiceTimeModel:
     """Service times learned from the office's recent finished tickets (call to finish), and today's no-shows."""
     rows = session.execute(
@@ -193,8 +221,9 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
 
 def arrival_rates(session: Session, office: Office, day: date,
                   now: datetime) -> tuple[ArrivalRates, list[tuple[int, datetime]]]:
+    """Walk-in rates only: a checked-in booking's ticket is already a visit of `snapshot.booked`."""
     issues = session.execute(select(Ticket.service_id, Ticket.priority, Ticket.issued_at).where(  # type: ignore[call-overload]
-        Ticket.office_id == office.id, Ticket.office_day == day)).all()
+        Ticket.office_id == office.id, Ticket.office_day == day, col(Ticket.channel) != Channel.APPOINTMENT)).all()
     return (ArrivalRates.from_issues(((s, p is not None, at) for s, p, at in issues), now),
             [(s, at) for s, _, at in issues])
 
@@ -221,7 +250,8 @@ def predictions(session: Session, office: Office, snap: QueueSnapshot, model: Se
                                               for v in (p.expected_s, p.low_s, p.high_s)))
                 for tid, p in cached.items()}
     rates, _ = arrival_rates(session, office, day, snap.now)
-    result = predict(snap, model, runs=_runs(len(snap.waiting)), seed=office.id or 0, arrivals=rates)
+    result = predict(snap, model, runs=_runs(len(snap.waiting)), seed=office.id or 0, arrivals=rates,
+                     bookings=booking_behaviour(session, office, snap.now) if snap.booked else BOOKING_PRIOR)
     CACHE.put(key, snap.now, result)
     LATEST.learn(office.id or 0, snap, result)
     return result
