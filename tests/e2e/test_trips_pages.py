@@ -50,6 +50,39 @@ def test_tablet_asks_trips_and_the_pages_show_them(server: ServerProcess, office
         admin.wait_for_function("() => document.querySelector('#flash').textContent === 'Đã lưu.'")
         assert head.ok("GET", f"/api/v1/offices/{office.id}")["ask_trips"] is True
 
+        # the result look-up address, next to the code shape: a bad one is refused and says so, a good one saved
+        assert admin.input_value("#lookup-url") == ""
+        admin.fill("#lookup-url", "ftp://tinh.gov.vn/ket-qua")
+        admin.click("#save-settings")
+        admin.wait_for_function("() => document.querySelector('#flash').dataset.kind === 'error'")
+        refusal = admin.inner_text("#flash")
+        assert "Không lưu được" in refusal and "Địa chỉ tra cứu kết quả hồ sơ" in refusal, refusal
+        assert "dossier_lookup_url is an http://, https:// or file:/// URL" in refusal, refusal
+        assert admin.get_attribute("#lookup-url", "aria-invalid") == "true"
+        assert admin.evaluate("() => document.activeElement.id") == "lookup-url"
+        assert head.ok("GET", f"/api/v1/offices/{office.id}")["dossier_lookup_url"] is None
+        admin.fill("#lookup-url", "  file:///srv/qms/ket-qua.csv ")
+        admin.click("#save-settings")
+        admin.wait_for_function("() => document.querySelector('#flash').textContent === 'Đã lưu.'")
+        assert head.ok("GET", f"/api/v1/offices/{office.id}")["dossier_lookup_url"] == "file:///srv/qms/ket-qua.csv"
+        assert admin.get_attribute("#lookup-url", "aria-invalid") is None
+        admin.reload()  # what the page shows is what the server kept
+        admin.wait_for_selector("#view-admin:not(.hidden)")
+        admin.wait_for_function("() => document.querySelector('#lookup-url').value === 'file:///srv/qms/ket-qua.csv'")
+        admin.fill("#lookup-url", "")  # empty switches it off again
+        admin.click("#save-settings")
+        admin.wait_for_function("() => document.querySelector('#flash').textContent === 'Đã lưu.'")
+        assert head.ok("GET", f"/api/v1/offices/{office.id}")["dossier_lookup_url"] is None
+        admin.click("#lang-toggle")  # in English too
+        assert admin.inner_text("label:has(#lookup-url) span") == "Dossier result look-up address"
+        assert "Empty = off" in admin.inner_text("[data-i18n=lookup_url_hint]")
+        admin.fill("#lookup-url", "tinh.gov.vn/ket-qua")
+        admin.click("#save-settings")
+        admin.wait_for_function("() => document.querySelector('#flash').textContent.startsWith("
+                                "'Not saved – Dossier result look-up address: ')")
+        assert head.ok("GET", f"/api/v1/offices/{office.id}")["dossier_lookup_url"] is None
+        admin.click("#lang-toggle")
+
         tab = ctx.new_page()
         errors: list[str] = []
         tab.on("pageerror", lambda e: errors.append(str(e)))

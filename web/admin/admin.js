@@ -23,6 +23,9 @@ setDictionary({
     number_format: "Định dạng số", sec_rating: "Đánh giá và thông báo", rating_scale: "Thang đánh giá",
     sec_dossiers: "Hồ sơ một cửa", dossier_pattern: "Định dạng mã hồ sơ (biểu thức chính quy)",
     ask_trips: "Máy đánh giá hỏi thêm số lần phải đi lại",
+    lookup_url: "Địa chỉ tra cứu kết quả hồ sơ",
+    lookup_url_hint: "Để trống = tắt. http(s)://… (dịch vụ tra cứu của tỉnh, trả JSON) hoặc file:///… (tệp CSV tỉnh xuất ra).",
+    refused: "Không lưu được",
     feedback_window: "Thời hạn đánh giá sau khi phục vụ (phút)", template: "Mẫu câu thông báo", repeat: "Số lần đọc",
     listen: "Nghe thử", save: "Lưu", saved: "Đã lưu.", add_service: "Thêm dịch vụ", add_counter: "Thêm quầy",
     add_user: "Thêm cán bộ", add_printer: "Thêm máy in", code: "Mã", name: "Tên", name_en: "Tên tiếng Anh", desk: "Bộ phận",
@@ -60,6 +63,9 @@ setDictionary({
     number_format: "Number format", sec_rating: "Ratings and announcements", rating_scale: "Rating scale",
     sec_dossiers: "One-stop dossiers", dossier_pattern: "Dossier code shape (regular expression)",
     ask_trips: "The rating tablet also asks how many trips the visit took",
+    lookup_url: "Dossier result look-up address",
+    lookup_url_hint: "Empty = off. http(s)://… (the province's look-up service, answering JSON) or file:///… (a CSV file the province exports).",
+    refused: "Not saved",
     feedback_window: "Rating window after service (min)", template: "Announcement template", repeat: "Times spoken",
     listen: "Listen", save: "Save", saved: "Saved.", add_service: "Add service", add_counter: "Add counter",
     add_user: "Add staff", add_printer: "Add printer", code: "Code", name: "Name", name_en: "English name", desk: "Desk",
@@ -267,6 +273,7 @@ function fillSettings() {
   $("#template").value = o.announcement_template || "";
   $("#repeat").value = o.announcement_repeat;
   $("#dossier-pattern").value = o.dossier_code_pattern || "";
+  $("#lookup-url").value = o.dossier_lookup_url || "";
   $("#ask-trips").checked = !!o.ask_trips;
 }
 
@@ -299,18 +306,28 @@ function readSettings() {
   body.announcement_repeat = Number($("#repeat").value);
   const pattern = $("#dossier-pattern").value.trim();
   if (pattern) body.dossier_code_pattern = pattern;
+  body.dossier_lookup_url = $("#lookup-url").value.trim() || null;  // empty: no look-up
   body.ask_trips = $("#ask-trips").checked;
   return body;
 }
+// settings fields the server may name in a refusal (details.field): marked and focused, labelled in the message
+const SETTING_INPUTS = { dossier_code_pattern: ["dossier-pattern", "dossier_pattern"],
+  dossier_lookup_url: ["lookup-url", "lookup_url"] };
 async function saveSettings(ev) {
   ev.preventDefault();
   $("#save-settings").disabled = true;
+  for (const [id] of Object.values(SETTING_INPUTS)) $("#" + id).removeAttribute("aria-invalid");
   try {
     S.office = await patch(`/api/v1/offices/${S.officeId}`, readSettings());
     fillSettings();
     flash(t("saved"));
   } catch (e) {
-    flash(errText(e), "error");
+    const named = e instanceof ApiError && SETTING_INPUTS[e.details.field];
+    if (named) {
+      $("#" + named[0]).setAttribute("aria-invalid", "true");
+      $("#" + named[0]).focus();
+      flash(`${t("refused")} – ${t(named[1])}: ${errText(e)}`, "error");
+    } else flash(errText(e), "error");
   } finally {
     $("#save-settings").disabled = false;
   }
