@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (weights halve every 3 h)
 BOOKING_WINDOW = timedelta(days=14)  # bookings whose outcome teaches how booked citizens turn up
-MAX_BOOKINGS = 2000
+MAX_BOOKINGS = 1000  # the most recent ones: plenty for a share and a curve
 MAX_AGE = timedelta(seconds=30)    # a cached prediction is counted down at most this long
 CACHE_SIZE = 256
 MAX_SAMPLES = 400
