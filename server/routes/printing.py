@@ -323,7 +323,7 @@ async def claim_job(call: Call) -> Any:
     p = won.printer
     try:
         data = await asyncio.get_running_loop().run_in_executor(None, lambda: ticket_bytes(
-            won.ticket, width_px=p.width_px, mode=p.mode, profile=p.profile))  # type: ignore[arg-type]
+            won.ticket, width_px=p.width_px, mode=p.mode, profile=p.profile))
     except ValueError as e:
         problem, at = str(e), call.now()
         await call.write(lambda s: record_outcome(s, won.job_id, at, printed=False, error=problem,
