@@ -27,6 +27,7 @@ from .errors import InvalidValue, NotFound, StateConflict
 from .issuing import issue_ticket
 from .models import Appointment, Office, Service, Ticket
 from .schedule import Window, windows_on
+from .tables import rowcount
 from .types import Channel
 
 BOOKED, CHECKED_IN, CANCELLED, MISSED = "booked", "checked_in", "cancelled", "missed"
@@ -201,7 +202,8 @@ def book(session: Session, ctx: Ctx, office: Office, service: Service, start: da
 
 
 def by_manage_code(session: Session, manage_code: str) -> Appointment:
-    a = session.execute(select(Appointment).where(col(Appointment.manage_code) == manage_code)).scalars().first() \
+    a: Appointment | None = session.execute(
+        select(Appointment).where(col(Appointment.manage_code) == manage_code)).scalars().first() \
         if 16 <= len(manage_code) <= 64 else None
     if a is None:
         raise NotFound("Unknown appointment.")
@@ -209,8 +211,8 @@ def by_manage_code(session: Session, manage_code: str) -> Appointment:
 
 
 def by_code(session: Session, office: Office, code: str) -> Appointment:
-    a = session.execute(select(Appointment).where(col(Appointment.office_id) == office.id,
-                                                  col(Appointment.code) == normalize_code(code))).scalars().first()
+    a: Appointment | None = session.execute(select(Appointment).where(
+        col(Appointment.office_id) == office.id, col(Appointment.code) == normalize_code(code))).scalars().first()
     if a is None:
         raise NotFound("No appointment has that code at this office.", code="not_found")
     return a
@@ -278,7 +280,7 @@ def mark_missed(session: Session, ctx: Ctx, offices: dict[int, Office] | None = 
                                                           col(Appointment.status) == BOOKED)
                                 .values(status=MISSED, changed_at=ctx.now)
                                 .execution_options(synchronize_session=False))
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(taken) != 1:
             continue
         session.refresh(a)
         _event(session, ctx, office, a, "appointment.missed", BOOKED)

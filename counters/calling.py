@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .clock import office_day
 from .context import Ctx
@@ -19,6 +19,7 @@ from .notify import counter_event, queue_updated, ticket_event
 from .queue import claim_next
 from .serving import finish, no_show
 from .states import check_move
+from .tables import rowcount, table_of
 from .types import CounterState, Desk, EventType, TicketStatus
 from .views import announcement_view
 
@@ -64,7 +65,7 @@ def _close_current(session: Session, ctx: Ctx, office: Office, counter: Counter,
 
 
 # announcements are written once and never changed in a transaction: inserted past the ORM's unit of work
-_ANNOUNCE = insert(Announcement.__table__).returning(Announcement.__table__.c.id)  # type: ignore[attr-defined]
+_ANNOUNCE = insert(table_of(Announcement)).returning(table_of(Announcement).c.id)
 
 
 def _announce(session: Session, ctx: Ctx, office: Office, ticket: Ticket, counter: Counter) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def _call_params(ctx: Ctx, counter: Counter) -> dict[str, Any]:
 
 # only what routing needs (id, archived, desk): building whole Service objects cost more than the query; read
 # on the connection, past the ORM (a call changes no service, so there is nothing to flush first)
-_ROUTING = select(Service.id, Service.archived, Service.desk).where(  # type: ignore[call-overload]
+_ROUTING = select(Service.id, Service.archived, Service.desk).where(
     Service.office_id == bindparam("office_id"))
 
 
@@ -105,13 +106,13 @@ def call_next(session: Session, ctx: Ctx, office: Office, counter: Counter, *, c
               expected_current_id: int | None = None) -> Ticket | None:
     counter = _lock_counter(session, counter)
     _require_open(counter)
-    services = {s.id: s for s in session.connection().execute(_ROUTING, {"office_id": office.id})}
+    services: dict[int, Any] = {s.id: s for s in session.connection().execute(_ROUTING, {"office_id": office.id})}
     had_ticket = counter.current_ticket_id
     _close_current(session, ctx, office, counter, close_current, expected_current_id)
     # closing the current ticket changed only rows the claim does not read (a called or serving ticket, this
     # counter): they are flushed with the call's own changes, so the counter is written once, not twice
     with session.no_autoflush:
-        ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),  # type: ignore[arg-type]
+        ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),
                             _CALL_VALUES, _call_params(ctx, counter))
     wrote(session)  # the claim ran on the connection: no estimate read before it holds after it
     if ticket is None:
@@ -139,9 +140,9 @@ def call_ticket(session: Session, ctx: Ctx, office: Office, counter: Counter, ti
     _close_current(session, ctx, office, counter, close_current, None)
     before = ticket.status
     taken = session.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == before)  # type: ignore[arg-type]
+        update(Ticket).where(col(Ticket.id) == ticket.id, col(Ticket.status) == before)
         .values(**_CALL_VALUES).execution_options(synchronize_session=False), _call_params(ctx, counter))
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(taken) != 1:
         session.refresh(ticket)
         raise StateConflict(f"Ticket {ticket.display_number} was just taken by another counter.",
                             code="ticket_state", status=ticket.status)

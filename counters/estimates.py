@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import bindparam, case, event, func, select
 from sqlmodel import Session, col
@@ -112,17 +112,18 @@ def wrote(session: Session) -> None:
 
 
 def _counters(session: Session, office: Office, services: dict[int, Service]) -> tuple[OpenCounter, ...]:
-    rows = session.execute(select(Counter).where(Counter.office_id == office.id, Counter.archived == False,  # type: ignore[arg-type]  # noqa: E712
-                                                 Counter.state != CounterState.CLOSED)  # type: ignore[arg-type]
-                           .order_by(Counter.id)).scalars().all()  # type: ignore[arg-type]
+    rows = session.execute(select(Counter).where(col(Counter.office_id) == office.id,
+                                                 col(Counter.archived) == False,  # noqa: E712
+                                                 col(Counter.state) != CounterState.CLOSED)
+                           .order_by(col(Counter.id))).scalars().all()
     current_ids = [c.current_ticket_id for c in rows if c.current_ticket_id]
     current = ({t.id: t for t in session.execute(select(Ticket).where(
-        Ticket.id.in_(current_ids))).scalars()} if current_ids else {})  # type: ignore[union-attr]
+        col(Ticket.id).in_(current_ids))).scalars()} if current_ids else {})
     out = []
     for c in rows:
         cur = current.get(c.current_ticket_id)
         busy = cur is not None and cur.status in (TicketStatus.CALLED, TicketStatus.SERVING)
-        out.append(OpenCounter(c.id or 0, c.desk, tuple(servable_service_ids(c, services)),  # type: ignore[arg-type]
+        out.append(OpenCounter(c.id or 0, c.desk, tuple(servable_service_ids(c, services)),
                                cur.service_id if busy and cur else None,
                                (cur.last_called_at or cur.called_at) if busy and cur else None,
                                "open" if c.state == CounterState.OPEN else "paused"))
@@ -131,20 +132,22 @@ def _counters(session: Session, office: Office, services: dict[int, Service]) ->
 
 def _normals_since_priority(session: Session, office: Office, day: date) -> int:
     last = session.execute(select(func.max(Ticket.called_at)).where(
-        Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None))).scalar_one_or_none()  # type: ignore[arg-type, union-attr]
-    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_(None),  # type: ignore[union-attr]
-             Ticket.called_at.is_not(None)]  # type: ignore[union-attr]
+        col(Ticket.office_id) == office.id, col(Ticket.office_day) == day,
+        col(Ticket.priority).is_not(None))).scalar_one_or_none()
+    conds = [col(Ticket.office_id) == office.id, col(Ticket.office_day) == day, col(Ticket.priority).is_(None),
+             col(Ticket.called_at).is_not(None)]
     if last is not None:
-        conds.append(Ticket.called_at > last)  # type: ignore[operator]
+        conds.append(col(Ticket.called_at) > last)
     return int(session.execute(select(func.count()).select_from(Ticket).where(*conds)).scalar_one())
 
 
 def waiting_rows(session: Session, office: Office, day: date) -> list[Any]:
     """Today's waiting tickets in calling order, as light rows (id, service_id, priority, queue_at, ...)."""
     return list(session.execute(
-        select(Ticket.id, Ticket.service_id, Ticket.priority, Ticket.queue_at, Ticket.target_counter_id,  # type: ignore[call-overload]
-               Ticket.issued_at)
-        .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.status == TicketStatus.WAITING)
+        select(col(Ticket.id), col(Ticket.service_id), col(Ticket.priority), col(Ticket.queue_at),
+               col(Ticket.target_counter_id), col(Ticket.issued_at))
+        .where(col(Ticket.office_id) == office.id, col(Ticket.office_day) == day,
+               col(Ticket.status) == TicketStatus.WAITING)
         .order_by(*calling_order(office, None, True))).all())
 
 
@@ -169,10 +172,10 @@ def booked_visits(session: Session, office: Office, day: date, now: datetime) ->
     """The day's bookings still to come: booked, not checked in, not past their check-in window (after
     which they are missed), in start order. Each will queue as if issued at its start."""
     day_start = datetime.combine(day, datetime.min.time(), tzinfo=zone(office.timezone)).astimezone(UTC)
-    rows = session.execute(select(Appointment.service_id, Appointment.start).where(  # type: ignore[call-overload]
-        Appointment.office_id == office.id, Appointment.status == "booked",
-        Appointment.start >= max(day_start, now - timedelta(minutes=office.checkin_late_min)),
-        Appointment.start < day_start + timedelta(days=1)).order_by(Appointment.start)).all()
+    rows = session.execute(select(col(Appointment.service_id), col(Appointment.start)).where(
+        col(Appointment.office_id) == office.id, col(Appointment.status) == "booked",
+        col(Appointment.start) >= max(day_start, now - timedelta(minutes=office.checkin_late_min)),
+        col(Appointment.start) < day_start + timedelta(days=1)).order_by(col(Appointment.start))).all()
     return tuple(BookedVisit(sid, start) for sid, start in rows)
 
 
@@ -203,17 +206,18 @@ def booking_behaviour(session: Session, office: Office, now: datetime) -> Bookin
 def service_model(session: Session, office: Office, day: date, now: datetime) -> ServiceTimeModel:
     """Service times learned from the office's recent finished tickets (call to finish), and today's no-shows."""
     rows = session.execute(
-        select(Ticket.service_id, Ticket.called_at, Ticket.last_called_at, Ticket.finished_at)  # type: ignore[call-overload]
-        .where(Ticket.office_id == office.id, Ticket.office_day >= day - LEARN_WINDOW,  # the (office, day) index
-               Ticket.office_day <= day, Ticket.status == TicketStatus.DONE,
-               Ticket.finished_at >= now - LEARN_WINDOW, Ticket.finished_at <= now)  # type: ignore[operator]
-        .order_by(Ticket.finished_at.desc()).limit(MAX_SAMPLES)).all()  # type: ignore[union-attr]
+        select(col(Ticket.service_id), col(Ticket.called_at), col(Ticket.last_called_at), col(Ticket.finished_at))
+        .where(col(Ticket.office_id) == office.id,
+               col(Ticket.office_day) >= day - LEARN_WINDOW,  # the (office, day) index
+               col(Ticket.office_day) <= day, col(Ticket.status) == TicketStatus.DONE,
+               col(Ticket.finished_at) >= now - LEARN_WINDOW, col(Ticket.finished_at) <= now)
+        .order_by(col(Ticket.finished_at).desc()).limit(MAX_SAMPLES)).all()
     samples = [ServiceSample(sid, fin, (fin - (last or first)).total_seconds())
                for sid, first, last, fin in rows if fin is not None and (last or first) is not None
                and (fin - (last or first)).total_seconds() >= MIN_SERVICE_S]
     called, absent = session.execute(
-        select(func.count(), func.sum(case((Ticket.status == TicketStatus.NO_SHOW, 1), else_=0)))  # type: ignore[arg-type]
-        .where(Ticket.office_id == office.id, Ticket.office_day == day, Ticket.called_at.is_not(None))  # type: ignore[arg-type, union-attr]
+        select(func.count(), func.sum(case((col(Ticket.status) == TicketStatus.NO_SHOW, 1), else_=0)))
+        .where(col(Ticket.office_id) == office.id, col(Ticket.office_day) == day, col(Ticket.called_at).is_not(None))
     ).one()
     share = (absent or 0) / called if called else 0.0
     return ServiceTimeModel.fit(samples, now, no_show_share=min(share, 0.5))
@@ -222,8 +226,9 @@ def service_model(session: Session, office: Office, day: date, now: datetime) ->
 def arrival_rates(session: Session, office: Office, day: date,
                   now: datetime) -> tuple[ArrivalRates, list[tuple[int, datetime]]]:
     """Walk-in rates only: a checked-in booking's ticket is already a visit of `snapshot.booked`."""
-    issues = session.execute(select(Ticket.service_id, Ticket.priority, Ticket.issued_at).where(  # type: ignore[call-overload]
-        Ticket.office_id == office.id, Ticket.office_day == day, col(Ticket.channel) != Channel.APPOINTMENT)).all()
+    issues = session.execute(select(col(Ticket.service_id), col(Ticket.priority), col(Ticket.issued_at)).where(
+        col(Ticket.office_id) == office.id, col(Ticket.office_day) == day,
+        col(Ticket.channel) != Channel.APPOINTMENT)).all()
     return (ArrivalRates.from_issues(((s, p is not None, at) for s, p, at in issues), now),
             [(s, at) for s, _, at in issues])
 
@@ -318,7 +323,8 @@ def estimate_queue(session: Session, office: Office, day: date, now: datetime,
 
 
 def _estimate(session: Session, office: Office, day: date, now: datetime) -> QueueEstimate:
-    services = {s.id or 0: s for s in session.execute(select(Service).where(Service.office_id == office.id)).scalars()}  # type: ignore[arg-type]
+    services = {s.id or 0: s
+                for s in session.execute(select(Service).where(col(Service.office_id) == office.id)).scalars()}
     snap, waiting = snapshot(session, office, day, now, services)
     model = service_model(session, office, day, now)
     pred = predictions(session, office, snap, model, day)
@@ -380,12 +386,12 @@ def _memo(session: Session, name: str, key: Any, compute: Callable[[], T]) -> T:
     """One answer per transaction while nothing is written: an issue asks for its ticket's place and its
     service's rates two or three times (the event, the queue summary, the response)."""
     session.flush()  # pending changes bump the generation first, so a hit never predates them
-    memo = session.info.setdefault(name, {})
+    memo: dict[Any, T] = session.info.setdefault(name, {})
     full_key = (key, session.info.get(_GENERATION, 0))
     if full_key not in memo:
         memo.clear()
         memo[full_key] = compute()
-    return memo[full_key]  # type: ignore[no-any-return]
+    return memo[full_key]
 
 
 def _quick_rates(session: Session, office: Office, now: datetime) -> dict[int, tuple[float, float, float]]:
@@ -395,14 +401,14 @@ def _quick_rates(session: Session, office: Office, now: datetime) -> dict[int, t
 
 # the quick path's statements run in every write that moves a queue: built once, bound per execution, and
 # run on the session's connection, past the ORM's statement layer (its callers flush first: see `_memo`)
-_OPEN_COUNTERS = select(Counter.service_ids, Counter.state).where(  # type: ignore[call-overload]
-    Counter.office_id == bindparam("office_id"), Counter.archived == False)  # noqa: E712
-_SERVICES = select(Service.id, Service.code, Service.archived).where(  # type: ignore[call-overload]
-    Service.office_id == bindparam("office_id"))
-_WAITING = (select(Ticket.service_id, func.count(), func.min(Ticket.issued_at))  # type: ignore[call-overload]
-            .where(Ticket.office_id == bindparam("office_id"), Ticket.office_day == bindparam("day"),
-                   Ticket.status == TicketStatus.WAITING)
-            .group_by(Ticket.service_id))
+_OPEN_COUNTERS = select(col(Counter.service_ids), col(Counter.state)).where(
+    col(Counter.office_id) == bindparam("office_id"), col(Counter.archived) == False)  # noqa: E712
+_SERVICES = select(col(Service.id), col(Service.code), col(Service.archived)).where(
+    col(Service.office_id) == bindparam("office_id"))
+_WAITING = (select(col(Ticket.service_id), func.count(), func.min(col(Ticket.issued_at)))
+            .where(col(Ticket.office_id) == bindparam("office_id"), col(Ticket.office_day) == bindparam("day"),
+                   col(Ticket.status) == TicketStatus.WAITING)
+            .group_by(col(Ticket.service_id)))
 
 
 def _office_services(session: Session, office: Office) -> list[Any]:
@@ -424,15 +430,16 @@ def _read_quick_rates(session: Session, office: Office, now: datetime) -> dict[i
             for sid in services}
 
 
-_STAFFED = select(Counter.id, Counter.service_ids).where(  # type: ignore[call-overload]
-    Counter.office_id == bindparam("office_id"), Counter.archived == False,  # noqa: E712
-    Counter.state == CounterState.OPEN)
+_STAFFED = select(col(Counter.id), col(Counter.service_ids)).where(
+    col(Counter.office_id) == bindparam("office_id"), col(Counter.archived) == False,  # noqa: E712
+    col(Counter.state) == CounterState.OPEN)
 
 
 def staffed_counters(session: Session, office: Office) -> dict[int, frozenset[int]]:
     """Open counters and the services they list, once per transaction while nothing is written."""
     return _memo(session, "qms_quick_staffed", office.id, lambda: {
-        cid: frozenset(ids or []) for cid, ids in session.connection().execute(_STAFFED, {"office_id": office.id})})
+        cast(int, cid): frozenset(ids or [])  # an id read from the table is never None
+        for cid, ids in session.connection().execute(_STAFFED, {"office_id": office.id})})
 
 
 def _quick_estimate(session: Session, office: Office, day: date, now: datetime,
@@ -467,17 +474,19 @@ def _quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetim
 
 def _read_quick_ticket(session: Session, office: Office, ticket: Ticket, now: datetime) -> WaitFigures:
     """Place in its own queue by one COUNT (strict priority, then queue time), wait scaled from rates."""
-    mine = (Ticket.target_counter_id == ticket.target_counter_id) if ticket.target_counter_id else \
-        ((Ticket.service_id == ticket.service_id) & Ticket.target_counter_id.is_(None))  # type: ignore[union-attr]
+    mine = (col(Ticket.target_counter_id) == ticket.target_counter_id) if ticket.target_counter_id else \
+        ((col(Ticket.service_id) == ticket.service_id) & col(Ticket.target_counter_id).is_(None))
     if ticket.priority is not None:
-        ahead = Ticket.priority.is_not(None) & ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
-                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))  # type: ignore[operator]
+        ahead = col(Ticket.priority).is_not(None) & ((col(Ticket.queue_at) < ticket.queue_at)
+                                                      | ((col(Ticket.queue_at) == ticket.queue_at)
+                                                         & (col(Ticket.id) < ticket.id)))
     else:
-        ahead = Ticket.priority.is_not(None) | ((Ticket.queue_at < ticket.queue_at)  # type: ignore[union-attr]
-                                                 | ((Ticket.queue_at == ticket.queue_at) & (Ticket.id < ticket.id)))  # type: ignore[operator]
+        ahead = col(Ticket.priority).is_not(None) | ((col(Ticket.queue_at) < ticket.queue_at)
+                                                      | ((col(Ticket.queue_at) == ticket.queue_at)
+                                                         & (col(Ticket.id) < ticket.id)))
     position = int(session.connection().execute(select(func.count()).select_from(Ticket).where(
-        Ticket.office_id == ticket.office_id, Ticket.office_day == ticket.office_day,  # type: ignore[arg-type]
-        Ticket.status == TicketStatus.WAITING, mine, ahead)).scalar_one())  # type: ignore[arg-type]
+        col(Ticket.office_id) == ticket.office_id, col(Ticket.office_day) == ticket.office_day,
+        col(Ticket.status) == TicketStatus.WAITING, mine, ahead)).scalar_one())
     staffed = staffed_counters(session, office)
     if not (ticket.target_counter_id in staffed if ticket.target_counter_id
             else any(ticket.service_id in ids for ids in staffed.values())):

@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from . import facts
 from .clock import DEFAULT_TIMEZONE, iso
 from .models import Event, Office, OfficeSeq
+from .tables import table_of
 from .types import JSON
 
 _PENDING = "qms_pending_events"
@@ -60,11 +61,11 @@ def pending(session: Session) -> list[NewEvent]:
     return list(session.info.get(_PENDING, []))
 
 
-_BUMP = (update(OfficeSeq).where(OfficeSeq.office_id == bindparam("oid"))  # type: ignore[arg-type, call-overload]
-         .values(last_seq=OfficeSeq.last_seq + bindparam("n")).returning(OfficeSeq.last_seq))
+_BUMP = (update(OfficeSeq).where(col(OfficeSeq.office_id) == bindparam("oid"))
+         .values(last_seq=OfficeSeq.last_seq + bindparam("n")).returning(col(OfficeSeq.last_seq)))
 # the table's own INSERT (not the ORM's bulk insert, which splits rows by which columns are None): one
 # executemany for all of a transaction's events
-_INSERT = insert(Event.__table__)  # type: ignore[attr-defined]
+_INSERT = insert(table_of(Event))
 _COLUMNS = ("office_id", "seq", "type", "at", "ticket_id", "counter_id", "service_id", "actor", "from_status",
             "to_status", "data")
 
@@ -124,14 +125,14 @@ def reconcile_facts(session: Session, ticket_ids: list[int]) -> int:
     """
     if not ticket_ids:
         return 0
-    table = facts.TicketFact.__table__  # type: ignore[attr-defined]
+    table = table_of(facts.TicketFact)
     stored = {r.ticket_id: facts.Fact(**{f: getattr(r, f) for f in facts.FACT_FIELDS})
               for r in session.execute(select(*[table.c[f] for f in facts.FACT_FIELDS])
                                        .where(table.c.ticket_id.in_(ticket_ids))).all()}
     log: dict[int, list[Event]] = defaultdict(list)
-    for e in session.execute(select(Event).where(Event.ticket_id.in_(ticket_ids),  # type: ignore[union-attr]
-                                                 Event.type.in_(sorted(facts.TICKET_EVENTS)))  # type: ignore[attr-defined]
-                             .order_by(Event.office_id, Event.seq)).scalars():  # type: ignore[arg-type]
+    for e in session.execute(select(Event).where(col(Event.ticket_id).in_(ticket_ids),
+                                                 col(Event.type).in_(sorted(facts.TICKET_EVENTS)))
+                             .order_by(col(Event.office_id), col(Event.seq))).scalars():
         log[e.ticket_id or 0].append(e)
     settings = facts.Settings().load(session, {e.office_id for evs in log.values() for e in evs})
     missing: list[Event] = []
@@ -161,10 +162,11 @@ def _same_fact(folded: facts.Fact | None, stored: facts.Fact | None) -> bool:
 def recent_ticket_ids(session: Session, events_per_office: int = 2000) -> list[int]:
     """Tickets of each office's latest events: where a fold lost to a crash can be."""
     ids: set[int] = set()
-    for office_id, last in session.execute(select(OfficeSeq.office_id, OfficeSeq.last_seq)).all():  # type: ignore[call-overload]
+    for office_id, last in session.execute(select(col(OfficeSeq.office_id), col(OfficeSeq.last_seq))).all():
         ids.update(t for (t,) in session.execute(
-            select(Event.ticket_id).where(Event.office_id == office_id, Event.seq > last - events_per_office,  # type: ignore[call-overload]
-                                          Event.ticket_id.is_not(None)).distinct()).all())  # type: ignore[union-attr]
+            select(col(Event.ticket_id)).where(col(Event.office_id) == office_id,
+                                               col(Event.seq) > last - events_per_office,
+                                               col(Event.ticket_id).is_not(None)).distinct()).all())
     return sorted(ids)
 
 

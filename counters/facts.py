@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Index, Integer, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from .clock import UTCDateTime, zone
 from .models import Event, Office, Service
 from .schedule import is_no_wait_day
+from .tables import table_of
 from .types import SATISFIED_RATINGS, Desk, EventType, TicketStatus
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class ReportRollup(SQLModel, table=True):
 
 
 for _col in WAIT_COLS + SERVICE_COLS:  # the histogram columns, added once rather than spelled out
-    ReportRollup.__table__.append_column(  # type: ignore[attr-defined]
+    table_of(ReportRollup).append_column(
         Column(_col, Integer, nullable=False, default=0, server_default="0"))
 
 
@@ -244,14 +245,14 @@ class Settings:
             missing = [o for o in wanted if o not in self.offices]
             if not missing:
                 break
-            for o in session.execute(select(Office).where(Office.id.in_(missing))).scalars():  # type: ignore[union-attr]
+            for o in session.execute(select(Office).where(col(Office.id).in_(missing))).scalars():
                 self.offices[o.id or 0] = o
             wanted = {o.parent_id for o in self.offices.values() if o.parent_id is not None} - set(self.offices)
             if not wanted:
                 break
         missing = [o for o in set(office_ids) if o not in self._services_of]
         if missing:
-            for s in session.execute(select(Service).where(Service.office_id.in_(missing))).scalars():  # type: ignore[attr-defined]
+            for s in session.execute(select(Service).where(col(Service.office_id).in_(missing))).scalars():
                 self.services[s.id or 0] = s
             self._services_of.update(missing)
         return self
@@ -271,7 +272,7 @@ def _secs(a: datetime | None, b: datetime | None) -> int | None:
     return int(round((b - a).total_seconds())) if a is not None and b is not None else None
 
 
-def _clerk(event: Event) -> int | None:
+def _clerk(event: Event | NewEvent) -> int | None:
     ticket = (event.data or {}).get("ticket") or {}
     if ticket.get("clerk_id") is not None:
         return int(ticket["clerk_id"])
@@ -280,7 +281,7 @@ def _clerk(event: Event) -> int | None:
     return None
 
 
-def fold(fact: Fact | None, event: Event, settings: Settings) -> Fact | None:
+def fold(fact: Fact | None, event: Event | NewEvent, settings: Settings) -> Fact | None:
     """The fact after one event (a new object; None while the ticket's issue is unknown)."""
     kind, at = event.type, event.at
     data = event.data or {}
@@ -455,7 +456,7 @@ def _rollup_upsert(dialect: str) -> Any:
     `excluded` proxies per row was most of a transaction's cost."""
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
-        table = ReportRollup.__table__  # type: ignore[attr-defined]
+        table = table_of(ReportRollup)
         metrics = [c.name for c in table.columns if c.name not in ROLLUP_KEYS]
         ins = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
         stmt = ins.on_conflict_do_update(index_elements=list(ROLLUP_KEYS),
@@ -467,7 +468,7 @@ def _rollup_upsert(dialect: str) -> Any:
 def upsert_rollups(session: Session, deltas: dict[RowKey, dict[str, int]]) -> None:
     """Add metric deltas (from `add_into`) to their rollup rows, creating missing rows: every period level
     of a fact moves in this one statement, which keeps a period's row equal to the sum of its days'."""
-    table = ReportRollup.__table__  # type: ignore[attr-defined]
+    table = table_of(ReportRollup)
     metrics = [c.name for c in table.columns if c.name not in ROLLUP_KEYS]
     rows = []
     for (office_id, period, start, dim, key), m in sorted(deltas.items()):  # sorted: a fixed lock order
@@ -480,8 +481,8 @@ def upsert_rollups(session: Session, deltas: dict[RowKey, dict[str, int]]) -> No
 
 
 def _load_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, Fact]:
-    rows = session.execute(select(*[TicketFact.__table__.c[n] for n in FACT_FIELDS])  # type: ignore[attr-defined]
-                           .where(TicketFact.__table__.c.ticket_id.in_(ticket_ids))).all()  # type: ignore[attr-defined]
+    rows = session.execute(select(*[table_of(TicketFact).c[n] for n in FACT_FIELDS])
+                           .where(table_of(TicketFact).c.ticket_id.in_(ticket_ids))).all()
     return {r.ticket_id: Fact(**r._asdict()) for r in rows}
 
 
@@ -493,11 +494,11 @@ def apply(session: Session, batch: Sequence[Event | NewEvent]) -> None:
     settings = session.info.setdefault("qms_fact_settings", Settings()).load(session, {e.office_id for e in relevant})
     ids = sorted({e.ticket_id for e in relevant if e.ticket_id})
     before = _load_facts(session, ids)
-    after = dict(before)
+    after: dict[int, Fact | None] = dict(before)
     for e in sorted(relevant, key=lambda e: (e.office_id, e.seq)):
-        after[e.ticket_id or 0] = fold(after.get(e.ticket_id or 0), e, settings)  # type: ignore[arg-type, assignment]
+        after[e.ticket_id or 0] = fold(after.get(e.ticket_id or 0), e, settings)
     deltas: dict[RowKey, dict[str, int]] = {}
-    table = TicketFact.__table__  # type: ignore[attr-defined]
+    table = table_of(TicketFact)
     for tid in ids:
         old, new = before.get(tid), after.get(tid)
         if old == new or new is None:
@@ -520,8 +521,8 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
     Returns the number of ticket facts written.
     """
     if office_ids is None:
-        office_ids = [o for o in session.execute(select(Office.id)).scalars()]  # type: ignore[arg-type, call-overload]
-    fact_t, roll_t = TicketFact.__table__, ReportRollup.__table__  # type: ignore[attr-defined]
+        office_ids = [o for o in session.execute(select(col(Office.id))).scalars()]
+    fact_t, roll_t = table_of(TicketFact), table_of(ReportRollup)
     settings = Settings().load(session, office_ids)
     owners_of = {o: settings.owners(o) for o in office_ids}
     rebuilt = set(office_ids) | {a for o in office_ids for a in owners_of[o]}
@@ -533,9 +534,9 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
     totals: dict[RowKey, dict[str, int]] = defaultdict(dict)
     for office_id in office_ids:
         facts: dict[int, Fact | None] = {}
-        q = (select(Event).where(Event.office_id == office_id, Event.type.in_(sorted(TICKET_EVENTS)),  # type: ignore[arg-type, attr-defined]
-                                 Event.ticket_id.is_not(None))  # type: ignore[union-attr]
-             .order_by(Event.seq).execution_options(yield_per=chunk))  # type: ignore[arg-type]
+        q = (select(Event).where(col(Event.office_id) == office_id, col(Event.type).in_(sorted(TICKET_EVENTS)),
+                                 col(Event.ticket_id).is_not(None))
+             .order_by(col(Event.seq)).execution_options(yield_per=chunk))
         for e in session.execute(q).scalars():
             facts[e.ticket_id or 0] = fold(facts.get(e.ticket_id or 0), e, settings)
         rows = []
@@ -546,8 +547,8 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
         for i in range(0, len(rows), chunk):
             session.execute(fact_t.insert(), rows[i:i + chunk])
         written += len(rows)
-        for e in session.execute(select(Event).where(Event.office_id == office_id,  # type: ignore[arg-type]
-                                                     Event.type == APPOINTMENT_MISSED)).scalars():  # type: ignore[arg-type]
+        for e in session.execute(select(Event).where(col(Event.office_id) == office_id,
+                                                     col(Event.type) == APPOINTMENT_MISSED)).scalars():
             for key, m in missed_contributions(e, settings):
                 row = totals[key]
                 for name, v in m.items():

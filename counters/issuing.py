@@ -5,7 +5,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .clock import office_day
 from .context import Ctx
@@ -51,7 +51,7 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
     day = office_day(ctx.now, office.timezone)
     if service.daily_limit is not None and appointment_id is None:
         issued = session.execute(select(func.count()).select_from(Ticket).where(
-            Ticket.issued_service_id == service.id, Ticket.office_day == day)).scalar_one()  # type: ignore[arg-type]
+            col(Ticket.issued_service_id) == service.id, col(Ticket.office_day) == day)).scalar_one()
         if issued >= service.daily_limit:
             raise StateConflict(f"Service {service.code} has issued all {service.daily_limit} tickets for today.",
                                 code="daily_limit_reached", daily_limit=service.daily_limit)

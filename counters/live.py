@@ -9,7 +9,7 @@ from statistics import mean
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .alerts import derived_alerts, staffing, stored_alerts
 from .clock import day_bounds, iso, office_day, zone
@@ -19,6 +19,7 @@ from .facts import TicketFact as FactTable
 from .reports import office_tree
 from .models import Alert, Announcement, Counter, Feedback, Office, Service, Ticket
 from .schedule import is_issuing_open, is_no_wait_day
+from .tables import table_of
 from .types import SATISFIED_RATINGS, CounterState, Desk, TicketStatus
 from .views import counter_view, ticket_view
 
@@ -73,8 +74,8 @@ def branch_summaries(session: Session, office: Office, day: date, now: datetime)
                                                     "longest_wait_s": 0, "avg_wait_s": None, "alerts": 0}
                                        for b in branches}
     q = (select(Ticket.office_id, Ticket.status, func.count(), func.min(Ticket.issued_at))
-         .where(Ticket.office_id.in_(ids), Ticket.office_day == day)  # type: ignore[attr-defined]
-         .group_by(Ticket.office_id, Ticket.status))  # type: ignore[arg-type]
+         .where(col(Ticket.office_id).in_(ids), col(Ticket.office_day) == day)
+         .group_by(col(Ticket.office_id), col(Ticket.status)))
     for oid, status, n, oldest in session.execute(q):
         r = rows[oid]
         r["issued"] += n
@@ -82,16 +83,16 @@ def branch_summaries(session: Session, office: Office, day: date, now: datetime)
             r["served" if status == "done" else status] += n
         if status == TicketStatus.WAITING and oldest is not None:
             r["longest_wait_s"] = int((now - oldest).total_seconds())
-    f = FactTable.__table__  # type: ignore[attr-defined]
+    f = table_of(FactTable)
     for oid, waited, total in session.execute(
             select(f.c.office_id, func.count(f.c.wait_s), func.sum(f.c.wait_s))
             .where(f.c.office_id.in_(ids), f.c.office_day == day).group_by(f.c.office_id)):
         rows[oid]["avg_wait_s"] = round(total / waited) if waited else None
     for oid, n in session.execute(select(Counter.office_id, func.count()).where(
-            Counter.office_id.in_(ids), Counter.state == CounterState.OPEN).group_by(Counter.office_id)):  # type: ignore[arg-type, attr-defined]
+            col(Counter.office_id).in_(ids), col(Counter.state) == CounterState.OPEN).group_by(col(Counter.office_id))):
         rows[oid]["open_counters"] = n
     for oid, n in session.execute(select(Alert.office_id, func.count()).where(
-            Alert.office_id.in_(ids), Alert.cleared_at == None).group_by(Alert.office_id)):  # type: ignore[arg-type, attr-defined]  # noqa: E711
+            col(Alert.office_id).in_(ids), col(Alert.cleared_at) == None).group_by(col(Alert.office_id))):  # noqa: E711
         rows[oid]["alerts"] = n
     return [rows[b.id or 0] for b in branches]
 
@@ -103,14 +104,14 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     no_wait = is_no_wait_day(day, office.no_wait_days)
     services = list(session.exec(select(Service).where(Service.office_id == office.id,
                                                        Service.archived == False)  # noqa: E712
-                                 .order_by(Service.sort_order, Service.code)))  # type: ignore[arg-type]
+                                 .order_by(col(Service.sort_order), col(Service.code))))
     counters = list(session.exec(select(Counter).where(Counter.office_id == office.id,
                                                        Counter.archived == False)  # noqa: E712
-                                 .order_by(Counter.number)))  # type: ignore[arg-type]
+                                 .order_by(col(Counter.number))))
     tickets = list(session.exec(select(Ticket).where(Ticket.office_id == office.id, Ticket.office_day == day)))
     by_id = {t.id: t for t in tickets}
     feedback = list(session.exec(select(Feedback).where(Feedback.office_id == office.id,
-                                                        Feedback.created_at >= start)))  # type: ignore[operator]
+                                                        col(Feedback.created_at) >= start)))
     est = estimate_queue(session, office, day, now)
     queues = {q["id"]: q for q in est.services}
     booked: dict[int, int] = {}  # per service, the bookings still to come today
@@ -174,8 +175,8 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
     for f in feedback:
         counts[f.rating] = counts.get(f.rating, 0) + 1
     recent = list(session.exec(select(Announcement).where(Announcement.office_id == office.id,
-                                                          Announcement.created_at >= start)  # type: ignore[operator]
-                               .order_by(Announcement.id.desc()).limit(RECENT_CALLS)))  # type: ignore[union-attr]
+                                                          col(Announcement.created_at) >= start)
+                               .order_by(col(Announcement.id).desc()).limit(RECENT_CALLS)))
     numbers = {c.id: c for c in counters}
     open_now, windows = is_issuing_open(now, tz, office.opening_hours, office.extra_sessions)
     stored = list(session.exec(select(Alert).where(Alert.office_id == office.id, Alert.cleared_at == None)))  # noqa: E711

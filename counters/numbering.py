@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .errors import InvalidValue
 from .models import DailyNumber, Service
@@ -23,11 +23,11 @@ def claim_number(session: Session, service: Service, day: date) -> int:
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(DailyNumber).values(service_id=service.id, office_day=day, last_number=service.number_start)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[call-overload]
+    upsert = stmt.on_conflict_do_update(
         index_elements=["service_id", "office_day"],
-        set_={"last_number": DailyNumber.last_number + 1},  # type: ignore[operator]
-    ).returning(DailyNumber.last_number)
-    return int(session.execute(stmt).scalar_one())
+        set_={"last_number": DailyNumber.last_number + 1},
+    ).returning(col(DailyNumber.last_number))
+    return int(session.execute(upsert).scalar_one())
 
 
 def validate_number_format(fmt: str) -> str:

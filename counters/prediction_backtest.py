@@ -50,7 +50,7 @@ class Backtest:
 
 def _yesterday(day_type: str, seed: int) -> DayTrace:
     """Yesterday: a normal day, or a day with appointments before one (bookings are a habit)."""
-    booked = DAY_PLANS[day_type].booked_share > 0  # type: ignore[index]
+    booked = DAY_PLANS[day_type].booked_share > 0
     return simulate_day("appointments" if booked else "normal", seed + 10_000)
 
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlmodel import Session, col
 
 from .models import Counter, Office, Service, Ticket
+from .tables import table_of
 from .types import Desk, PriorityPolicy, Routing, TicketStatus
 
 CLAIM_ATTEMPTS = 20
@@ -39,20 +40,20 @@ def priority_due(session: Session, office: Office, day: date) -> bool:
     """Interleave policy: is it a priority ticket's turn (N normal calls since the last priority one)?"""
     last_priority = session.execute(
         select(func.max(Ticket.called_at)).where(
-            Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_not(None),  # type: ignore[arg-type, union-attr]
-            Ticket.called_at.is_not(None))  # type: ignore[union-attr]
+            col(Ticket.office_id) == office.id, col(Ticket.office_day) == day, col(Ticket.priority).is_not(None),
+            col(Ticket.called_at).is_not(None))
     ).scalar_one_or_none()
-    conds = [Ticket.office_id == office.id, Ticket.office_day == day, Ticket.priority.is_(None),  # type: ignore[union-attr]
-             Ticket.called_at.is_not(None)]  # type: ignore[union-attr]
+    conds = [col(Ticket.office_id) == office.id, col(Ticket.office_day) == day, col(Ticket.priority).is_(None),
+             col(Ticket.called_at).is_not(None)]
     if last_priority is not None:
-        conds.append(Ticket.called_at > last_priority)  # type: ignore[operator]
+        conds.append(col(Ticket.called_at) > last_priority)
     normal_since = session.execute(select(func.count()).select_from(Ticket).where(*conds)).scalar_one()
     return int(normal_since) >= max(1, office.interleave_every)
 
 
-def calling_order(office: Office, service_order: list[int] | None, priority_first: bool) -> list[Any]:
+def calling_order(office: Office | SimpleNamespace, service_order: list[int] | None, priority_first: bool) -> list[Any]:
     """ORDER BY terms: priority group, then (ordered routing) the counter's service order, then queue time."""
-    is_normal = case((Ticket.priority.is_(None), 1), else_=0)  # type: ignore[union-attr]
+    is_normal = case((col(Ticket.priority).is_(None), 1), else_=0)
     terms: list[Any] = [is_normal if priority_first else -is_normal]
     if office.routing == Routing.ORDERED and service_order:
         terms.append(case({sid: i for i, sid in enumerate(service_order)}, value=Ticket.service_id,
@@ -61,11 +62,12 @@ def calling_order(office: Office, service_order: list[int] | None, priority_firs
     return terms
 
 
-def candidates_filter(office: Office, counter: Counter, service_ids: list[int], day: date) -> ColumnElement[bool]:
-    mine = Ticket.target_counter_id == counter.id
-    by_service = and_(Ticket.target_counter_id.is_(None), Ticket.service_id.in_(service_ids))  # type: ignore[union-attr,attr-defined]
-    return and_(Ticket.office_id == office.id, Ticket.office_day == day,  # type: ignore[arg-type]
-                Ticket.status == TicketStatus.WAITING, or_(mine, by_service) if service_ids else mine)  # type: ignore[arg-type]
+def candidates_filter(office: Office | SimpleNamespace, counter: Counter | SimpleNamespace, service_ids: list[int],
+                      day: date | BindParameter[date]) -> ColumnElement[bool]:
+    mine = col(Ticket.target_counter_id) == counter.id
+    by_service = and_(col(Ticket.target_counter_id).is_(None), col(Ticket.service_id).in_(service_ids))
+    return and_(col(Ticket.office_id) == office.id, col(Ticket.office_day) == day,
+                col(Ticket.status) == TicketStatus.WAITING, or_(mine, by_service) if service_ids else mine)
 
 
 @lru_cache(maxsize=1024)
@@ -75,14 +77,14 @@ def _claim_query(routing: str, service_ids: tuple[int, ...], priority_first: boo
     column names, which an UPDATE reserves for its SET clause)."""
     office = SimpleNamespace(id=bindparam("claim_office"), routing=routing)
     counter = SimpleNamespace(id=bindparam("claim_counter"))
-    return (select(Ticket.id).where(candidates_filter(office, counter, list(service_ids), bindparam("claim_day")))  # type: ignore[arg-type, call-overload]
-            .order_by(*calling_order(office, list(service_ids), priority_first)).limit(1)  # type: ignore[arg-type]
+    return (select(col(Ticket.id)).where(candidates_filter(office, counter, list(service_ids), bindparam("claim_day")))
+            .order_by(*calling_order(office, list(service_ids), priority_first)).limit(1)
             .with_for_update(skip_locked=True))
 
 
-_TICKET_COLUMNS = tuple(Ticket.__table__.c)  # type: ignore[attr-defined]
-_TAKE = (update(Ticket).where(Ticket.id == bindparam("take_id"),  # type: ignore[arg-type]
-                              Ticket.status == TicketStatus.WAITING).returning(*_TICKET_COLUMNS))  # type: ignore[arg-type]
+_TICKET_COLUMNS = tuple(table_of(Ticket).c)
+_TAKE = (update(Ticket).where(col(Ticket.id) == bindparam("take_id"),
+                              col(Ticket.status) == TicketStatus.WAITING).returning(*_TICKET_COLUMNS))
 
 
 @lru_cache(maxsize=8)
@@ -93,8 +95,8 @@ def _take(values: tuple[tuple[str, Any], ...]) -> Any:
 @lru_cache(maxsize=1024)
 def _take_first(query: Select[Any], values: tuple[tuple[str, Any], ...]) -> Any:
     """Pick and take in one statement: `UPDATE ... WHERE id = (the candidates' first) AND status = waiting`."""
-    return (update(Ticket).where(Ticket.id == query.scalar_subquery(),  # type: ignore[arg-type]
-                                 Ticket.status == TicketStatus.WAITING)  # type: ignore[arg-type]
+    return (update(Ticket).where(col(Ticket.id) == query.scalar_subquery(),
+                                 col(Ticket.status) == TicketStatus.WAITING)
             .values(**dict(values)).returning(*_TICKET_COLUMNS))
 
 
@@ -103,10 +105,10 @@ def _taken(session: Session, row: Any) -> Ticket:
     statement layer (which cost more than the statement), so the ticket is attached from the row as it is
     now, without reading it again."""
     key = session.identity_key(Ticket, (row.id,))
-    held = session.identity_map.get(key)
+    held: Ticket | None = session.identity_map.get(key)
     if held is not None:  # loaded earlier in this transaction: bring it up to date
         session.refresh(held)
-        return held  # type: ignore[no-any-return]
+        return held
     ticket = Ticket(**row._mapping)
     make_transient_to_detached(ticket)
     session.add(ticket)

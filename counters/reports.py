@@ -23,13 +23,14 @@ from itertools import accumulate
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union_all
-from sqlmodel import Session
+from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlmodel import Session, col
 
 from .errors import InvalidValue
 from .facts import (BUCKET_EDGES_S, CHANNEL_KEYS, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS,
                     ReportRollup, TicketFact, next_start, service_code, service_key, week_start)
 from .models import Counter, Office, Service
+from .tables import table_of
 
 GROUP_BY = ("day", "hour", "service", "counter", "clerk", "channel")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",
@@ -181,12 +182,13 @@ def load_labels(session: Session, offices: Sequence[Office], clerks: Mapping[int
     services: dict[int, Any] = {}
     counters: dict[int, Any] = {}
     if group_by in (None, "service"):
-        q = select(Service.id, Service.office_id, Service.code, Service.name, Service.name_en,  # type: ignore[call-overload]
-                   Service.sort_order, Service.archived).where(Service.office_id.in_(ids))  # type: ignore[attr-defined]
+        q: Select[*tuple[Any, ...]] = select(
+            col(Service.id), col(Service.office_id), col(Service.code), col(Service.name), col(Service.name_en),
+            col(Service.sort_order), col(Service.archived)).where(col(Service.office_id).in_(ids))
         services = {r.id: r for r in session.execute(q)}
     if group_by in (None, "counter"):
-        q = select(Counter.id, Counter.office_id, Counter.number, Counter.name).where(  # type: ignore[call-overload]
-            Counter.office_id.in_(ids))  # type: ignore[attr-defined]
+        q = select(col(Counter.id), col(Counter.office_id), col(Counter.number), col(Counter.name)).where(
+            col(Counter.office_id).in_(ids))
         counters = {r.id: r for r in session.execute(q)}
     return Labels({o.id or 0: o for o in offices}, services, counters, clerks, lang)
 
@@ -261,9 +263,10 @@ def plan(start: date, end: date, last: date | None) -> tuple[list[Piece], list[P
 
 def _last_day(session: Session, office_id: int, group_by: str) -> date | None:
     """The newest day with rollup rows of this office and grouping (one index probe)."""
-    t = ReportRollup.__table__  # type: ignore[attr-defined]
-    return session.execute(select(func.max(t.c.start)).where(  # type: ignore[no-any-return]
+    t = table_of(ReportRollup)
+    last: date | None = session.execute(select(func.max(t.c.start)).where(
         t.c.office_id == office_id, t.c.dim == group_by, t.c.period == "d")).scalar()
+    return last
 
 
 def rollup_sums(session: Session, office_id: int, start: date, end: date,
@@ -271,7 +274,7 @@ def rollup_sums(session: Session, office_id: int, start: date, end: date,
     """(raw key, summed metrics in `METRICS` order) from the office's own rollup rows (which include its
     branches) over [start, end]: whole quarters, months and weeks, and the days at the edges (`plan`).
     One statement, so added and taken-away rows come from one snapshot of the database."""
-    t = ReportRollup.__table__  # type: ignore[attr-defined]
+    t = table_of(ReportRollup)
     if group_by == "day":
         q = select(t.c.start, *[func.sum(t.c[m]) for m in METRICS]).where(
             t.c.office_id == office_id, t.c.dim == "day", t.c.period == "d", t.c.start >= start, t.c.start <= end
@@ -302,7 +305,7 @@ def _exact_values(session: Session, office_ids: Sequence[int], start: date, end:
                   out_key: Callable[[Any], OutKey], labels: Labels) -> dict[OutKey, tuple[list[int], list[int], int]]:
     """Per output key: the waits and service times of the selected tickets, and how many were served
     without ever being started (closed straight after the call)."""
-    t = TicketFact.__table__  # type: ignore[attr-defined]
+    t = table_of(TicketFact)
     col = {"day": t.c.office_day, "hour": t.c.hour, "service": t.c.service_id, "counter": t.c.counter_id,
            "clerk": t.c.clerk_id, "channel": t.c.channel}[group_by]
     unstarted = and_(t.c.status == "done", t.c.started_at.is_(None))
@@ -413,7 +416,7 @@ def office_tree(session: Session, office: Office) -> list[Office]:
     frontier = [office.id]
     while frontier:
         seen = {o.id for o in out}
-        children = [c for c in session.execute(select(Office).where(Office.parent_id.in_(frontier))).scalars()  # type: ignore[union-attr]
+        children = [c for c in session.execute(select(Office).where(col(Office.parent_id).in_(frontier))).scalars()
                     if c.id not in seen]
         out += children
         frontier = [c.id for c in children]

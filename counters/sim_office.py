@@ -107,7 +107,7 @@ class DayPlan:
 _CURVE = (0.6, 1.2, 1.6, 1.6, 1.3, 1.0, 0.8, 0.5, 0.6, 0.9, 1.0, 0.9, 0.8, 0.6, 0.4)
 _SURGE = (1.4, 2.6, 2.6, 2.0, 1.3, 1.0, 0.8, 0.5, 0.6, 0.9, 1.0, 0.9, 0.8, 0.6, 0.4)
 
-DAY_PLANS: dict[DayType, DayPlan] = {
+DAY_PLANS: dict[str, DayPlan] = {  # by DayType; looked up by the name a caller passes
     "quiet": DayPlan(
         "quiet",
         110,
@@ -177,7 +177,7 @@ def _slots() -> list[tuple[float, float]]:
 def arrivals(day_type: DayType | str, seed: int) -> list[Arrival]:
     """A day's walk-in arrivals: a Poisson process per 30-minute slot following the day's curve, the
     demo service mix and a priority share. Deterministic per (day_type, seed)."""
-    plan = DAY_PLANS[day_type]  # type: ignore[index]
+    plan = DAY_PLANS[day_type]
     rng = random.Random(f"arrivals:{day_type}:{seed}")
     slots = _slots()
     assert len(slots) == len(plan.curve)
@@ -229,7 +229,7 @@ def bookings(day_type: DayType | str, seed: int) -> list[Booking]:
     drawn from the day's curve and a service from the demo mix, given the nearest slot with room left
     for that service (`booking_per_slot`), later first; then how each citizen turns up. Deterministic
     per (day_type, seed); empty on days without bookings."""
-    plan = DAY_PLANS[day_type]  # type: ignore[index]
+    plan = DAY_PLANS[day_type]
     if plan.booked_share <= 0:
         return []
     rng = random.Random(f"bookings:{day_type}:{seed}")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import simpy
 
@@ -211,7 +211,7 @@ class _Office:
             if b.checked_in_at is None and now <= b.start + late
         )
 
-    def issue(self, day_arrivals: list[Arrival], day_bookings: list[Booking]):  # type: ignore[no-untyped-def]
+    def issue(self, day_arrivals: list[Arrival], day_bookings: list[Booking]) -> Generator[simpy.Event, Any, None]:
         """Walk-ins, check-ins and booked citizens too late to check in, in the order they reach the kiosk."""
         for b in day_bookings:
             service = SERVICE_BY_CODE[b.service_code]
@@ -260,7 +260,7 @@ class _Office:
             d *= self.rng.uniform(2.0, 3.0)
         return d
 
-    def run_counter(self, c: _Counter):  # type: ignore[no-untyped-def]
+    def run_counter(self, c: _Counter) -> Generator[simpy.Event, Any, None]:
         env = self.env
         issuing_close = (11.5 * 3600, 16.5 * 3600)
         for open_s, close_s in c.spec.windows:
@@ -289,7 +289,7 @@ class _Office:
                 yield from self.serve(c, ticket)
             c.state = "closed"
 
-    def serve(self, c: _Counter, ticket: WaitingTicket):  # type: ignore[no-untyped-def]
+    def serve(self, c: _Counter, ticket: WaitingTicket) -> Generator[simpy.Event, Any, None]:
         env = self.env
         self.waiting.remove(ticket)
         self.normals_since_priority = 0 if ticket.priority else self.normals_since_priority + 1
@@ -320,7 +320,7 @@ def simulate_day(
     issued (the new ticket included), before any counter reacts to it."""
     if day_type not in DAY_PLANS:
         raise ValueError(f"unknown day type {day_type!r}; use one of {', '.join(DAY_TYPES)}")
-    plan = DAY_PLANS[day_type]  # type: ignore[index]
+    plan = DAY_PLANS[day_type]
     office = _Office(plan, seed, on_issue, priority_policy, interleave_every, routing)
     office.env.process(office.issue(arrivals(day_type, seed), bookings(day_type, seed)))
     for c in office.counters:

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from counters.context import Who
 from counters.models import Office
+from counters.tables import table_of
 
 from .errors import ApiError
 from .models import AuthToken, Device, User
@@ -60,13 +62,14 @@ def issue_token(session: Session, *, now: datetime, user_id: int | None = None, 
     return token
 
 
-_TOKEN, _USER, _DEVICE = (m.__table__ for m in (AuthToken, User, Device))  # type: ignore[attr-defined, union-attr]
-# every request asks this: one statement over the tables (no ORM objects), compiled once
+_TOKEN, _USER, _DEVICE = (table_of(m) for m in (AuthToken, User, Device))
+# every request asks this: one statement over the tables (no ORM objects), compiled once; SQLAlchemy's own
+# select, whose types take 16 columns (SQLModel's take up to 4)
 _ACTOR_OF_TOKEN = (
-    select(_TOKEN.c.id, _TOKEN.c.revoked, _TOKEN.c.expires_at, _TOKEN.c.user_id,  # type: ignore[call-overload]
-           _USER.c.role, _USER.c.office_id, _USER.c.full_name, _USER.c.username, _USER.c.active,
-           _DEVICE.c.id.label("device_id"), _DEVICE.c.kind, _DEVICE.c.office_id.label("device_office_id"),
-           _DEVICE.c.name, _DEVICE.c.revoked.label("device_revoked"), _DEVICE.c.counter_id, _DEVICE.c.printer_id)
+    core_select(_TOKEN.c.id, _TOKEN.c.revoked, _TOKEN.c.expires_at, _TOKEN.c.user_id,
+                _USER.c.role, _USER.c.office_id, _USER.c.full_name, _USER.c.username, _USER.c.active,
+                _DEVICE.c.id.label("device_id"), _DEVICE.c.kind, _DEVICE.c.office_id.label("device_office_id"),
+                _DEVICE.c.name, _DEVICE.c.revoked.label("device_revoked"), _DEVICE.c.counter_id, _DEVICE.c.printer_id)
     .select_from(_TOKEN.outerjoin(_USER, _USER.c.id == _TOKEN.c.user_id)
                  .outerjoin(_DEVICE, _DEVICE.c.id == _TOKEN.c.device_id))
     .where(_TOKEN.c.token_hash == bindparam("hash")))

@@ -7,12 +7,18 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .drivers import MissingDriver, require_redis_driver
 from .settings import SETTINGS, Settings
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
-def _db(settings: Settings):  # type: ignore[no-untyped-def]
+    from .db import Database
+
+
+def _db(settings: Settings) -> Database:
     from .db import Database
     from .migrate import upgrade
     db = Database(settings.database_url)
@@ -49,10 +55,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .metrics import prepare_multiprocess
         prepare_multiprocess(Path(settings.data_dir))  # before the workers import prometheus_client
         os.environ["QMS_WORKERS"] = str(workers)  # each worker knows how many share the host (server/estimator.py)
-        uvicorn.run("server.asgi:app", workers=workers, **common)  # type: ignore[arg-type]
+        uvicorn.run("server.asgi:app", workers=workers, **common)
     else:
         from .app import create_app
-        uvicorn.run(create_app(settings, migrate=False), **common)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, migrate=False), **common)
     return 0
 
 
@@ -81,7 +87,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print("error: the password needs at least 8 characters", file=sys.stderr)
         return 2
 
-    def run(session):  # type: ignore[no-untyped-def]
+    def run(session: Session) -> None:
         if session.exec(select(User).where(User.username == args.username)).first():
             raise SystemExit(f"error: user {args.username!r} exists")
         session.add(User(username=args.username, full_name=args.full_name or args.username, role=args.role,

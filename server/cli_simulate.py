@@ -81,7 +81,7 @@ class Replay:
             raise ReplayError("speed must be positive")
         self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=30)
         self.username, self.password = username, password
-        self.plan = DAY_PLANS[day_type]  # type: ignore[index]
+        self.plan = DAY_PLANS[day_type]
         self.arrivals: list[Arrival] = arrivals(day_type, seed)[:limit] if limit else arrivals(day_type, seed)
         self.rng = random.Random(f"replay:{day_type}:{seed}")
         self.speed = speed

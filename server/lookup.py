@@ -1,7 +1,7 @@
 """Loading a row by id for an actor: 404 when unknown, 403 when it belongs to an office out of reach."""
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, SQLModel
 
@@ -25,8 +25,15 @@ def load(session: Session, model: type[M], id: int, actor: Actor, *, read_only: 
     return row
 
 
-def office_of(session: Session, row: SQLModel) -> Office:
-    office = session.get(Office, row.office_id)  # type: ignore[attr-defined]
+class InOffice(Protocol):
+    """A row of one office (a ticket, a counter)."""
+
+    @property
+    def office_id(self) -> int: ...
+
+
+def office_of(session: Session, row: InOffice) -> Office:
+    office = session.get(Office, row.office_id)
     assert office is not None
     return office
 

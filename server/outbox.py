@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from counters.events import NewEvent
+from counters.tables import table_of
 
 from .webhook_models import Webhook, WebhookDelivery
 
@@ -38,7 +39,7 @@ ENQUEUED = "qms_webhooks_enqueued"  # session.info: the webhooks this transactio
 PRIVATE_KEYS = frozenset({"track_code", "manage_code", "token", "secret", "password", "id_card_qr", "id_card_hash",
                           "id_hash", "id_number", "birth_year", "birth_date", "phone"})
 Subscriptions = dict[int, list[tuple[int, frozenset[str]]]]  # office id → (webhook id, event types)
-_INSERT = insert(WebhookDelivery.__table__)  # type: ignore[attr-defined]
+_INSERT = insert(table_of(WebhookDelivery))
 
 
 def webhook_changed(session: Session) -> None:
@@ -103,10 +104,10 @@ class Outbox:
 
 
 def _load(session: Session, offices: set[int] | None) -> Subscriptions:
-    q = select(Webhook.id, Webhook.office_id, Webhook.events).where(  # type: ignore[call-overload]
-        Webhook.active == True, Webhook.archived == False)  # noqa: E712
+    q = select(col(Webhook.id), col(Webhook.office_id), col(Webhook.events)).where(
+        col(Webhook.active) == True, col(Webhook.archived) == False)  # noqa: E712
     if offices is not None:
-        q = q.where(Webhook.office_id.in_(sorted(offices)))  # type: ignore[attr-defined]
+        q = q.where(col(Webhook.office_id).in_(sorted(offices)))
     out: Subscriptions = {}
     for wid, office_id, types in session.execute(q).all():
         out.setdefault(office_id, []).append((wid, frozenset(types or ())))

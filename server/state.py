@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.requests import Request
 
 from counters import events
@@ -155,7 +155,7 @@ class Qms:
             q = select(Event).where(Event.office_id == office_id, Event.seq > after)
             if upto is not None:
                 q = q.where(Event.seq <= upto)
-            return [events.to_message(e, tz) for e in session.exec(q.order_by(Event.seq))]  # type: ignore[arg-type]
+            return [events.to_message(e, tz) for e in session.exec(q.order_by(col(Event.seq)))]
         return await self.db.read(run)
 
     async def last_seq(self, office_id: int) -> int:
@@ -256,7 +256,7 @@ class Qms:
             now = self.now()
 
             def run(session: Session, ids: set[int] = ids, now: datetime = now) -> None:
-                for d in session.exec(select(Device).where(Device.id.in_(ids))):  # type: ignore[union-attr]
+                for d in session.exec(select(Device).where(col(Device.id).in_(ids))):
                     d.last_seen, d.online = now, True
                     session.add(d)
             try:

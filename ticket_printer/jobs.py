@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, Result, update
+from sqlmodel import Session, col, select
 
 from counters.clock import zone
 from counters.models import Office, Service, Ticket
@@ -21,6 +21,9 @@ from .hooks import PrintHooks
 from .layout import Lang, TicketPrint
 from .models import Printer, PrintJob
 from .printer_state import ACTOR, note_printer_state
+
+if TYPE_CHECKING:
+    from .printing import PrintMode
 
 MAX_ATTEMPTS = 10
 BACKOFF_BASE_S = 0.5
@@ -45,12 +48,14 @@ class PrinterConfig:
     transport: str
     address: str
     width_px: int
-    mode: str
+    mode: PrintMode
     profile: str | None
 
     @classmethod
     def of(cls, p: Printer) -> PrinterConfig:
-        return cls(p.id or 0, p.office_id, p.name, p.transport, p.address, p.width_px, p.mode, p.profile)
+        # the mode was checked against PRINT_MODES when it was set; the column holds it as text
+        return cls(p.id or 0, p.office_id, p.name, p.transport, p.address, p.width_px, cast("PrintMode", p.mode),
+                   p.profile)
 
 
 @dataclass(frozen=True)
@@ -106,13 +111,19 @@ def job_event(session: Session, job: PrintJob, printer: Printer | None, now: dat
                  actor=ACTOR, ticket_id=job.ticket_id)
 
 
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE matched (SQLModel types `execute` as returning a plain Result; for an UPDATE it is a
+    CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def claim(session: Session, job_id: int, who: str, now: datetime, public_url: str | None,
           hooks: PrintHooks) -> ClaimedJob | None:
     """Take a queued job (queued → printing); None when another worker or agent has it already."""
-    won = session.execute(
-        update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "queued")  # type: ignore[arg-type]
+    won = _rowcount(session.execute(
+        update(PrintJob).where(col(PrintJob.id) == job_id, col(PrintJob.status) == "queued")
         .values(status="printing", claimed_by=who, claimed_at=now, attempts=PrintJob.attempts + 1)
-    ).rowcount  # type: ignore[attr-defined]
+    ))
     if won != 1:
         return None
     job = session.get(PrintJob, job_id, populate_existing=True)
@@ -128,14 +139,14 @@ def next_due_job(session: Session, printer_id: int, now: datetime) -> int | None
     """The oldest job of this printer that may be tried now."""
     return session.exec(select(PrintJob.id).where(
         PrintJob.printer_id == printer_id, PrintJob.status == "queued",
-        PrintJob.next_attempt_at <= now).order_by(PrintJob.id).limit(1)).first()  # type: ignore[operator,arg-type]
+        col(PrintJob.next_attempt_at) <= now).order_by(col(PrintJob.id)).limit(1)).first()
 
 
 def due_printers(session: Session, now: datetime) -> tuple[list[int], datetime | None]:
     """Printers this server prints to that have jobs due now, and when the next future job falls due."""
     rows = session.exec(select(PrintJob.printer_id, PrintJob.next_attempt_at).join(Printer).where(
         PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
-        Printer.transport.in_(SERVER_TRANSPORTS))).all()  # type: ignore[attr-defined]
+        col(Printer.transport).in_(SERVER_TRANSPORTS))).all()
     due = sorted({pid for pid, at in rows if at is not None and at <= now})
     later = [at for _, at in rows if at is not None and at > now]
     return due, min(later) if later else None
@@ -171,12 +182,12 @@ def announce_due_agent_jobs(session: Session, now: datetime, hooks: PrintHooks) 
     """Agent jobs whose retry time came: send `print.job` again (once: the announcement is a claim too)."""
     rows = session.exec(select(PrintJob).join(Printer).where(
         PrintJob.status == "queued", PrintJob.next_attempt_at != None,  # noqa: E711
-        PrintJob.next_attempt_at <= now, Printer.transport == "agent")).all()  # type: ignore[operator]
+        col(PrintJob.next_attempt_at) <= now, col(Printer.transport) == "agent")).all()
     n = 0
     for job in rows:
-        won = session.execute(update(PrintJob).where(
-            PrintJob.id == job.id, PrintJob.status == "queued",  # type: ignore[arg-type]
-            PrintJob.next_attempt_at == job.next_attempt_at).values(next_attempt_at=None)).rowcount  # type: ignore[arg-type,attr-defined]
+        won = _rowcount(session.execute(update(PrintJob).where(
+            col(PrintJob.id) == job.id, col(PrintJob.status) == "queued",
+            col(PrintJob.next_attempt_at) == job.next_attempt_at).values(next_attempt_at=None)))
         if won == 1:
             session.refresh(job)
             job_event(session, job, session.get(Printer, job.printer_id), now, hooks)
@@ -187,7 +198,7 @@ def announce_due_agent_jobs(session: Session, now: datetime, hooks: PrintHooks) 
 def fail_stale(session: Session, now: datetime, hooks: PrintHooks) -> int:
     """Jobs stuck in `printing` (their process died mid-job) fail instead of printing a second time."""
     rows = session.exec(select(PrintJob).where(PrintJob.status == "printing",
-                                               PrintJob.claimed_at < now - STALE_AFTER)).all()  # type: ignore[operator]
+                                               col(PrintJob.claimed_at) < now - STALE_AFTER)).all()
     for job in rows:
         job.status, job.error = "failed", "interrupted while printing; reprint if the ticket did not come out"
         session.add(job)
@@ -198,7 +209,7 @@ def fail_stale(session: Session, now: datetime, hooks: PrintHooks) -> int:
 def expire_old(session: Session, now: datetime, hooks: PrintHooks) -> int:
     """Queued jobs too old to be worth printing (an agent PC that was off all night) fail as expired."""
     rows = session.exec(select(PrintJob).where(PrintJob.status == "queued",
-                                               PrintJob.created_at < now - EXPIRE_AFTER)).all()  # type: ignore[operator]
+                                               PrintJob.created_at < now - EXPIRE_AFTER)).all()
     for job in rows:
         job.status, job.error, job.next_attempt_at = "failed", "expired: not printed within 15 minutes", None
         session.add(job)
@@ -222,7 +233,7 @@ def jobs_of_printer(session: Session, printer_id: int, status: str | None, limit
     q = select(PrintJob).where(PrintJob.printer_id == printer_id)
     if status:
         q = q.where(PrintJob.status == status)
-    return list(session.exec(q.order_by(PrintJob.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(col(PrintJob.id)).limit(limit)))
 
 
 def job_view(job: PrintJob) -> dict[str, Any]:

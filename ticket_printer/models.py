@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
@@ -9,8 +10,8 @@ from sqlmodel import Field, SQLModel
 from counters.clock import UTCDateTime
 
 
-def _when(nullable: bool = True) -> datetime | None:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))  # type: ignore[no-any-return]
+def _when(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
 class Printer(SQLModel, table=True):

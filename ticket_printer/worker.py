@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from counters.models import Office, Ticket
 
@@ -184,7 +184,7 @@ class PrintWorker:
                 raise TransportError(f"printer {p.name} is out of paper", permanent=False)
             await loop.run_in_executor(self._pool, partial(
                 print_ticket, job.ticket, transport=p.transport, address=p.address, width_px=p.width_px,
-                mode=p.mode, profile=p.profile))  # type: ignore[arg-type]
+                mode=p.mode, profile=p.profile))
         except TransportError as e:
             log.warning("print job %s (ticket %s) attempt %s failed: %s", job.job_id, job.ticket.display_number,
                         job.attempts, e.message)
@@ -214,7 +214,7 @@ class PrintWorker:
         """Ask printers that are offline or short of paper how they are, so alerts clear without a job."""
         def which(session: Session) -> list[PrinterConfig]:
             rows = session.exec(select(Printer).where(Printer.archived == False,  # noqa: E712
-                                                      Printer.transport.in_(SERVER_TRANSPORTS))).all()  # type: ignore[attr-defined]
+                                                      col(Printer.transport).in_(SERVER_TRANSPORTS))).all()
             return [PrinterConfig.of(p) for p in rows if not p.online or p.paper in ("out", "near_end")]
         loop = asyncio.get_running_loop()
         for p in await self.read(which):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from displays.speech.base import SpeechBackend
@@ -26,11 +27,11 @@ def get_backend(name: str, clips_dir: Path | None = None) -> SpeechBackend:
     if key not in _MODULES:
         raise ValueError(f"unknown voice {name!r}; choose one of {', '.join(BACKEND_NAMES)}")
     module_name, class_name = _MODULES[key]
-    cls: type[SpeechBackend] = getattr(importlib.import_module(module_name), class_name)
+    cls: Callable[..., SpeechBackend] = getattr(importlib.import_module(module_name), class_name)
     if key == "clips":
         if clips_dir is None:
             raise ValueError("the clips voice needs a clip pack folder (QMS_CLIPS_DIR)")
-        return cls(Path(clips_dir))  # type: ignore[call-arg]
+        return cls(Path(clips_dir))
     return cls()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import counters.facts  # registers tables
@@ -25,8 +26,8 @@ def run_migrations_online() -> None:
         _run(connectable)
 
 
-def _run(connection: object) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,  # type: ignore[arg-type]
+def _run(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()

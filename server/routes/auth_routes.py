@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.responses import JSONResponse
 
 from ..api import ANYONE, HEADS, STAFF, ALL_ACTORS, Call, EndpointGroup, page
@@ -83,7 +83,7 @@ async def list_users(call: Call) -> Any:
 
     def run(session: Session) -> dict[str, Any]:
         require_office(session, call.actor, office_id)
-        users = session.exec(select(User).where(User.office_id == office_id).order_by(User.id)).all()  # type: ignore[arg-type]
+        users = session.exec(select(User).where(col(User.office_id) == office_id).order_by(col(User.id))).all()
         return page([user_view(u) for u in users], len(users))
     return await call.read(run)
 

@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from counters import events
 from counters.clock import iso
@@ -127,7 +127,7 @@ async def list_devices(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, office_id, read_only=True)
         rows = session.exec(select(Device).where(Device.office_id == office_id, Device.revoked == False)  # noqa: E712
-                            .order_by(Device.id)).all()  # type: ignore[arg-type]
+                            .order_by(col(Device.id))).all()
         items = [device_view(d, office.timezone, call.qms.settings.ping_interval_s, now) for d in rows]
         return page(items, len(items))
     return await call.read(run)

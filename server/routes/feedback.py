@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, StrictInt
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from counters import feedback as rules
 from counters.clock import day_bounds
@@ -85,21 +85,21 @@ async def list_feedback(call: Call) -> Any:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
         conds: list[Any] = [Feedback.office_id == office.id]
         if days["from"]:
-            conds.append(Feedback.created_at >= day_bounds(days["from"], office.timezone)[0])  # type: ignore[operator]
+            conds.append(col(Feedback.created_at) >= day_bounds(days["from"], office.timezone)[0])
         if days["to"]:
-            conds.append(Feedback.created_at < day_bounds(days["to"], office.timezone)[1])  # type: ignore[operator]
+            conds.append(col(Feedback.created_at) < day_bounds(days["to"], office.timezone)[1])
         if counter_id:
             conds.append(Feedback.counter_id == counter_id)
         if rating:
             conds.append(Feedback.rating == rating)
         total = session.execute(select(func.count()).select_from(Feedback).where(*conds)).scalar_one()
-        rows = session.exec(select(Feedback).where(*conds).order_by(Feedback.id.desc())  # type: ignore[union-attr]
+        rows = session.exec(select(Feedback).where(*conds).order_by(col(Feedback.id).desc())
                             .limit(limit).offset(offset)).all()
         tickets = {t.id: t for t in session.exec(select(Ticket).where(
-            Ticket.id.in_([f.ticket_id for f in rows])))} if rows else {}  # type: ignore[union-attr]
+            col(Ticket.id).in_([f.ticket_id for f in rows])))} if rows else {}
         counters = {c.id: c for c in session.exec(select(Counter).where(Counter.office_id == office.id))}
         clerks = {u.id: u.full_name or u.username for u in session.exec(select(User).where(
-            User.id.in_([f.clerk_id for f in rows if f.clerk_id])))} if rows else {}  # type: ignore[union-attr]
+            col(User.id).in_([f.clerk_id for f in rows if f.clerk_id])))} if rows else {}
         items = [rules.feedback_view(f, office.timezone, tickets.get(f.ticket_id), counters.get(f.counter_id),
                                      clerks.get(f.clerk_id)) for f in rows]
         return page(items, int(total))

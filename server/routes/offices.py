@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from counters import setup
 from counters.models import Counter, Office, Service, Ticket
@@ -42,7 +42,7 @@ def _check_default_printer(session: Session, office: Office, printer_id: int | N
 @endpoints("GET", "/api/v1/offices", summary="Offices the caller may see", allow=ALL_ACTORS, response=ListOut)
 async def list_offices(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
-        rows = session.exec(select(Office).order_by(Office.id)).all()  # type: ignore[arg-type]
+        rows = session.exec(select(Office).order_by(col(Office.id))).all()
         a = call.actor
         if a.kind != "admin":
             rows = [o for o in rows if o.id == a.office_id
@@ -93,7 +93,7 @@ async def list_services(call: Call) -> Any:
         require_office(session, call.actor, call.param("office_id"), read_only=True)
         rows = session.exec(select(Service).where(Service.office_id == call.param("office_id"),
                                                   Service.archived == False)  # noqa: E712
-                            .order_by(Service.sort_order, Service.code)).all()  # type: ignore[arg-type]
+                            .order_by(col(Service.sort_order), col(Service.code))).all()
         return page([service_view(s) for s in rows], len(rows))
     return await call.read(run)
 
@@ -146,7 +146,7 @@ async def list_counters(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
         rows = session.exec(select(Counter).where(Counter.office_id == office.id, Counter.archived == False)  # noqa: E712
-                            .order_by(Counter.number)).all()  # type: ignore[arg-type]
+                            .order_by(col(Counter.number))).all()
         items = [counter_out(session, office, c) for c in rows]
         if call.actor.kind not in STAFF:
             for item in items:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.responses import Response
 
 from counters.models import Office, Ticket
@@ -192,7 +192,7 @@ async def list_printers(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
         rows = session.exec(select(Printer).where(Printer.office_id == office.id, Printer.archived == False)  # noqa: E712
-                            .order_by(Printer.id)).all()  # type: ignore[arg-type]
+                            .order_by(col(Printer.id))).all()
         if call.actor.kind == "printer":
             rows = [p for p in rows if _serves(call.actor, p)]
         items = [printer_view(p, office.timezone) for p in rows]
@@ -263,8 +263,8 @@ async def delete_printer(call: Call) -> Any:
         if office is not None and office.default_printer_id == p.id:
             office.default_printer_id = None
             session.add(office)
-        session.execute(update(PrintJob).where(PrintJob.printer_id == p.id,  # type: ignore[arg-type]
-                                               PrintJob.status == "queued")  # type: ignore[arg-type]
+        session.execute(update(PrintJob).where(col(PrintJob.printer_id) == p.id,
+                                               col(PrintJob.status) == "queued")
                         .values(status="failed", error="printer removed"))
         clear_printer_alerts(session, p.id or 0, now, HOOKS.record)
         return printer_view(p, _tz(session, p.office_id))
@@ -323,7 +323,7 @@ async def claim_job(call: Call) -> Any:
     p = won.printer
     try:
         data = await asyncio.get_running_loop().run_in_executor(None, lambda: ticket_bytes(
-            won.ticket, width_px=p.width_px, mode=p.mode, profile=p.profile))  # type: ignore[arg-type]
+            won.ticket, width_px=p.width_px, mode=p.mode, profile=p.profile))
     except ValueError as e:
         problem, at = str(e), call.now()
         await call.write(lambda s: record_outcome(s, won.job_id, at, printed=False, error=problem,
@@ -373,7 +373,7 @@ async def reprint_ticket(call: Call) -> Any:
                 raise ApiError(422, "invalid_value", "printer_id is not a printer of this office", field="printer_id")
         else:
             last = session.exec(select(PrintJob).where(PrintJob.ticket_id == t.id)
-                                .order_by(PrintJob.id.desc())).first()  # type: ignore[union-attr]
+                                .order_by(col(PrintJob.id).desc())).first()
             printer = session.get(Printer, last.printer_id) if last else None
             if printer is None or printer.archived:
                 printer = printer_for(session, office, call.actor.printer_id if call.actor.kind == "kiosk" else None)
@@ -397,7 +397,7 @@ async def ticket_image(call: Call) -> Any:
     def run(session: Session) -> tuple[Any, int]:
         t = _ticket_for(session, call.param("ticket_id"), call.actor)
         last = session.exec(select(PrintJob).where(PrintJob.ticket_id == t.id)
-                            .order_by(PrintJob.id.desc())).first()  # type: ignore[union-attr]
+                            .order_by(col(PrintJob.id).desc())).first()
         printer = session.get(Printer, last.printer_id) if last else None
         width = width_arg or (printer.width_px if printer else 576)
         return ticket_print(session, t, base, public_url, HOOKS.figures(session, t, now)), width

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.responses import Response
 
 from counters.clock import office_day
@@ -39,7 +39,7 @@ def _date(call: Call, name: str) -> date | None:
     if raw in (None, ""):
         return None
     try:
-        return date.fromisoformat(raw)  # type: ignore[arg-type]
+        return date.fromisoformat(raw)
     except ValueError:
         raise ApiError(422, "invalid_value", f"{name} is a date YYYY-MM-DD", field=name) from None
 
@@ -80,8 +80,8 @@ async def get_report(call: Call) -> Any:
         offices = office_tree(session, office)
         clerks: dict[int, tuple[str, str]] = {}  # names only for rows of clerks: a province has ~1,200 users
         if group_by in ("clerk", "ticket"):
-            users = session.execute(select(User.id, User.username, User.full_name).where(  # type: ignore[call-overload]
-                User.office_id.in_([o.id for o in offices]))).all()  # type: ignore[union-attr]
+            users = session.execute(select(col(User.id), col(User.username), col(User.full_name)).where(
+                col(User.office_id).in_([o.id for o in offices]))).all()
             clerks = {u.id: (u.username, u.full_name) for u in users}
         if group_by == "procedure":
             rows = dossier_reports.by_procedure(session, offices, start, end)
