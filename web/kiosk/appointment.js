@@ -130,24 +130,15 @@ export function installAppointments(kiosk) {
   }
 
   // a scanner types fast and ends with Enter: an ID card's QR has "|" in it, a booking's QR is its code.
-  // A scan on the start screen opens the check-in by itself.
-  let startScan = "";
-  let lastKey = 0;
+  // On the start screen the kiosk's scanner (scanner.js) hands a booking code here (`scan`); a card scanned
+  // there is a walk-in's (idcard.js), a card scanned on this screen checks in the holder's booking.
+  function scanFromStart(text) {
+    open();
+    typed = text.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, MAX);
+    render();
+    submit({ code: typed });
+  }
   document.addEventListener("keydown", (ev) => {
-    if (document.body.dataset.screen === "start") {
-      const now = Date.now();
-      if (now - lastKey > 1000) startScan = "";
-      lastKey = now;
-      if (ev.key === "Enter" && startScan.trim().length >= 4) {
-        const text = startScan.trim();
-        startScan = "";
-        open();
-        if (text.includes("|")) submit({ id_card_qr: text });
-        else { typed = text.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, MAX); render(); submit({ code: typed }); }
-        ev.preventDefault();
-      } else if (ev.key.length === 1) startScan += ev.key;
-      return;
-    }
     if (document.body.dataset.screen !== "appointment") return;
     if (ev.key === "Enter") {
       const text = (scan || typed).trim();
@@ -164,5 +155,5 @@ export function installAppointments(kiosk) {
   // the kiosk's language buttons re-render its own screens; this module relabels its own
   document.addEventListener("click", (ev) => { if (ev.target.closest && ev.target.closest(".lang")) label(); });
   label();
-  return { relabel: label };
+  return { relabel: label, scan: scanFromStart };
 }

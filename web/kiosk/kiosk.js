@@ -62,6 +62,7 @@ const PRIORITIES = ["elderly", "disabled", "pregnant", "child", "merit", "other"
 const IDLE_MS = { priority: 20000, ticket: 15000, trouble: 30000, message: 12000 };
 const JOB_WATCH_MS = 8000;
 
+let appointments = null;  // the "Đã có lịch hẹn" module (appointment.js), once installed
 const state = { officeId: null, office: null, services: [], programs: null, chosen: null, busy: false,
   idleTimer: null, socket: null, ticketSerial: 0 };
 
@@ -343,6 +344,9 @@ function onScan(text) {
     if (screen === "start") cardScanned(text);
     return;
   }
+  // a dossier receipt (agency code, dots and dashes) goes to the result look-up; a short code is a booking's
+  if (lookupAvailable() && /[.-]/.test(text)) return scanned(text);
+  if (screen === "start" && /^[A-Za-z0-9]{4,10}$/.test(text.trim()) && appointments) return appointments.scan(text.trim());
   if (lookupAvailable()) scanned(text);
 }
 
@@ -378,7 +382,7 @@ async function start() {
   state.services = services.items;
   home();
   listenForScans(onScan);
-  installAppointments({ officeId: () => state.officeId, show, home, idle,  // "Đã có lịch hẹn" (appointment.js)
+  appointments = installAppointments({ officeId: () => state.officeId, show, home, idle,  // "Đã có lịch hẹn" (appointment.js)
     showTicket: (ticket, s) => showTicket(ticket, s, ticket.priority),
     serviceById: (id) => state.services.find((x) => x.id === id),
     onAuthLost: () => { setToken(null); location.reload(); } });
