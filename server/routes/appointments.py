@@ -21,17 +21,15 @@ from counters import id_card
 from counters.clock import iso, office_day
 from counters.context import Ctx, Who
 from counters.models import Appointment, Office, Service, Ticket
-from ticket_printer.worker import enqueue
 
 from ..api import ANYONE, STAFF, Call, EndpointGroup, page
 from ..auth import require_office
 from ..errors import ApiError
-from ..print_hooks import HOOKS
 from ..schemas import (AppointmentCreate, AppointmentOut, BookedOut, BookingInfoOut, CheckInBody, IssuedTicketOut,
                        ListOut, SlotsOut)
 from ..throttle import Throttle
 from .printing import qr_svg
-from .tickets import ticket_out
+from .tickets import issued_out, write_issue
 
 endpoints = EndpointGroup("appointments")
 log = logging.getLogger("qms.appointments")
@@ -203,15 +201,8 @@ async def check_in(call: Call) -> Any:
         a = (appts.by_code(session, office, body.code) if body.code is not None
              else _find_by_card(session, office, call.qms.id_card_hash, body.id_card_qr or "", ctx.now))
         ticket = appts.check_in(session, ctx, office, a, device_id=actor.id if actor.is_device else None)
-        job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
-                      base_url=str(call.request.base_url), hooks=HOOKS) if body.print else None
-        out = ticket_out(session, office, ticket, ctx.now)
-        out["print_job"] = {"id": job.id, "status": job.status} if job else None
-        return out
-    result = await call.write(run)
-    if result.get("print_job"):
-        call.qms.wake_printers()
-    return result
+        return issued_out(call, session, office, ticket, ctx.now, print_it=body.print)
+    return await write_issue(call, run)
 
 
 @endpoints("GET", "/api/v1/offices/{office_id:int}/appointments", summary="A day's bookings (staff; with the "

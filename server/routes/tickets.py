@@ -1,6 +1,7 @@
 """Tickets: issue, read, list, the actions on one ticket, and public tracking."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -54,11 +55,24 @@ async def issue(call: Call) -> Any:
         ticket = issuing.issue_ticket(session, ctx, office, service, priority=body.priority, channel=channel,
                                       lang=body.lang, device_id=actor.id if actor.is_device else None,
                                       id_card=card, id_card_hash=card_hash)
-        job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
-                      base_url=str(call.request.base_url), hooks=HOOKS) if body.print else None
-        out = ticket_out(session, office, ticket, ctx.now)
-        out["print_job"] = {"id": job.id, "status": job.status} if job else None
-        return out
+        return issued_out(call, session, office, ticket, ctx.now, print_it=body.print)
+    return await write_issue(call, run)
+
+
+def issued_out(call: Call, session: Session, office: Office, ticket: Ticket, now: Any, *,
+               print_it: bool) -> dict[str, Any]:
+    """A new ticket's answer: the ticket and its print job (the kiosk's printer, else the office default),
+    queued in the issuing transaction so issuing never waits for the printer."""
+    actor = call.actor
+    job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
+                  base_url=str(call.request.base_url), hooks=HOOKS) if print_it else None
+    out = ticket_out(session, office, ticket, now)
+    out["print_job"] = {"id": job.id, "status": job.status} if job else None
+    return out
+
+
+async def write_issue(call: Call, run: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
+    """Commit an issuing write, then wake the print workers if it queued a job."""
     result = await call.write(run)
     if result.get("print_job"):
         call.qms.wake_printers()
