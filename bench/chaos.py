@@ -483,7 +483,7 @@ class Day:
 
     async def _rollups_equal_a_fresh_fold(self) -> Line:
         """Reports read from the rollups the day folded, then again after folding the whole log from
-        scratch (counters.facts.rebuild): the same rows."""
+        scratch (counters.projections.facts.rebuild): the same rows."""
         def reports() -> list[Any]:
             out = []
             for o in self.offices:
@@ -524,7 +524,7 @@ def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
     """The office's event log, every event, as WebSocket envelopes, read from the database itself."""
     from sqlmodel import Session, col, select
 
-    from counters.events import to_message
+    from counters.engine.events import to_message
     from counters.models import Event, Office
     from server.db import Database
     db = Database(database_url)
@@ -541,7 +541,7 @@ def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
 def _rebuild(database_url: str) -> None:
     from sqlmodel import Session
 
-    from counters import facts
+    from counters.projections import facts
     from server.db import Database
     db = Database(database_url)
     with Session(db.engine) as session:

@@ -3,12 +3,12 @@
 For every ticket of every simulated day, the queue as it stood when the ticket was issued is given
 to `predict` (its service-time model learnt from yesterday's and today's finished services so far,
 plus the configured typical time of each service as a prior) and to `naive_predict` (people ahead x
-average service time / counters); both are compared with the real wait (counters/prediction_backtest.py).
+average service time / counters); both are compared with the real wait (counters/insight/prediction_backtest.py).
 The "appointments" day (30% of visits booked) is also shown by ticket channel, and replayed with the
 bookings still to come not given to the prediction (check-ins counted in the arrival rates instead).
 Evaluation seeds are never the seeds the 80% range is calibrated on: `--fit` replays the calibration
 seeds, fits the range's scale factors per load regime over the tickets that waited
-(prediction_calibration.fit) and rewrites counters/prediction_fitted.py; `--calibration` prints the
+(prediction_calibration.fit) and rewrites counters/insight/prediction_fitted.py; `--calibration` prints the
 figures on the calibration seeds.
 
     python -m bench.prediction [--calibration] [--seeds N] [--fit]
@@ -24,16 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from counters.prediction import OpenCounter, QueueSnapshot, ServiceTimeModel, WaitingTicket, predict
-from counters.prediction_backtest import PRIORS_S, Backtest, replay
-from counters.prediction_calibration import IntervalCalibration, Observation, fit, interval, render
-from counters.prediction_fitted import FITTED
-from counters.sim_office import DAY_PLANS, DAY_TYPES
+from counters.insight.prediction import OpenCounter, QueueSnapshot, ServiceTimeModel, WaitingTicket, predict
+from counters.insight.prediction_backtest import PRIORS_S, Backtest, replay
+from counters.insight.prediction_calibration import IntervalCalibration, Observation, fit, interval, render
+from counters.insight.prediction_fitted import FITTED
+from counters.insight.sim_office import DAY_PLANS, DAY_TYPES
 
 CALIBRATION_SEEDS = tuple(range(1, 21))
 EVALUATION_SEEDS = tuple(range(101, 111))
 REGIMES = 4
-FITTED_PATH = Path(__file__).resolve().parent.parent / "counters" / "prediction_fitted.py"
+FITTED_PATH = Path(__file__).resolve().parent.parent / "counters" / "insight" / "prediction_fitted.py"
 
 
 @dataclass
@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibration", action="store_true", help="use the calibration seeds")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds per day type")
     parser.add_argument("--fit", action="store_true",
-                        help="refit the 80%% range on the calibration seeds and rewrite counters/prediction_fitted.py")
+                        help=("refit the 80%% range on the calibration seeds and rewrite "
+                              "counters/insight/prediction_fitted.py"))
     # `qms bench --only prediction` calls main() with its own command line in sys.argv: defaults then.
     args = parser.parse_args(argv if argv is not None else [])
     calibration = FITTED

@@ -80,7 +80,7 @@ def day_template(rng: random.Random, tickets: int) -> list[dict[str, Any]]:
 
 def template_facts(template: list[dict[str, Any]], day: date) -> list[Any]:
     """The template's tickets as production `Fact`s of a canonical office (ids = symbolic ids)."""
-    from counters.facts import Fact
+    from counters.projections.facts import Fact
     midnight = datetime(day.year, day.month, day.day, tzinfo=TZ)
     facts = []
     for i, t in enumerate(template):
@@ -103,7 +103,7 @@ def template_facts(template: list[dict[str, Any]], day: date) -> list[Any]:
 
 def template_rollups(facts: list[Any]) -> dict[tuple[str, int], tuple[int, ...]]:
     """Day-level rollups of a template by (dim, symbolic key), computed by production code, as metric vectors."""
-    from counters.facts import METRICS, add_into, service_key
+    from counters.projections.facts import METRICS, add_into, service_key
     totals: dict[Any, dict[str, int]] = {}
     for f in facts:
         add_into(totals, f, +1, (0,), service_key(SERVICES[f.service_id][0]))
@@ -263,7 +263,7 @@ def compiled(template: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def generate(url: str, offices: int, tickets: int, today: date, log: Any = print) -> dict[str, float]:
     """Write the province's year into an empty database; returns timings."""
-    from counters.facts import FACT_FIELDS, METRICS
+    from counters.projections.facts import FACT_FIELDS, METRICS
     t0 = time.perf_counter()
     w = Writer(url)
     prov = Province(offices)
@@ -396,7 +396,7 @@ def add_today(url: str, offices: int, waiting: int = 25) -> None:
     takes the previous run's morning away first (its facts subtracted from the rollups)."""
     from sqlalchemy import create_engine, delete, select, text
     from sqlmodel import Session
-    from counters.facts import FACT_FIELDS, Fact, Settings, TicketFact, add_into, upsert_rollups
+    from counters.projections.facts import FACT_FIELDS, Fact, Settings, TicketFact, add_into, upsert_rollups
     from server.db import normalize_url
     prov = Province(offices)
     engine = create_engine(normalize_url(url))
@@ -463,7 +463,8 @@ def check_against_production_fold(url: str) -> bool:
     """One office-year (the latest): the stored rollups (bulk-written, or filled by migrations on a cached
     database) equal what `facts.add_into` makes of the office's facts, row for row, every period."""
     from sqlalchemy import create_engine, select
-    from counters.facts import FACT_FIELDS, METRICS, Fact, ReportRollup, TicketFact, add_into, service_key, year_start
+    from counters.projections.facts import (FACT_FIELDS, METRICS, Fact, ReportRollup, TicketFact, add_into, service_key,
+                                            year_start)
     from counters.models import Service
     from server.db import normalize_url
     engine = create_engine(normalize_url(url))
@@ -508,10 +509,10 @@ def time_estimate_queue(waiting: int = 300) -> tuple[float, float]:
     from sqlmodel import SQLModel
     import server.models  # noqa: F401
     import ticket_printer.models  # noqa: F401
-    from counters import calling, issuing, setup
+    from counters.engine import calling, issuing, setup
     from counters.clock import office_day
     from counters.context import Ctx, Who
-    from counters.estimates import CACHE, estimate_queue
+    from counters.insight.estimates import CACHE, estimate_queue
     from counters.models import Office
     from server.db import Database
     db = Database(f"sqlite:///{Path(tempfile.mkdtemp()) / 'e.db'}")

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from .clock import utcnow
-from .models import Counter, Office, Ticket
+from counters.clock import utcnow
+from counters.models import Counter, Office, Ticket
 
 
 @dataclass(frozen=True)

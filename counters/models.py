@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel, col
 
-from .clock import DEFAULT_TIMEZONE, UTCDateTime
+from counters.clock import DEFAULT_TIMEZONE, UTCDateTime
 
 DEFAULT_NUMBER_FORMAT = "{code}{n:03d}"
 # Circular 01/2018/TT-VPCP art. 19: <agency code>-<YYMMDD>-<NNNN> (DOMAIN.md, "Dossiers")

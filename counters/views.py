@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clock import iso
-from .models import Announcement, Counter, Office, Service, Ticket
-from .types import TicketStatus, WaitFigures
+from counters.clock import iso
+from counters.models import Announcement, Counter, Office, Service, Ticket
+from counters.types import TicketStatus, WaitFigures
 
 AUDIO_URL = "/api/v1/announcements/{id}.wav"
 
@@ -35,7 +35,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
 
 
 def ticket_view_with(t: Ticket, tz: str, f: WaitFigures) -> dict[str, Any]:
-    """The ticket with its wait figures (`counters.estimates.ticket_figures`)."""
+    """The ticket with its wait figures (`counters.insight.estimates.ticket_figures`)."""
     return ticket_view(t, tz, position=f.position, estimated_wait_s=f.expected_s,
                        estimated_wait_range_s=f.range_s, serving_now=f.serving_now)
 

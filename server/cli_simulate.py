@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from counters.sim_office import DAY_PLANS, DAY_TYPES, DEMO_SERVICES, SERVICE_BY_CODE, Arrival, arrivals
+from counters.insight.sim_office import DAY_PLANS, DAY_TYPES, DEMO_SERVICES, SERVICE_BY_CODE, Arrival, arrivals
 
 
 class ReplayError(RuntimeError):

@@ -40,8 +40,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from counters import events
-from counters.estimates import QUICK
+from counters.engine import events
+from counters.insight.estimates import QUICK
 
 from .drivers import require_database_driver
 from .errors import ApiError

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from counters import setup
+from counters.engine import setup
 from counters.clock import utcnow
 from counters.context import Ctx, Who
 from counters.models import Office

@@ -1,6 +1,6 @@
 """Refines wait estimates after the commit, off the writer.
 
-Write transactions estimate waits quickly (counters/estimates.py QUICK mode). Right after a write that
+Write transactions estimate waits quickly (counters/insight/estimates.py QUICK mode). Right after a write that
 moved an office's queue, this runs the full prediction in a reader thread (which also primes the cache
 that reads use), and when the expected waits moved noticeably it records a `queue.updated` event with
 them, so displays, kiosks and tracking pages show the refined figures within about a second.
@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from counters import events
+from counters.engine import events
 from counters.clock import office_day
-from counters.estimates import estimate_queue
+from counters.insight.estimates import estimate_queue
 from counters.models import Office
 from counters.types import EventType
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
-from counters.events import NewEvent
+from counters.engine.events import NewEvent
 from counters.tables import table_of
 
 from .webhook_models import Webhook, WebhookDelivery

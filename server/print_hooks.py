@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from counters import events
-from counters.estimates import ticket_figures
+from counters.engine import events
+from counters.insight.estimates import ticket_figures
 from counters.models import Office, Ticket
 from counters.types import WaitFigures
 from ticket_printer.hooks import PrintHooks

@@ -19,12 +19,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 
-from counters import events
+from counters.engine import events
 from counters.clock import Clock, utcnow
 from counters.context import AnnouncementText
 from counters.models import Counter, Event, Office, OfficeSeq, Service, Ticket
-from counters.estimates import ticket_figures
-from counters.id_card import keyed_hash
+from counters.insight.estimates import ticket_figures
+from counters.engine.id_card import keyed_hash
 from counters.types import EventType
 from counters.views import counter_brief
 

@@ -40,7 +40,7 @@ import httpx
 from sqlalchemy import and_, bindparam, func, text, update
 from sqlmodel import Session, col, select
 
-from counters import events
+from counters.engine import events
 from counters.clock import DEFAULT_TIMEZONE
 from counters.models import Alert, Event, Office
 from counters.types import EventType

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from counters.live import live_state
+from counters.projections.live import live_state
 from counters.models import Office, Ticket
 
 from .audience import audience_of, filter_batch, filter_snapshot

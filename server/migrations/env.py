@@ -5,7 +5,7 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import counters.facts  # registers tables
+import counters.projections.facts  # registers tables
 import counters.models  # noqa: F401
 import server.models  # noqa: F401
 from server import webhook_models  # noqa: F401

@@ -1,7 +1,7 @@
 """Appointments: public slots, booking and its manage link; check-in at the kiosk or by staff; the day's list.
 
-Thin handlers over counters.appointments. A citizen's phone and ID number never leave the office: the
-ID number is kept only as a keyed hash (counters.id_card.keyed_hash with the server's secret key), the
+Thin handlers over counters.engine.appointments. A citizen's phone and ID number never leave the office: the
+ID number is kept only as a keyed hash (counters.engine.id_card.keyed_hash with the server's secret key), the
 phone is shown to the office's staff only, and neither is written into events or logs.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 from starlette.responses import Response
 
-from counters import appointments as appts
-from counters import id_card
+from counters.engine import appointments as appts
+from counters.engine import id_card
 from counters.clock import iso, office_day
 from counters.context import Ctx, Who
 from counters.models import Appointment, Office, Service, Ticket

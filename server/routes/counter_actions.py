@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from counters import calling
+from counters.engine import calling
 from counters.models import Counter, Ticket
 from counters.types import CounterState
 

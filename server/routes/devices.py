@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from counters import events
+from counters.engine import events
 from counters.clock import iso
 from counters.models import Counter, Office
 from counters.types import EventType

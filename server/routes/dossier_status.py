@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from counters.dossier_codes import normalize_dossier_code
+from counters.engine.dossier_codes import normalize_dossier_code
 from counters.errors import InvalidValue
 from counters.models import Office
 

@@ -1,6 +1,6 @@
 """Dossiers of the one-stop system linked to visits: link, unlink, list a ticket's links, look a code up.
 
-The rules (code shape, states, the day, the events) live in counters.dossiers; here: who may act.
+The rules (code shape, states, the day, the events) live in counters.engine.dossiers; here: who may act.
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 from sqlmodel import Session, col, select
 
-from counters import dossiers as rules
+from counters.engine import dossiers as rules
 from counters.models import Counter, DossierLink, Ticket
 
 from ..api import STAFF, Call, EndpointGroup, page

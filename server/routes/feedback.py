@@ -1,4 +1,4 @@
-"""Satisfaction ratings from counter tablets, and the list heads read; the rules live in counters.feedback."""
+"""Satisfaction ratings from counter tablets, and the list heads read; the rules live in counters.engine.feedback."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +8,7 @@ from pydantic import Field, StrictInt
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from counters import feedback as rules
+from counters.engine import feedback as rules
 from counters.clock import day_bounds
 from counters.models import Counter, Feedback, Ticket
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 from starlette.responses import Response
 
-from counters.live import live_state
+from counters.projections.live import live_state
 from counters.models import Announcement, Counter, Office, Ticket
 
 from ..api import ANYONE, HEADS, STAFF, Call, EndpointGroup

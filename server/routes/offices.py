@@ -1,11 +1,11 @@
-"""Offices (a tree), their services and counters: thin handlers over counters.setup."""
+"""Offices (a tree), their services and counters: thin handlers over counters.engine.setup."""
 from __future__ import annotations
 
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from counters import setup
+from counters.engine import setup
 from counters.models import Counter, Office, Service, Ticket
 from counters.views import counter_view, office_view, service_view, ticket_view
 from ticket_printer.models import Printer

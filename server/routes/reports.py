@@ -10,8 +10,8 @@ from sqlmodel import Session, col
 from starlette.responses import Response
 
 from counters.clock import office_day
-from counters import dossier_reports
-from counters.reports import GROUP_BY, check_query, office_tree, report
+from counters.projections import dossier_reports
+from counters.projections.reports import GROUP_BY, check_query, office_tree, report
 
 from ..api import HEADS, Call, EndpointGroup
 from ..auth import require_office

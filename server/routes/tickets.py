@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from counters import id_card, issuing, serving
+from counters.engine import id_card, issuing, serving
 from counters.clock import office_day
-from counters.estimates import estimate_queue, ticket_figures
+from counters.insight.estimates import estimate_queue, ticket_figures
 from counters.models import Counter, Office, Service, Ticket
-from counters.queue import calling_order
+from counters.engine.queue import calling_order
 from counters.views import counter_brief, ticket_view, ticket_view_with
 from ticket_printer.worker import enqueue
 

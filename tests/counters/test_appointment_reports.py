@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from counters import appointments, facts
+from counters.engine import appointments
+from counters.projections import facts
 from counters.context import Ctx
-from counters.estimates import estimate_queue
-from counters.live import live_state
+from counters.insight.estimates import estimate_queue
+from counters.projections.live import live_state
 from counters.models import Appointment, Office, Service
 from tests.counters.test_reports import DAY, Script, _dump, at
 

@@ -20,7 +20,7 @@ from sqlmodel import SQLModel, select
 
 import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
-from counters import appointments, calling, issuing, setup
+from counters.engine import appointments, calling, issuing, setup
 from counters.context import Ctx, Who
 from counters.errors import StateConflict
 from counters.models import Appointment, Counter, Event, Office, Service, Ticket

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from counters import dossier_reports, dossiers, facts, feedback
+from counters.engine import dossiers, feedback
+from counters.projections import dossier_reports, facts
 from counters.context import Ctx
 from counters.errors import InvalidValue, StateConflict
 from counters.models import Office, Ticket
-from counters.reports import office_tree
+from counters.projections.reports import office_tree
 from tests.counters.test_reports import DAY, Script, _dump, at
 
 P1, P2 = "Đăng ký khai sinh", "Chứng thực bản sao"

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, select
 
 import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
-from counters import calling, issuing, serving, setup
+from counters.engine import calling, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.errors import QueueError
 from counters.models import Counter, Event, Office, Service, Ticket
@@ -83,7 +83,7 @@ def test_random_operations_keep_the_invariants(ops: list, routing: str, policy: 
                 counter = s.get(Counter, counter_ids[x])
                 waiting = list(s.exec(select(Ticket).where(Ticket.status == "waiting")))
                 services = {sv.id: sv for sv in s.exec(select(Service))}
-                from counters.queue import priority_due, servable_service_ids
+                from counters.engine.queue import priority_due, servable_service_ids
                 order = servable_service_ids(counter, services)
                 eligible = [t for t in waiting if t.target_counter_id == counter.id
                             or (t.target_counter_id is None and t.service_id in order)]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sqlmodel import select
 
-from counters import calling, issuing, serving, setup
+from counters.engine import calling, issuing, serving, setup
 from counters.context import Ctx, Who
 from counters.errors import QueueError
 from counters.models import Counter, Office, Service, Ticket

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from counters.clock import office_day
-from counters.estimates import estimate_queue
-from counters.live import live_state
+from counters.insight.estimates import estimate_queue
+from counters.projections.live import live_state
 from counters.models import Event, Office
 from tests.counters.test_reports import DAY, Script, at
 

@@ -1,4 +1,4 @@
-"""The rating rules in counters.feedback on an in-memory database with an injected clock."""
+"""The rating rules in counters.engine.feedback on an in-memory database with an injected clock."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, SQLModel, select
 
-from counters import events
+from counters.engine import events
 from counters.context import Ctx, Who
 from counters.errors import Forbidden, InvalidValue, StateConflict
-from counters.feedback import REASONS, check_values, submit_rating
+from counters.engine.feedback import REASONS, check_values, submit_rating
 from counters.models import Counter, Event, Feedback, Office, OfficeSeq, Service, Ticket
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

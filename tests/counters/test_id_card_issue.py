@@ -12,7 +12,7 @@ from sqlmodel import Session, SQLModel, select
 
 import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
-from counters import id_card, issuing, setup
+from counters.engine import id_card, issuing, setup
 from counters.context import Ctx, Who
 from counters.models import Event
 from server.db import Database

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from counters import appointments
+from counters.engine import appointments
 from counters.clock import office_day
 from counters.context import Ctx
-from counters.estimates import QueueEstimate, arrival_rates, booking_behaviour, estimate_queue
+from counters.insight.estimates import QueueEstimate, arrival_rates, booking_behaviour, estimate_queue
 from counters.models import Appointment, Office, Service
 from tests.counters.test_reports import DAY, Script, at
 

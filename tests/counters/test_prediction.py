@@ -7,8 +7,8 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from counters import prediction_fitted
-from counters.prediction import (
+from counters.insight import prediction_fitted
+from counters.insight.prediction import (
     ArrivalRates,
     BookedVisit,
     OpenCounter,
@@ -20,9 +20,9 @@ from counters.prediction import (
     naive_predict,
     predict,
 )
-from counters.prediction_backtest import replay
-from counters.prediction_bookings import BookingBehaviour, BookingOutcome
-from counters.prediction_calibration import (
+from counters.insight.prediction_backtest import replay
+from counters.insight.prediction_bookings import BookingBehaviour, BookingOutcome
+from counters.insight.prediction_calibration import (
     MIN_FACTOR,
     IntervalCalibration,
     Observation,
@@ -31,7 +31,7 @@ from counters.prediction_calibration import (
     interval,
     render,
 )
-from counters.prediction_fitted import FITTED
+from counters.insight.prediction_fitted import FITTED
 
 NOW = datetime(2026, 11, 23, 9, 0)
 A, B, E = 1, 2, 5

@@ -13,12 +13,13 @@ from sqlmodel import Session, SQLModel
 
 import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
-from counters import calling, facts, feedback, issuing, serving, setup
+from counters.engine import calling, feedback, issuing, serving, setup
+from counters.projections import facts
 from counters.context import Ctx, Who
-from counters.facts import ReportRollup, TicketFact
+from counters.projections.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service, Ticket
-from counters.facts import next_start
-from counters.reports import histogram_rank, nearest_rank, office_tree, report, split_periods
+from counters.projections.facts import next_start
+from counters.projections.reports import histogram_rank, nearest_rank, office_tree, report, split_periods
 from server.db import Database
 
 DAY = date(2026, 11, 23)  # a Monday

@@ -17,11 +17,12 @@ from sqlmodel import Session
 
 import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
-from counters import calling, facts, issuing, serving, setup
+from counters.engine import calling, issuing, serving, setup
+from counters.projections import facts
 from counters.context import Ctx, Who
-from counters.facts import METRICS, ReportRollup, Settings, TicketFact, add_into, next_start
+from counters.projections.facts import METRICS, ReportRollup, Settings, TicketFact, add_into, next_start
 from counters.models import Counter, Office, Service, Ticket
-from counters.reports import Piece, cover, office_tree, plan, report, rollup_sums
+from counters.projections.reports import Piece, cover, office_tree, plan, report, rollup_sums
 from server.db import Database
 from server.migrate import alembic_config, upgrade
 
@@ -242,7 +243,7 @@ def test_rows_written_after_the_plan_was_made_are_still_taken_away(history: tupl
     def sums(s: Session) -> dict[int, tuple[int, ...]]:
         return {k: v for k, v in rollup_sums(s, office_id, date(2026, 7, 1), end, "clerk") if any(v)}
     fresh = db.read_sync(sums)
-    monkeypatch.setattr("counters.reports._last_day", lambda *a: end)  # as if Dec 31 were written meanwhile
+    monkeypatch.setattr("counters.projections.reports._last_day", lambda *a: end)  # as if Dec 31 were written meanwhile
     stale = db.read_sync(sums)
     assert ("q", date(2026, 10, 1), date(2026, 12, 31)) in plus
     assert ("m", date(2026, 12, 1), date(2026, 12, 31)) in minus

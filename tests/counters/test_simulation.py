@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from counters.prediction import QueueSnapshot
-from counters.sim_office import (
+from counters.insight.prediction import QueueSnapshot
+from counters.insight.sim_office import (
     BOOKING_SLOT_S,
     CHECKIN_EARLY_S,
     CHECKIN_LATE_S,
@@ -20,7 +20,7 @@ from counters.sim_office import (
     booking_slots,
     bookings,
 )
-from counters.simulation import simulate_day
+from counters.insight.simulation import simulate_day
 
 
 def fingerprint(day_type: str, seed: int) -> list[tuple[object, ...]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from counters.prediction import OpenCounter, QueueSnapshot, ServiceTimeModel, WaitingTicket
-from counters.staffing import (
+from counters.insight.prediction import OpenCounter, QueueSnapshot, ServiceTimeModel, WaitingTicket
+from counters.insight.staffing import (
     advise_staffing,
     erlang_c,
     estimate_arrival_rate,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from counters.id_card import keyed_hash
+from counters.engine.id_card import keyed_hash
 from tests.support.aio import run
 from tests.support.province import FakeProvince
 from tests.support.server import OfficeSetup, ServerProcess, WsClient

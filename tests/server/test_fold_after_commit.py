@@ -12,9 +12,10 @@ from sqlmodel import Session, SQLModel
 
 import server.models  # noqa: F401 - all tables
 import ticket_printer.models  # noqa: F401
-from counters import calling, events, facts, issuing, setup
+from counters.engine import calling, events, issuing, setup
+from counters.projections import facts
 from counters.context import Ctx, Who
-from counters.facts import ReportRollup, TicketFact
+from counters.projections.facts import ReportRollup, TicketFact
 from counters.models import Counter, Office, Service
 from server.db import FOLD_DELAY_S, Database
 

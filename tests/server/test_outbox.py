@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlmodel import Session
 
-from counters import events
+from counters.engine import events
 from counters.models import Office
 from server.db import Database
 from server.migrate import upgrade

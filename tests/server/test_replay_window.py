@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from counters import events, setup
+from counters.engine import events, setup
 from counters.context import Ctx, Who
 from counters.models import Event
 from counters.types import EventType

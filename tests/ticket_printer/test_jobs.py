@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 import counters.models
-from counters import events, issuing, setup
+from counters.engine import events, issuing, setup
 from counters.context import Ctx, Who
 from counters.models import Alert, Office, Ticket
 from server.print_hooks import HOOKS

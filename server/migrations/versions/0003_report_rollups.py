@@ -113,7 +113,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_ticket_fact_office_day', ['office_id', 'office_day'], unique=False)
 
     # ### end Alembic commands ###
-    # Existing history: run counters.facts.rebuild(session) once (not here: it reads today's models).
+    # Existing history: run counters.projections.facts.rebuild(session) once (not here: it reads today's models).
 
 
 def downgrade() -> None:

@@ -3,7 +3,7 @@
 A report over a year reads whole quarters, then months, weeks and days at the edges: about 15 rows per
 key instead of 21, which keeps a province's year by clerk (1,200 keys) under the response budget.
 No table changes: quarter rows are new `period` values of `report_rollup`. New events write them from
-now on (counters.facts); this fills them for the history already rolled up, as the sums of each
+now on (counters.projections.facts); this fills them for the history already rolled up, as the sums of each
 quarter's month rows (exact: a quarter is exactly its three months). One INSERT ... SELECT over the
 month rows (a few seconds for a province's year); dialect-neutral (the quarter of a month is a CASE
 built from the months present).

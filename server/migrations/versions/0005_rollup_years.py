@@ -2,7 +2,7 @@
 
 A year "to yesterday" reads the days, week and month at its start, then this year's row minus today's:
 about 5 rows per key, and a calendar year one. No table changes: year rows are new `period` values of
-`report_rollup`. New events write them from now on (counters.facts); this fills them for the history
+`report_rollup`. New events write them from now on (counters.projections.facts); this fills them for the history
 already rolled up, as the sums of each year's month rows (exact: a year is exactly its months). One
 INSERT ... SELECT over the month rows (seconds for a province's year); dialect-neutral (the year of a
 month is a CASE built from the months present).

@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
 
-from . import facts
-from .clock import DEFAULT_TIMEZONE, iso
-from .models import Event, Office, OfficeSeq
-from .tables import table_of
-from .types import JSON
+from counters.projections import facts
+from counters.clock import DEFAULT_TIMEZONE, iso
+from counters.models import Event, Office, OfficeSeq
+from counters.tables import table_of
+from counters.types import JSON
 
 _PENDING = "qms_pending_events"
 

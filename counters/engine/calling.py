@@ -10,18 +10,18 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
-from .clock import office_day
-from .context import Ctx
-from .errors import InvalidValue, StateConflict
-from .estimates import wrote
-from .models import Announcement, Counter, Office, Service, Ticket
-from .notify import counter_event, queue_updated, ticket_event
-from .queue import claim_next
-from .serving import finish, no_show
-from .states import check_move
-from .tables import rowcount, table_of
-from .types import CounterState, Desk, EventType, TicketStatus
-from .views import announcement_view
+from counters.clock import office_day
+from counters.context import Ctx
+from counters.errors import InvalidValue, StateConflict
+from counters.insight.estimates import wrote
+from counters.models import Announcement, Counter, Office, Service, Ticket
+from counters.engine.notify import counter_event, queue_updated, ticket_event
+from counters.engine.queue import claim_next
+from counters.engine.serving import finish, no_show
+from counters.engine.states import check_move
+from counters.tables import rowcount, table_of
+from counters.types import CounterState, Desk, EventType, TicketStatus
+from counters.views import announcement_view
 
 
 def _lock_counter(session: Session, counter: Counter) -> Counter:

@@ -7,15 +7,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from .clock import office_day
-from .context import Ctx
-from .errors import InvalidValue, StateConflict
-from .id_card import IdCard
-from .models import Office, Service, Ticket
-from .notify import queue_updated, ticket_event
-from .numbering import claim_number, format_number
-from .schedule import is_issuing_open
-from .types import Channel, EventType, Priority, TicketStatus
+from counters.clock import office_day
+from counters.context import Ctx
+from counters.errors import InvalidValue, StateConflict
+from counters.engine.id_card import IdCard
+from counters.models import Office, Service, Ticket
+from counters.engine.notify import queue_updated, ticket_event
+from counters.engine.numbering import claim_number, format_number
+from counters.engine.schedule import is_issuing_open
+from counters.types import Channel, EventType, Priority, TicketStatus
 
 
 def new_track_code() -> str:

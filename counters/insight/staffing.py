@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from counters.prediction import QueueSnapshot, ServiceTimeModel
+from counters.insight.prediction import QueueSnapshot, ServiceTimeModel
 
 # Minimum evidence: the busier second half of the window counts as a surge only when it holds at least
 # this many tickets. A handful of tickets in the first minutes of the day (people who queued at the door)

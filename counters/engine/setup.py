@@ -12,17 +12,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from . import events
-from .clock import valid_timezone
-from .context import Ctx
-from .errors import InvalidValue, StateConflict
-from .models import Counter, Office, OfficeSeq, Service, Ticket
-from .notify import counter_event
-from .numbering import validate_number_format
-from .schedule import validate_extra_sessions, validate_no_wait_days, validate_opening_hours
-from .states import LIVE_STATUSES
-from .types import RATING_SCALES, CounterState, Desk, EventType, PriorityPolicy, Routing
-from .views import office_view, service_view
+from counters.engine import events
+from counters.clock import valid_timezone
+from counters.context import Ctx
+from counters.errors import InvalidValue, StateConflict
+from counters.models import Counter, Office, OfficeSeq, Service, Ticket
+from counters.engine.notify import counter_event
+from counters.engine.numbering import validate_number_format
+from counters.engine.schedule import validate_extra_sessions, validate_no_wait_days, validate_opening_hours
+from counters.engine.states import LIVE_STATUSES
+from counters.types import RATING_SCALES, CounterState, Desk, EventType, PriorityPolicy, Routing
+from counters.views import office_view, service_view
 
 OFFICE_SETTINGS = ("name", "address", "timezone", "parent_id", "opening_hours", "extra_sessions", "no_wait_days",
                    "no_wait_target_min", "priority_policy", "interleave_every", "routing", "rating_scale",

@@ -1,8 +1,8 @@
 """The ticket life cycle as a state machine that refuses an illegal move with a message naming the fix."""
 from __future__ import annotations
 
-from .errors import StateConflict
-from .types import TicketStatus as S
+from counters.errors import StateConflict
+from counters.types import TicketStatus as S
 
 # action -> the statuses it may start from
 ALLOWED_FROM: dict[str, frozenset[S]] = {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .errors import InvalidValue
-from .models import DEFAULT_DOSSIER_CODE_PATTERN, Office
+from counters.errors import InvalidValue
+from counters.models import DEFAULT_DOSSIER_CODE_PATTERN, Office
 
 MAX_CODE_LEN = 64
 

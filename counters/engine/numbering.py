@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from .errors import InvalidValue
-from .models import DailyNumber, Service
+from counters.errors import InvalidValue
+from counters.models import DailyNumber, Service
 
 _ALLOWED_FIELDS = {"code", "n"}
 

@@ -23,10 +23,10 @@ from datetime import datetime
 from statistics import NormalDist
 from typing import Literal
 
-from .prediction_bookings import PRIOR as BOOKING_PRIOR
-from .prediction_bookings import BookingBehaviour
-from .prediction_calibration import IntervalCalibration, interval
-from .prediction_fitted import FITTED
+from counters.insight.prediction_bookings import PRIOR as BOOKING_PRIOR
+from counters.insight.prediction_bookings import BookingBehaviour
+from counters.insight.prediction_calibration import IntervalCalibration, interval
+from counters.insight.prediction_fitted import FITTED
 
 Desk = Literal["standard", "do_it_now"]
 CounterState = Literal["open", "paused"]
@@ -245,7 +245,7 @@ def may_serve(counter: OpenCounter, ticket: WaitingTicket) -> bool:
 def queue_key(counter: OpenCounter, ticket: WaitingTicket, routing: Routing) -> tuple[int, datetime, int]:
     """Order within one priority class: fifo = oldest first across the counter's services;
     ordered = the counter's first service's queue first, then the next (a ticket transferred to the
-    counter for a service it does not list comes last), as counters/queue.py orders them."""
+    counter for a service it does not list comes last), as counters/engine/queue.py orders them."""
     rank = 0
     if routing == "ordered":
         ids = counter.service_ids

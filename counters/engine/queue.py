@@ -16,9 +16,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col
 
-from .models import Counter, Office, Service, Ticket
-from .tables import table_of
-from .types import Desk, PriorityPolicy, Routing, TicketStatus
+from counters.models import Counter, Office, Service, Ticket
+from counters.tables import table_of
+from counters.types import Desk, PriorityPolicy, Routing, TicketStatus
 
 CLAIM_ATTEMPTS = 20
 

@@ -11,17 +11,17 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from .alerts import derived_alerts, staffing, stored_alerts
-from .clock import day_bounds, iso, office_day, zone
-from .estimates import booked_visits, estimate_queue
-from .facts import BUCKET_EDGES_S, bucket
-from .facts import TicketFact as FactTable
-from .reports import office_tree
-from .models import Alert, Announcement, Counter, Feedback, Office, Service, Ticket
-from .schedule import is_issuing_open, is_no_wait_day
-from .tables import table_of
-from .types import SATISFIED_RATINGS, CounterState, Desk, TicketStatus
-from .views import counter_view, ticket_view
+from counters.insight.alerts import derived_alerts, staffing, stored_alerts
+from counters.clock import day_bounds, iso, office_day, zone
+from counters.insight.estimates import booked_visits, estimate_queue
+from counters.projections.facts import BUCKET_EDGES_S, bucket
+from counters.projections.facts import TicketFact as FactTable
+from counters.projections.reports import office_tree
+from counters.models import Alert, Announcement, Counter, Feedback, Office, Service, Ticket
+from counters.engine.schedule import is_issuing_open, is_no_wait_day
+from counters.tables import table_of
+from counters.types import SATISFIED_RATINGS, CounterState, Desk, TicketStatus
+from counters.views import counter_view, ticket_view
 
 RECENT_CALLS = 10
 

@@ -8,7 +8,7 @@ the evaluation seeds were not used.
 
 import math
 
-from .prediction_calibration import IntervalCalibration, Regime
+from counters.insight.prediction_calibration import IntervalCalibration, Regime
 
 FITTED = IntervalCalibration(
     (

@@ -16,14 +16,14 @@ from sqlalchemy import select as sa_select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from . import events
-from .clock import iso, office_day
-from .context import Ctx
-from .dossier_codes import normalize_dossier_code
-from .errors import InvalidValue, StateConflict
-from .models import DOSSIER_EVENTS_SQL, Counter, DossierLink, Event, Feedback, Office, Ticket
-from .types import TicketStatus
-from .views import counter_brief, ticket_view
+from counters.engine import events
+from counters.clock import iso, office_day
+from counters.context import Ctx
+from counters.engine.dossier_codes import normalize_dossier_code
+from counters.errors import InvalidValue, StateConflict
+from counters.models import DOSSIER_EVENTS_SQL, Counter, DossierLink, Event, Feedback, Office, Ticket
+from counters.types import TicketStatus
+from counters.views import counter_brief, ticket_view
 
 DOSSIER_LINKED = "dossier.linked"
 DOSSIER_UNLINKED = "dossier.unlinked"

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from . import events
-from .clock import iso
-from .context import Ctx
-from .errors import InvalidValue
-from .models import Appointment, Counter, Office, Service, Ticket
-from .notify import counter_event, queue_updated, ticket_event
-from .states import check_move
-from .types import RATING_SCALES, Desk, EventType, TicketStatus
+from counters.engine import events
+from counters.clock import iso
+from counters.context import Ctx
+from counters.errors import InvalidValue
+from counters.models import Appointment, Counter, Office, Service, Ticket
+from counters.engine.notify import counter_event, queue_updated, ticket_event
+from counters.engine.states import check_move
+from counters.types import RATING_SCALES, Desk, EventType, TicketStatus
 
 
 def release_counter(session: Session, ticket: Ticket) -> tuple[Counter | None, bool]:

@@ -25,14 +25,14 @@ from sqlalchemy import Column, Index, Integer, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
-from .clock import UTCDateTime, zone
-from .models import Event, Office, Service
-from .schedule import is_no_wait_day
-from .tables import table_of
-from .types import SATISFIED_RATINGS, Desk, EventType, TicketStatus
+from counters.clock import UTCDateTime, zone
+from counters.models import Event, Office, Service
+from counters.engine.schedule import is_no_wait_day
+from counters.tables import table_of
+from counters.types import SATISFIED_RATINGS, Desk, EventType, TicketStatus
 
 if TYPE_CHECKING:
-    from .events import NewEvent
+    from counters.engine.events import NewEvent
 
 # Histogram bucket upper edges in seconds (the last bucket is open): waits and services are read
 # to about a minute where most of them lie, coarser in the long tail.

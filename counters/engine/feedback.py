@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from . import events
-from .clock import iso
-from .context import Ctx
-from .errors import Forbidden, InvalidValue, NotFound, StateConflict
-from .models import Counter, Feedback, Office, Ticket
-from .types import RATING_SCALES, EventType, TicketStatus
+from counters.engine import events
+from counters.clock import iso
+from counters.context import Ctx
+from counters.errors import Forbidden, InvalidValue, NotFound, StateConflict
+from counters.models import Counter, Feedback, Office, Ticket
+from counters.types import RATING_SCALES, EventType, TicketStatus
 
 REASONS = ("attitude", "waiting_time", "guidance", "procedure")
 COMMENT_MAX = 500

@@ -18,9 +18,9 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import bindparam, case, event, func, select
 from sqlmodel import Session, col
 
-from .clock import zone
-from .models import Appointment, Counter, Office, Service, Ticket
-from .prediction import (
+from counters.clock import zone
+from counters.models import Appointment, Counter, Office, Service, Ticket
+from counters.insight.prediction import (
     ArrivalRates,
     BookedVisit,
     OpenCounter,
@@ -31,10 +31,10 @@ from .prediction import (
     WaitingTicket,
     predict,
 )
-from .prediction_bookings import PRIOR as BOOKING_PRIOR
-from .prediction_bookings import BookingBehaviour, BookingOutcome
-from .queue import calling_order, servable_service_ids
-from .types import Channel, CounterState, PriorityPolicy, TicketStatus, WaitFigures
+from counters.insight.prediction_bookings import PRIOR as BOOKING_PRIOR
+from counters.insight.prediction_bookings import BookingBehaviour, BookingOutcome
+from counters.engine.queue import calling_order, servable_service_ids
+from counters.types import Channel, CounterState, PriorityPolicy, TicketStatus, WaitFigures
 
 T = TypeVar("T")
 

@@ -20,15 +20,15 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from . import events
-from .clock import iso, office_day, zone
-from .context import Ctx
-from .errors import InvalidValue, NotFound, StateConflict
-from .issuing import issue_ticket
-from .models import Appointment, Office, Service, Ticket
-from .schedule import Window, windows_on
-from .tables import rowcount
-from .types import Channel
+from counters.engine import events
+from counters.clock import iso, office_day, zone
+from counters.context import Ctx
+from counters.errors import InvalidValue, NotFound, StateConflict
+from counters.engine.issuing import issue_ticket
+from counters.models import Appointment, Office, Service, Ticket
+from counters.engine.schedule import Window, windows_on
+from counters.tables import rowcount
+from counters.types import Channel
 
 BOOKED, CHECKED_IN, CANCELLED, MISSED = "booked", "checked_in", "cancelled", "missed"
 STATUSES = (BOOKED, CHECKED_IN, CANCELLED, MISSED)

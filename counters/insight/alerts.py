@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .clock import iso
-from .models import Alert, Counter, Office, Service, Ticket
-from .prediction import QueueSnapshot, ServiceTimeModel
-from .queue import servable_service_ids
-from .staffing import advise_staffing
-from .types import CounterState, Desk
+from counters.clock import iso
+from counters.models import Alert, Counter, Office, Service, Ticket
+from counters.insight.prediction import QueueSnapshot, ServiceTimeModel
+from counters.engine.queue import servable_service_ids
+from counters.insight.staffing import advise_staffing
+from counters.types import CounterState, Desk
 
 IDLE_GRACE_S = 120  # a counter free this long while someone it may serve has waited this long
 

@@ -26,11 +26,12 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlmodel import Session, col
 
-from .errors import InvalidValue
-from .facts import (BUCKET_EDGES_S, CHANNEL_KEYS, METRICS, PERIOD_START, SERVICE_COLS, SUMS, WAIT_COLS,
-                    ReportRollup, TicketFact, next_start, service_code, service_key, week_start)
-from .models import Counter, Office, Service
-from .tables import table_of
+from counters.errors import InvalidValue
+from counters.projections.facts import (BUCKET_EDGES_S, CHANNEL_KEYS, METRICS, PERIOD_START, SERVICE_COLS, SUMS,
+                                       WAIT_COLS, ReportRollup, TicketFact, next_start, service_code,
+                                       service_key, week_start)
+from counters.models import Counter, Office, Service
+from counters.tables import table_of
 
 GROUP_BY = ("day", "hour", "service", "counter", "clerk", "channel")
 FIELDS = ("key", "label", "issued", "served", "no_show", "cancelled", "avg_wait_s", "p90_wait_s", "avg_service_s",

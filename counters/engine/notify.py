@@ -5,13 +5,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from . import events
-from .clock import office_day
-from .context import Ctx
-from .estimates import estimate_queue, ticket_figures
-from .models import Counter, Office, Ticket
-from .types import EventType
-from .views import counter_brief, counter_view, ticket_view, ticket_view_with
+from counters.engine import events
+from counters.clock import office_day
+from counters.context import Ctx
+from counters.insight.estimates import estimate_queue, ticket_figures
+from counters.models import Counter, Office, Ticket
+from counters.types import EventType
+from counters.views import counter_brief, counter_view, ticket_view, ticket_view_with
 
 
 def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, type: EventType,

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .prediction import (
+from counters.insight.prediction import (
     ArrivalRates,
     QueueSnapshot,
     ServiceSample,
@@ -24,9 +24,9 @@ from .prediction import (
     office_load,
     simulate_waits,
 )
-from .prediction_bookings import CHECKIN_LATE_S, BookingBehaviour, BookingOutcome
-from .sim_office import DAY_PLANS, DEMO_SERVICES
-from .simulation import DayTrace, simulate_day
+from counters.insight.prediction_bookings import CHECKIN_LATE_S, BookingBehaviour, BookingOutcome
+from counters.insight.sim_office import DAY_PLANS, DEMO_SERVICES
+from counters.insight.simulation import DayTrace, simulate_day
 
 PRIORS_S = {s.id: s.typical_s for s in DEMO_SERVICES}
 DEFAULT_NO_SHOW_SHARE = 0.05

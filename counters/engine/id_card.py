@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .errors import InvalidValue
+from counters.errors import InvalidValue
 
 ELDERLY_AGE = 60  # Law on the Elderly (2009): citizens aged 60 and over
 _CARD_NUMBER = re.compile(r"^[0-9]{12}$")

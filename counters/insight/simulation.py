@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import simpy
 
-from counters.prediction import (
+from counters.insight.prediction import (
     BookedVisit,
     OpenCounter,
     PriorityPolicy,
@@ -27,7 +27,7 @@ from counters.prediction import (
     WaitingTicket,
     choose_next,
 )
-from counters.sim_office import (
+from counters.insight.sim_office import (
     CHECKIN_EARLY_S,
     CHECKIN_LATE_S,
     DAY_PLANS,

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
-from .clock import day_bounds, iso
-from .dossiers import links_from_events, procedures_of
-from .errors import InvalidValue
-from .facts import SUMS, Fact, FACT_FIELDS, TicketFact, contributions
-from .models import Counter, Office, Service, Ticket
-from .reports import FIELDS, _row, check_query, nearest_rank
+from counters.clock import day_bounds, iso
+from counters.engine.dossiers import links_from_events, procedures_of
+from counters.errors import InvalidValue
+from counters.projections.facts import SUMS, Fact, FACT_FIELDS, TicketFact, contributions
+from counters.models import Counter, Office, Service, Ticket
+from counters.projections.reports import FIELDS, _row, check_query, nearest_rank
 
 GROUP_BY = ("procedure", "ticket")
 VISIT_FIELDS = ("key", "label", "office", "day", "service", "counter", "clerk", "status", "priority", "issued_at",

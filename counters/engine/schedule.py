@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from .clock import zone
-from .errors import InvalidValue
+from counters.clock import zone
+from counters.errors import InvalidValue
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
