@@ -6,6 +6,7 @@ import time
 
 BENCHMARKS = {
     "api": "bench.api_bench",
+    "write": "bench.write_path",
     "fanout": "bench.fanout",
     "printing": "bench.printing",
     "prediction": "bench.prediction",
