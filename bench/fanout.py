@@ -57,6 +57,7 @@ CALL_MARK = '"ticket.called"'
 
 # ---------------------------------------------------------------- client processes
 def _client_main(conn: Connection, url: str, n: int, hello: str, snapshots: bool) -> None:
+    raise_fd_limit(n + 64)  # this process holds n sockets: the soft limit up to the hard one
     asyncio.run(_clients(conn, url, n, hello, snapshots))
 
 
@@ -112,14 +113,15 @@ async def _clients(conn: Connection, url: str, n: int, hello: str, snapshots: bo
 
 
 class ClientFleet:
-    """N connections over CLIENT_PROCS processes; collects each round's receipt times."""
+    """N connections over a few processes (CLIENT_PROCS unless told); collects each round's receipt times."""
 
-    def __init__(self, url: str, n: int, hello: dict[str, Any], snapshots: bool = True) -> None:
+    def __init__(self, url: str, n: int, hello: dict[str, Any], snapshots: bool = True,
+                 processes: int = CLIENT_PROCS) -> None:
         ctx = mp.get_context("spawn")
         self.pipes: list[Connection] = []
         self.procs = []
         self.lost = 0  # connections the server closed while the bench still wanted them
-        share = [n // CLIENT_PROCS + (1 if i < n % CLIENT_PROCS else 0) for i in range(CLIENT_PROCS)]
+        share = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
         for k in share:
             parent, child = ctx.Pipe()
             p = ctx.Process(target=_client_main, args=(child, url, k, json.dumps(hello), snapshots),

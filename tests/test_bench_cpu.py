@@ -1,5 +1,6 @@
 """How the benches count server CPU (bench/cpu.py): when a process has settled after a batch, and what
-the batch cost once the idle rate is taken off."""
+the batch cost once the idle rate is taken off; and how the benches judge their figures against the
+targets (bench/scale.py's limit, bench/fanout.py's latency basis)."""
 from __future__ import annotations
 
 import os
@@ -47,3 +48,19 @@ def test_process_cpu_counts_a_busy_loop() -> None:
     while time.process_time() < end:
         pass
     assert 0.1 <= process_cpu_s(os.getpid()) - before <= 1.0
+
+
+def test_what_limits_names_a_process_on_a_whole_core_first() -> None:
+    from bench.scale import what_limits
+    line = what_limits({"redis": 0.95, "worker 1": 0.4}, machine_share=0.9, cores=2)
+    assert line.startswith("CPU-bound: redis")
+    line = what_limits({"worker 1": 0.5, "worker 2": 0.5, "postgres backends (this database)": 0.6},
+                       machine_share=0.95, cores=2)
+    assert "cores are saturated" in line and "postgres backends (this database) 60%" in line
+    assert what_limits({"worker 1": 0.2}, machine_share=0.3, cores=2).startswith("no CPU limit reached")
+
+
+def test_latency_target_adds_the_write_floor_below_a_thousand_displays() -> None:
+    from bench.fanout import latency_basis
+    assert latency_basis(100, 20.0, 10.0) == (30.0, "broadcast + write floor")
+    assert latency_basis(1000, 20.0, 10.0) == (20.0, "broadcast")
