@@ -16,7 +16,8 @@ Targets (issue 16), each printed with PASS/FAIL per size:
   durable write. The write floor (bench/write_floor.py) runs beside them; after each of the broadcast's
   rounds it answers WRITES_PER_ROUND writes, whose latencies give its p99 at that size.
 - the time to connect every display ≤ 2x the bare broadcast's;
-- memory per connected display ≤ 1.5x: (RSS with the fleet connected - RSS before it connected) / displays.
+- memory per connected display ≤ 1.5x: (RSS once the fleet has connected, before any call - RSS before it
+  connected) / displays.
 
     python -m bench.fanout [--sizes 100,1000,5000] [--rounds 40]
 """
@@ -316,14 +317,14 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _summary(lat: list[float], after_reply: list[float], slowest: list[float], lost: int, connect_s: float,
-             rss: float, rss_before: float, n: int) -> dict[str, Any]:
+             rss: float, rss_for_clients: float, n: int) -> dict[str, Any]:
     return {"p50": _pct(lat, 50) if lat else float("nan"), "p99": _pct(lat, 99) if lat else float("nan"),
             "max": max(lat) if lat else float("nan"),
             # a call's slowest display, median over calls: the typical call, where p99 is its worst one or two
             "slowest_p50": _pct(slowest, 50) if slowest else float("nan"),
             "reply_p99": _pct(after_reply, 99) if after_reply else float("nan"), "samples": len(lat),
             "lost_rounds": lost, "connect_s": connect_s, "rss_mb": rss,
-            "kb_per_display": (rss - rss_before) * 1024 / n if n else float("nan")}
+            "kb_per_display": rss_for_clients * 1024 / n if n else float("nan")}
 
 
 def measure(targets: list[Any], n: int, rounds: int,
@@ -345,6 +346,7 @@ def measure(targets: list[Any], n: int, rounds: int,
     rss = [0.0 for _ in targets]
     write_lat: list[float] = []
     rss_before = [0.0 for _ in targets]
+    rss_connected = [0.0 for _ in targets]
     try:
         for k, target in enumerate(targets):
             target.ensure_tickets(rounds + 1)
@@ -352,6 +354,7 @@ def measure(targets: list[Any], n: int, rounds: int,
             rss_before[k] = _rss_mb(target.pid)
             started = time.monotonic()
             fleets.append((ClientFleet(url, n, hello, target.name == "qms"), time.monotonic() - started))
+            rss_connected[k] = _rss_mb(target.pid)  # before any call: what the connections themselves hold
         for r in range(1, rounds + 2):
             order = range(len(targets)) if r % 2 else reversed(range(len(targets)))
             for k in order:
@@ -378,7 +381,8 @@ def measure(targets: list[Any], n: int, rounds: int,
             fleet.close()
         for target in targets:
             settle(target)
-    return [_summary(lat[k], after_reply[k], slowest[k], lost[k], fleets[k][1], rss[k], rss_before[k], n)
+    return [_summary(lat[k], after_reply[k], slowest[k], lost[k], fleets[k][1], rss[k],
+                     rss_connected[k] - rss_before[k], n)
             for k in range(len(targets))], write_lat
 
 
