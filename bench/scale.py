@@ -68,7 +68,7 @@ def machine_busy_s() -> float:
 
 def workers_cpu_s(master_pid: int) -> float:
     """CPU seconds (user + system) the server's worker processes have used so far (bench/chaos.py)."""
-    return cpu_of(descendants(master_pid)[1:])
+    return cpu_of(descendants(master_pid)[1:]) if master_pid > 0 else 0.0
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
