@@ -6,7 +6,9 @@ durable commit, JSON answer) and a real `qms serve` (SQLite, one process) with a
 on both alike, it sends the floor its write, QMS a kiosk's issue (`POST /offices/{id}/tickets`) and a
 clerk's call (`POST /counters/{id}/next`, round-robin over the open counters). A `next` is counted as
 the counter app presses it: it closes the counter's current ticket as done (the API's default) and calls
-the next one, one request, so the queue keeps flowing with no separate finish. Issues run before calls
+the next one, one request, so the queue keeps flowing with no separate finish. With `--finish` a call is
+counted alone: the office gets one counter per call of a batch, and the called tickets are finished
+(`POST /tickets/{id}/finish`) between the batches, outside the counted windows. Issues run before calls
 in every other round and a buffer of waiting tickets is issued first, so a call always finds someone.
 
 CPU per request: the server process's utime + stime from /proc/<pid>/stat, from just before a batch
@@ -14,7 +16,7 @@ until the process has settled after it (the work it does after answering: folds,
 estimates), less the process's idle rate over that window (bench/cpu.py), over the batch's requests.
 Latency: from sending a request to its answer, one request at a time over a keep-alive connection.
 
-    python -m bench.write_path [--requests 300] [--batch 50] [--counters 6]     (qms bench --only write)
+    python -m bench.write_path [--requests 300] [--batch 50] [--counters 6] [--finish]   (qms bench --only write)
 """
 from __future__ import annotations
 
@@ -110,6 +112,7 @@ class QmsServer:
             self.clerk.post(f"/api/v1/counters/{cid}/open").raise_for_status()
         self.office_id = office.id
         self.issued = self.called = 0
+        self.current: list[int] = []  # tickets called and not finished yet
 
     @property
     def pid(self) -> int:
@@ -125,7 +128,15 @@ class QmsServer:
     def next(self) -> None:
         r = self.clerk.post(f"/api/v1/counters/{self.counters[self.called % len(self.counters)]}/next", json={})
         assert r.status_code == 200 and r.json()["ticket"] is not None, f"no ticket to call: {r.text}"
+        self.current.append(r.json()["ticket"]["id"])
         self.called += 1
+
+    def finish_all(self) -> None:
+        """Finish every ticket called so far, leaving each counter idle for its next call."""
+        for ticket_id in self.current:
+            r = self.clerk.post(f"/api/v1/tickets/{ticket_id}/finish", json={})
+            assert r.status_code in (200, 409), r.text  # 409: a later next on its counter already closed it
+        self.current.clear()
 
     def stop(self) -> None:
         for k in self.kiosks:
@@ -157,7 +168,18 @@ class Side:
         return self.cpu_s / self.count * 1000 if self.count else float("nan")
 
 
-def run(requests: int, batch: int, counters: int) -> int:
+def finish_batch(qms: QmsServer, meter: CpuMeter) -> None:
+    """Finish the called tickets and let the server settle, so none of it falls in a counted window."""
+    meter.start()
+    qms.finish_all()
+    meter.settle()
+
+
+def run(requests: int, batch: int, counters: int, finish: bool = False) -> int:
+    """finish: each call is a call alone, on an idle counter (one counter per call of a batch); the
+    tickets are finished between the batches, outside the counted windows."""
+    if finish:
+        counters = max(counters, batch)
     os.chdir(ROOT)
     load0 = os.getloadavg()
     floor = FloorServer()
@@ -175,13 +197,18 @@ def run(requests: int, batch: int, counters: int) -> int:
         floor_meter = CpuMeter(lambda: process_cpu_s(floor_pid), floor_idle)
         qms_meter = CpuMeter(lambda: process_cpu_s(qms_pid), qms_idle)
         floor_side = Side("floor write", floor.write, floor_meter)
-        issue, call = Side("qms issue", qms.issue, qms_meter), Side("qms next", qms.next, qms_meter)
+        issue = Side("qms issue", qms.issue, qms_meter)
+        call = Side("qms next (call only)" if finish else "qms next (closes current, calls)", qms.next, qms_meter)
+        if finish:
+            finish_batch(qms, qms_meter)
         rounds = max(1, requests // batch)
         for r in range(rounds):
             # the floor sits beside each of QMS's batches; every other round the order is reversed
             order = [floor_side, issue, floor_side, call]
             for side in order if r % 2 == 0 else reversed(order):
                 side.batch(batch)
+                if finish and side is call:
+                    finish_batch(qms, qms_meter)
         timed_out = floor_meter.timed_out + qms_meter.timed_out
     finally:
         floor.stop()
@@ -212,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=REQUESTS, help="per kind of request")
     parser.add_argument("--batch", type=int, default=BATCH)
     parser.add_argument("--counters", type=int, default=COUNTERS)
+    parser.add_argument("--finish", action="store_true",
+                        help="count a call alone: one counter per call of a batch, finished between batches")
     args = parser.parse_args(argv if argv is not None else [])
-    return run(args.requests, min(args.batch, args.requests), args.counters)
+    return run(args.requests, min(args.batch, args.requests), args.counters, args.finish)
 
 
 if __name__ == "__main__":
