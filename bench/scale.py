@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| accepted (201) | {share(len(ok))} | {pct(ok, 50) * 1000:.0f} | {pct(ok, 99) * 1000:.0f} |")
     print(f"| refused (503 busy) | {share(len(refused))} | {pct(refused, 50) * 1000:.0f} | "
           f"{pct(refused, 99) * 1000:.0f} |")
-    print(f"| errors (other answers {dict(others)}, 0 = none; unsent after {GRACE_S} s: {unsent}) | "
+    print(f"| errors (other answers by status {dict(others)}, 0 = no HTTP answer; not sent within {GRACE_S} s "
+          f"after the last was due: {unsent}) | "
           f"{share(errors)} | | |")
     if failures:
         print(f"client-side failures: {dict(failures)}")
