@@ -27,6 +27,7 @@ from counters.errors import QueueError
 from .auth import Actor
 from .errors import ApiError, from_queue_error
 from .limits import loads
+from .kept import keep
 from .passwords import token_hash
 
 T = TypeVar("T")
@@ -189,7 +190,7 @@ def check_scope(session: Session, actor: Actor, params: dict[str, Any], read_onl
     for name, model in _scoped_models().items():
         if name not in params:
             continue
-        row = session.get(model, params[name])
+        row = keep(session, session.get(model, params[name]))  # the handler reads it next
         office_id = params[name] if name == "office_id" else getattr(row, "office_id", None)
         if office_id is not None and (row is not None or name == "office_id") \
                 and not may_access_office(session, actor, office_id, read_only=read_only):

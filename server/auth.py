@@ -17,6 +17,7 @@ from counters.models import Office
 from counters.tables import table_of
 
 from .errors import ApiError
+from .kept import keep
 from .models import AuthToken, Device, User
 from .passwords import new_token, token_hash
 
@@ -129,7 +130,7 @@ def may_access_office(session: Session, actor: Actor, office_id: int, *, read_on
 
 def require_office(session: Session, actor: Actor, office_id: int, *, read_only: bool = False) -> Office:
     """404 for an unknown office, 403 for one outside the actor's reach."""
-    office = session.get(Office, office_id)
+    office = keep(session, session.get(Office, office_id))
     if office is None:
         if actor.kind != "admin" and actor.office_id != office_id:
             raise ApiError(403, "forbidden", "You may not act on that office.")

@@ -105,19 +105,7 @@ def _sqlite_engine(url: str, writer: bool) -> Engine:
     return engine
 
 
-_HELD = "qms_held_rows"
 _NO_WAIT = "qms_no_wait"  # a connection execution option: begin without waiting for another process's write
-
-
-@event.listens_for(Session, "loaded_as_persistent")
-def _hold(session: Session, obj: object) -> None:
-    """Write transactions keep every row they load alive until they end. The identity map holds rows
-    weakly, so an office loaded by a handler is gone once the handler returns, and sealing its events
-    would read it again; a transaction is short, so holding its rows costs little. (One listener for all
-    sessions: registering one per transaction cost more.)"""
-    held = session.info.get(_HELD)
-    if held is not None:
-        held.append(obj)
 
 
 def _retryable(e: DBAPIError) -> bool:
@@ -182,7 +170,6 @@ class Database:
         for attempt in range(tries):
             session = Session(self.engine, expire_on_commit=False)
             session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
-            session.info[_HELD] = []
             try:
                 with session.begin():
                     if no_wait:

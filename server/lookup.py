@@ -9,6 +9,7 @@ from counters.models import Counter, Office, Ticket
 
 from .auth import Actor, may_access_office
 from .errors import ApiError
+from .kept import keep
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -33,7 +34,7 @@ class InOffice(Protocol):
 
 
 def office_of(session: Session, row: InOffice) -> Office:
-    office = session.get(Office, row.office_id)
+    office = keep(session, session.get(Office, row.office_id))
     assert office is not None
     return office
 
