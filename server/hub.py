@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from .audience import CALL_TYPES, filter_batch
 from .metrics import Metrics
+from .snapshots import Snapshots
 
 log = logging.getLogger("qms.hub")
 QUEUE_LIMIT = 2000
@@ -86,6 +87,8 @@ class Hub:
         self.streams: dict[int, OfficeStream] = defaultdict(OfficeStream)
         self.metrics = metrics
         self.device_links: dict[int, int] = defaultdict(int)  # device id -> open sockets in this worker
+        # the snapshot a connecting socket gets, built once per office and change (server/snapshots.py)
+        self.snapshots = Snapshots(metrics.ws_snapshot_builds if metrics else None)
 
     def link_device(self, device_id: int) -> bool:
         """Count a device's socket; True for its first one (only then is presence worth a database write)."""

@@ -48,6 +48,9 @@ class Metrics:
                                        registry=self.registry, multiprocess_mode="livesum")
         self.websocket_messages = Counter("qms_websocket_messages", "Event messages handed to WebSocket clients",
                                           registry=self.registry)
+        self.ws_snapshot_builds = Counter("qms_ws_snapshot_builds", "Office states built for WebSocket snapshots "
+                                          "(one per office and change, shared by the sockets that connect)",
+                                          registry=self.registry)
 
     def render(self) -> bytes:
         if multiprocess_on():

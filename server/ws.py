@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from counters.projections.live import live_state
-from counters.models import Office, Ticket
+from counters.models import Office, OfficeSeq, Ticket
 
 from .audience import audience_of, filter_batch, filter_snapshot
 from .auth import Actor, actor_from_token, may_access_office
@@ -45,6 +45,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     token = ws.query_params.get("token") or ws.cookies.get("qms_token")
     actor: Actor | None = None
     track_ticket: int | None = None
+    admitted_seq: int | None = None  # the office's latest seq as the connection was admitted
     if track:
         found = await qms.db.read(lambda s: s.exec(select(Ticket.id, Ticket.office_id)
                                                    .where(Ticket.track_code == track)).first())
@@ -55,12 +56,14 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         raw_office = ws.query_params.get("office_id")
         now = qms.now()
 
-        def admit(s: Session) -> tuple[Actor | None, int, bool]:  # one database hop per connection (storms)
+        def admit(s: Session) -> tuple[Actor | None, int, bool, int]:  # one database hop per connection (storms)
             who = actor_from_token(s, token, now) if token else None
             oid = int(raw_office) if raw_office and raw_office.isdigit() else ((who.office_id or 0) if who else 0)
-            return who, oid, who is not None and s.get(Office, oid) is not None and \
+            allowed = who is not None and s.get(Office, oid) is not None and \
                 may_access_office(s, who, oid, read_only=True)
-        actor, office_id, allowed = await qms.db.read(admit)
+            office_seq = s.get(OfficeSeq, oid) if allowed else None  # the snapshot's key (see _catch_up)
+            return who, oid, allowed, office_seq.last_seq if office_seq else 0
+        actor, office_id, allowed, admitted_seq = await qms.db.read(admit)
         if actor is None:
             return await _reject(ws, 4401, "unauthorized", "A valid token is needed (?token=).")
         if not allowed:
@@ -83,7 +86,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if linked and actor is not None and qms.hub.link_device(actor.id):
         await qms.device_seen(actor, online=True)
     try:
-        first = await _catch_up(qms, client, since, track_ticket)  # ...and the catch-up goes in front of them
+        # ...and the catch-up goes in front of them
+        first = await _catch_up(qms, client, since, track_ticket, admitted_seq)
         live: list[tuple[int, str] | None] = []
         while not client.queue.empty():
             live.append(client.queue.get_nowait())
@@ -112,8 +116,8 @@ def _text(msg: dict[str, Any]) -> str:
     return json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
 
 
-async def _catch_up(qms: Any, client: Client, since: int | None,
-                    track_ticket: int | None) -> list[tuple[int, str] | None]:
+async def _catch_up(qms: Any, client: Client, since: int | None, track_ticket: int | None,
+                    admitted_seq: int | None) -> list[tuple[int, str] | None]:
     """What the client missed (a replay), or a snapshot when it has nothing or too old a seq.
 
     Items carry their seq, so live events already covered are skipped by the sender.
@@ -130,21 +134,34 @@ async def _catch_up(qms: Any, client: Client, since: int | None,
                 out.append((seq, _text(shown)))
         client.last_seq = since
         return out
-    last = await qms.hub.last_seq(office_id)  # read before the state: later changes come as events
-    now = qms.now()
+    # The snapshot is shared by every socket asking at the same seq (server/snapshots.py). Its seq is the
+    # latest this client can have missed: what the database held as it was admitted (so every write
+    # answered before it connected is in), or what this worker delivered before it registered, if more
+    # (events after that come live). A build for that seq reads the state after all of them committed.
+    if admitted_seq is None:  # a tracked ticket's stream: not admitted through an office
+        admitted_seq = await qms.hub.last_seq(office_id)
+    seq = max(admitted_seq, qms.hub.delivered(office_id))
 
-    def state(session: Session) -> dict[str, Any]:
-        office = session.get(Office, office_id)
-        assert office is not None
-        if track_ticket is not None:
-            return {"at": None, "track": qms.track_state(session, track_ticket, now)}
-        return live_state(session, office, now)
-    await qms.db.settle_folds()  # the live state's figures include every write answered before
-    data = await qms.db.read(state)
-    if track_ticket is None:
-        data = filter_snapshot(client.audience, data)
-    snap = {"type": "snapshot", "seq": last, "at": data.get("at"), "office_id": office_id, "data": data}
-    return [(last, _text(snap))] if last else [(0, _text(snap))]
+    async def build() -> dict[str, Any]:
+        now = qms.now()
+
+        def state(session: Session) -> dict[str, Any]:
+            office = session.get(Office, office_id)
+            assert office is not None
+            if track_ticket is not None:
+                return {"at": None, "track": qms.track_state(session, track_ticket, now)}
+            return live_state(session, office, now)
+        await qms.db.settle_folds()  # the live state's figures include every write answered before
+        data: dict[str, Any] = await qms.db.read(state)
+        return data
+
+    def form(data: dict[str, Any]) -> str:
+        if track_ticket is None:
+            data = filter_snapshot(client.audience, data)
+        return _text({"type": "snapshot", "seq": seq, "at": data.get("at"), "office_id": office_id, "data": data})
+    state_of = client.audience if track_ticket is not None else "office"
+    text = await qms.hub.snapshots.text(office_id, seq, client.audience, state_of, build, form)
+    return [(seq, text)]
 
 
 async def _pings(qms: Any, client: Client) -> None:
