@@ -85,7 +85,8 @@ def _called(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket
     return ticket
 
 
-# what a call sets on its ticket, bound per call by `_call_params` (built once: see queue.claim_next)
+# what a call sets on its ticket, bound per call by `_call_params` (one statement shape for SQLAlchemy's
+# compiled cache, whatever the counter and time)
 _CALL_VALUES: dict[str, Any] = {
     "status": TicketStatus.CALLED, "called_at": func.coalesce(Ticket.called_at, bindparam("call_now")),
     "last_called_at": bindparam("call_now"), "counter_id": bindparam("call_counter"),
