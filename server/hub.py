@@ -8,6 +8,8 @@
   slowing the others.
 - A client is registered before its replay is read, and every client skips seqs it already has, so
   nothing falls between the replay and the live stream.
+- A snapshot (a client with no seq, or too old a one) is built once per office and change and shared by
+  every socket that asks at that seq (`self.snapshots`, server/snapshots.py): a reconnect storm is one build.
 - Only public APIs: each client's sender task drains its queue through Starlette's `send_text`. With
   thousands of screens an action with a call is queued in two passes (every screen's call first, then
   the rest of the action), and each sender yields after a call, so every screen's call is written
