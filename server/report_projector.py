@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +44,7 @@ WAIT_S = 3.0  # a read waits at most this long for the fold of the writes answer
 POLL_S = 0.02  # a read waiting on another process's fold looks at the checkpoints this often
 RETRY_S = (0.5, 1.0, 2.0, 5.0)  # pauses after failed batches (the last repeats)
 LOCK_KEY = 0x716D735F72707473  # "qms_rpts": the advisory lock of the deployment's report folder
+LOCK_APPLICATION = "qms-report-projector"  # the lock connection's application_name (with the process id)
 
 
 class ReportProjector:
@@ -159,7 +161,9 @@ class ReportProjector:
         try:
             if self._lock_conn is None:
                 if self._lock_engine is None:
-                    self._lock_engine = create_engine(self.db.url, poolclass=NullPool, connect_args=PG_CONNECT)
+                    # named after this process, so an operator (or a test) sees in pg_stat_activity who folds
+                    self._lock_engine = create_engine(self.db.url, poolclass=NullPool, connect_args={
+                        **PG_CONNECT, "application_name": f"{LOCK_APPLICATION}:{os.getpid()}"})
                 self._lock_conn = self._lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             got: Any = self._lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
             return bool(got)
