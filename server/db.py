@@ -127,7 +127,7 @@ class Database:
         self._queued = 0  # API writes submitted and not finished (event loop only)
         self._queue_delay = 0.0
         self._last_write_done = 0.0  # monotonic time the latest API write finished
-        self.commits = 0  # local write transactions committed so far (event loop only)
+        self.commits = 0  # local write transactions that sealed events, committed so far (event loop only)
         self.after_commit: list[Callable[[], None]] = []  # called on the loop after each local commit
         self._checkpoint_timer: asyncio.TimerHandle | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
@@ -176,7 +176,7 @@ class Database:
             done = await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
         finally:
             self._checkpoint_soon()
-        self._committed()
+        self._committed(done[1])
         return done
 
     async def write_admitted(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
@@ -199,10 +199,13 @@ class Database:
             self._queued -= 1
             self._last_write_done = time.monotonic()
             self._checkpoint_soon()
-        self._committed()
+        self._committed(done[1])
         return done
 
-    def _committed(self) -> None:
+    def _committed(self, messages: list[dict[str, Any]]) -> None:
+        """A local commit sealed these events: count it and wake the projectors."""
+        if not messages:
+            return
         self.commits += 1
         for wake in self.after_commit:
             wake()

@@ -59,6 +59,7 @@ class ReportProjector:
         self._folded = asyncio.Event()  # set (and replaced) after each pass
         self._clean_at = -1  # db.commits when a pass last found nothing behind
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._lock_engine: Engine | None = None
         self._lock_conn: Connection | None = None
         self._elector = ThreadPoolExecutor(1, thread_name_prefix="qms-report-election")
@@ -71,6 +72,8 @@ class ReportProjector:
     async def stop(self) -> None:
         if self.wake in self.db.after_commit:
             self.db.after_commit.remove(self.wake)
+        self._stopping = True  # as well as the cancel: a wait that ends as it is cancelled may swallow it
+        self._wakeup.set()
         if self._task is not None:
             self._task.cancel()
             try:
@@ -86,7 +89,7 @@ class ReportProjector:
     # ---- folding
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping:
             if not self.leader:
                 self.leader = await asyncio.get_running_loop().run_in_executor(self._elector, self._elect)
                 if not self.leader:
@@ -94,10 +97,14 @@ class ReportProjector:
                     continue
                 log.info("this worker folds the reports (elected)")
             try:
-                await asyncio.wait_for(self._wakeup.wait(), TICK_S)
-                await asyncio.wait_for(self._hurry.wait(), FOLD_DELAY_S)
+                async with asyncio.timeout(TICK_S):
+                    await self._wakeup.wait()
+                async with asyncio.timeout(FOLD_DELAY_S):
+                    await self._hurry.wait()
             except TimeoutError:
                 pass
+            if self._stopping:
+                return
             self._wakeup.clear()
             self._hurry.clear()
             try:
@@ -118,6 +125,9 @@ class ReportProjector:
     async def _catch_up(self) -> None:
         """Fold batches until one leaves nothing behind: then every commit counted before the pass is folded."""
         mark = self.db.commits
+        if not await self._behind(None):  # a reader's look first: no turn of the writer when nothing is behind
+            self._clean_at = mark
+            return
         while True:
             folded, more = await self.db.on_writer(self.db.fold_reports_sync, self.batch, self.pause_s)
             if folded:
@@ -145,7 +155,8 @@ class ReportProjector:
                 self._hurry.set()
                 self.wake()
                 try:
-                    await asyncio.wait_for(self._folded.wait(), left)
+                    async with asyncio.timeout(left):
+                        await self._folded.wait()
                 except TimeoutError:
                     continue
             else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import String, and_, func, literal, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
 from counters.models import Event, OfficeSeq, ProjectionCheckpoint
@@ -74,12 +74,3 @@ def fold_batch(session: Session, limit: int, name: str = REPORTS) -> tuple[int, 
         session.execute(cp.update().where(cp.c.name == name, cp.c.office_id == office_id).values(seq=last))
     return len(batch), more
 
-
-def reset(session: Session, name: str = REPORTS) -> None:
-    """Set every office's checkpoint to its last seq: what `facts.rebuild` (a fold of the whole log) leaves."""
-    cp = table_of(ProjectionCheckpoint)
-    seq = table_of(OfficeSeq)
-    session.execute(cp.delete().where(cp.c.name == name))
-    session.execute(cp.insert().from_select(["name", "office_id", "seq"],
-                                            select(literal(name, String), seq.c.office_id,
-                                                   seq.c.last_seq)))
