@@ -48,7 +48,7 @@ LOCK_APPLICATION = "qms-report-projector"  # the lock connection's application_n
 
 
 class ReportProjector:
-    def __init__(self, db: Database, batch: int = 500, pause_s: float = 0.0) -> None:
+    def __init__(self, db: Database, batch: int = 200, pause_s: float = 0.0) -> None:
         self.db = db
         self.batch = batch
         self.pause_s = pause_s  # tests only: hold each batch's transaction open this long
