@@ -139,7 +139,7 @@ async def _catch_up(qms: Any, client: Client, since: int | None,
         if track_ticket is not None:
             return {"at": None, "track": qms.track_state(session, track_ticket, now)}
         return live_state(session, office, now)
-    await qms.db.settle_folds()  # the live state's figures include every write answered before
+    await qms.reports.caught_up([office_id])  # the live state's figures include every write answered before
     data = await qms.db.read(state)
     if track_ticket is None:
         data = filter_snapshot(client.audience, data)
