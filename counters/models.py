@@ -65,6 +65,16 @@ class OfficeSeq(SQLModel, table=True):
     last_seq: int = 0
 
 
+class ProjectionCheckpoint(SQLModel, table=True):
+    """How far a projection has folded an office's log: the last `seq` it applied. A fold advances it in the
+    same transaction that writes what it folded, so a crash loses both or neither (projections/checkpoint.py)."""
+
+    __tablename__ = "projection_checkpoint"
+    name: str = Field(primary_key=True)
+    office_id: int = Field(primary_key=True, foreign_key="office.id")
+    seq: int = 0
+
+
 class Service(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="office.id", index=True)

@@ -120,15 +120,14 @@ class Call:
                    self.now(), self.qms.announcer)
 
     async def read(self, fn: Callable[[Session], T]) -> T:
-        await self.qms.db.settle_folds()  # reports and the live view include every write answered before
+        await self.qms.reports.caught_up()  # reports and the live view include every write answered before
         return await self.qms.db.read(self._authorized(fn))  # type: ignore[no-any-return]
 
-    async def write(self, fn: Callable[[Session], T], urgent: bool = False) -> T:
+    async def write(self, fn: Callable[[Session], T]) -> T:
         """Run `fn` in a write transaction and publish its events after the commit (report facts are
-        folded shortly after, see server/db.py). `urgent`: the lobby waits for it (a call), so on SQLite it
-        skips the writer thread when that is idle."""
+        folded after it by the report projector, see server/report_projector.py)."""
         qms = self.qms
-        result, messages = await qms.db.write_staged(self._authorized(fn), urgent)
+        result, messages = await qms.db.write_admitted(self._authorized(fn))
         if messages:
             await qms.publish(messages)
             qms.estimator.touch(messages)

@@ -42,8 +42,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         install_redaction()
         if migrate:
             upgrade(qms.db.engine)
-        if qms.db.recover_folds():
-            log.warning("folded report facts a previous run left out (it stopped between a commit and its fold)")
         ensure_admin(qms.db, settings.admin_password)
         await qms.start()
         for group in GROUPS:

@@ -6,32 +6,20 @@ readers on their own connections. PostgreSQL: a pool of writer threads; the queu
 locks, and transactions that lose a deadlock or serialization race are retried.
 `write` returns the events the transaction sealed so the caller publishes them after the commit.
 
-`write_staged` (the API's writes) leaves the report facts to a later fold on SQLite: the transaction
-commits the rows and the numbered events, the caller publishes and answers, and the facts and rollups
-of the tickets it touched are folded FOLD_DELAY_S later in one transaction with those of every write in
-between (`events.reconcile_facts`: idempotent, so `recover_folds` at start-up redoes a fold a crash
-lost). A burst of calls is one fold, run once they have gone out to the displays. Reads of
-facts (`settle_folds`, awaited by every API read) fold what is pending first, so a report or the live
-view includes every write answered before it. The durable record of an acknowledged call is the first
-commit (synchronous=FULL); facts are derived. PostgreSQL folds inside the transaction (its many writer
-threads would otherwise race on a fact).
-
-An `urgent` API write (a clerk's call, which the lobby is waiting for) runs on SQLite right on the event
-loop when the writer is idle, instead of going to the writer thread and back: each of those two hand-offs
-cost ~0.3 ms, and on a busy 2-core machine now and then a few ms, before the call reached a display. The
-writer thread would hold the GIL for most of the transaction anyway. Both ways take the same lock, so
-there is still one writer at a time; an urgent write never waits on the loop: if the writer is busy, or
-another process holds the database (it then starts with no busy wait), it goes to the writer thread.
+A write transaction holds an action and nothing else: its rows, its numbered events, its outbound
+deliveries (the outbox). Every write, a clerk's call included, runs on the writer thread(s), behind the
+write admission (`write_admitted`: 503 busy when the queue is too deep). Report facts and rollups are
+folded after the commit by the report projector (server/report_projector.py) in its own transactions
+(`fold_reports_sync`: a batch of events past the stored checkpoint and the checkpoint, together), on
+the same writer threads; the callbacks in `after_commit` wake it after each local write.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
@@ -41,6 +29,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from counters.engine import events
+from counters.projections import checkpoint
 from counters.insight.estimates import QUICK
 
 from .drivers import require_database_driver
@@ -52,7 +41,6 @@ T = TypeVar("T")
 log = logging.getLogger("qms.db")
 RETRIES = 5
 QUEUE_LIMIT_S = 5.0  # API writes are shed (503 busy) while the queue before the writers is this deep
-FOLD_DELAY_S = 0.1  # report facts are folded this long after a write, with those of the writes in between
 CHECKPOINT_DELAY_S = 1.0  # SQLite's WAL is checkpointed this long after a write (see `checkpoint_sync`)
 # PostgreSQL: a connection attempt to a host that does not answer gives up after connect_timeout instead of
 # the system's minutes; keepalives find a peer that vanished (a partition) while a connection sits idle
@@ -91,21 +79,11 @@ def _sqlite_engine(url: str, writer: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        if not writer:
-            conn.exec_driver_sql("BEGIN")
-        elif conn.get_execution_options().get(_NO_WAIT):  # on the event loop: fail at once if another process writes
-            conn.exec_driver_sql("PRAGMA busy_timeout=0")
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            finally:
-                conn.exec_driver_sql("PRAGMA busy_timeout=30000")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
     return engine
 
 
-_NO_WAIT = "qms_no_wait"  # a connection execution option: begin without waiting for another process's write
 
 
 def _retryable(e: DBAPIError) -> bool:
@@ -124,7 +102,6 @@ class Database:
             self.engine = _sqlite_engine(self.url, writer=True)
             self.read_engine = _sqlite_engine(self.url, writer=False)
             self._writers = ThreadPoolExecutor(1, thread_name_prefix="qms-sqlite-writer")
-            self._writing: threading.Lock | None = threading.Lock()  # the writer thread or an urgent write on the loop
         else:
             self.engine = create_engine(self.url, pool_size=20, max_overflow=10, pool_pre_ping=True,
                                         pool_timeout=POOL_TIMEOUT_S, connect_args=PG_CONNECT)
@@ -133,15 +110,13 @@ class Database:
             self._health_engine = create_engine(self.url, poolclass=NullPool,
                                                 connect_args={**PG_CONNECT, "connect_timeout": HEALTH_TIMEOUT_S})
             self._writers = ThreadPoolExecutor(20, thread_name_prefix="qms-db-writer")
-            self._writing = None
         self._readers = ThreadPoolExecutor(8, thread_name_prefix="qms-db-reader")
         self._health = ThreadPoolExecutor(2, thread_name_prefix="qms-db-health")
         self._queued = 0  # API writes submitted and not finished (event loop only)
         self._queue_delay = 0.0
         self._last_write_done = 0.0  # monotonic time the latest API write finished
-        self._unfolded: set[int] = set()  # tickets whose facts wait for the next fold (SQLite)
-        self._fold_lock = asyncio.Lock()
-        self._fold_timer: asyncio.TimerHandle | None = None
+        self.commits = 0  # local write transactions that sealed events, committed so far (event loop only)
+        self.after_commit: list[Callable[[], None]] = []  # called on the loop after each local commit
         self._checkpoint_timer: asyncio.TimerHandle | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self.last_checkpoint: tuple[int, int, int] | None = None  # (busy, frames in the WAL, frames copied)
@@ -153,36 +128,20 @@ class Database:
 
     def write_sync(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
         """Run `fn` in one write transaction; returns its result and the sealed event messages."""
-        result, messages, _ = self._write(fn, fold=True)
-        return result, messages
-
-    def _write(self, fn: Callable[[Session], T], fold: bool) -> tuple[T, list[dict[str, Any]], list[int]]:
-        """One write transaction; returns the result, the messages and the tickets left to fold."""
-        with self._one_writer():
-            return self._attempts(fn, fold, RETRIES)
-
-    def _one_writer(self) -> AbstractContextManager[Any]:
-        """Held by every SQLite write transaction, on the writer thread or (urgent) on the loop."""
-        return self._writing if self._writing is not None else nullcontext()
-
-    def _attempts(self, fn: Callable[[Session], T], fold: bool, tries: int,
-                  no_wait: bool = False) -> tuple[T, list[dict[str, Any]], list[int]]:
-        for attempt in range(tries):
+        for attempt in range(RETRIES):
             session = Session(self.engine, expire_on_commit=False)
             session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
             try:
                 with session.begin():
-                    if no_wait:
-                        session.connection(execution_options={_NO_WAIT: True})
                     result = fn(session)
-                    sealed = events.seal_events(session, fold=fold)
+                    sealed = events.seal_events(session)
                     self.outbox.enqueue(session, sealed)
                     messages = events.to_messages(session, sealed)
                 self.outbox.committed(session)
-                return result, messages, [] if fold else events.ticket_ids(sealed)
+                return result, messages
             except (OperationalError, DBAPIError) as e:
                 events.discard(session)
-                if attempt + 1 < tries and _retryable(e):
+                if attempt + 1 < RETRIES and _retryable(e):
                     time.sleep(0.01 * (2 ** attempt))
                     continue
                 raise
@@ -201,80 +160,74 @@ class Database:
 
     async def write(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
+            done = await asyncio.get_running_loop().run_in_executor(self._writers, self.write_sync, fn)
         finally:
             self._checkpoint_soon()
+        self._committed(done[1])
+        return done
 
-    async def write_staged(self, fn: Callable[[Session], T], urgent: bool = False) -> tuple[T, list[dict[str, Any]]]:
-        """`write` for the API: on SQLite the report facts are folded later, and an `urgent` write runs on the
-        event loop when the writer is idle (see the module's docstring).
+    async def write_admitted(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
+        """`write` for a request, on the writer thread(s) like every write.
 
         A request's write is refused with 503 `busy` (nothing changed, retry shortly) while the writes
         queued before it have been waiting longer than QUEUE_LIMIT_S: past that, more queueing only makes
         every kiosk wait, and an overloaded server should answer at once rather than after a minute.
         """
         self.admit_write()
-        loop = asyncio.get_running_loop()
-        defer = self.is_sqlite
         queued_at = time.monotonic()
 
-        def timed() -> tuple[T, list[dict[str, Any]], list[int]]:
+        def timed() -> tuple[T, list[dict[str, Any]]]:
             self._queue_delay = time.monotonic() - queued_at  # how long the latest write waited for a writer
-            return self._write(fn, not defer)
+            return self.write_sync(fn)
         self._queued += 1
         try:
-            done = self._write_here(fn) if urgent and self._queued == 1 else None
-            if done is None:
-                done = await loop.run_in_executor(self._writers, timed)
-            result, messages, left = done
+            done = await asyncio.get_running_loop().run_in_executor(self._writers, timed)
         finally:
             self._queued -= 1
             self._last_write_done = time.monotonic()
             self._checkpoint_soon()
-        if left:
-            self._unfolded.update(left)
-            if self._fold_timer is None:
-                self._fold_timer = loop.call_later(FOLD_DELAY_S, lambda: loop.create_task(self._fold_due()))
-        return result, messages
+        self._committed(done[1])
+        return done
 
-    def _write_here(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]], list[int]] | None:
-        """Run an urgent write on the calling (event loop) thread if the SQLite writer is free at once; None
-        if it is not (busy here, or another process is writing), and nothing was changed."""
-        if self._writing is None or not self._writing.acquire(blocking=False):
-            return None
-        try:
-            self._queue_delay = 0.0
-            return self._attempts(fn, False, 1, no_wait=True)
-        except OperationalError as e:
-            if _retryable(e):
-                return None
-            raise
-        finally:
-            self._writing.release()
-
-    async def _fold_due(self) -> None:
-        try:
-            await self.settle_folds()
-        except Exception:  # kept for the next fold; start-up recovery is the last resort
-            log.exception("folding report facts failed; will try again")
-
-    async def settle_folds(self) -> None:
-        """Fold the facts of every write answered so far (a no-op when none wait)."""
-        if not self._unfolded and not self._fold_lock.locked():
+    def _committed(self, messages: list[dict[str, Any]]) -> None:
+        """A local commit sealed these events: count it and wake the projectors."""
+        if not messages:
             return
-        async with self._fold_lock:
-            if self._fold_timer is not None:
-                self._fold_timer.cancel()
-                self._fold_timer = None
-            if not self._unfolded:
-                return
-            tickets = sorted(self._unfolded)
-            self._unfolded.clear()
+        self.commits += 1
+        for wake in self.after_commit:
+            wake()
+
+    async def on_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` on the writer thread(s): background writes such as a projector's batch queue
+        with the requests' writes (on SQLite, one writer at a time)."""
+        return await asyncio.get_running_loop().run_in_executor(self._writers, fn, *args)
+
+    def fold_reports_sync(self, limit: int, pause_s: float = 0.0) -> tuple[int, bool]:
+        """One report projector batch (see counters/projections/checkpoint.py): up to `limit` events past the
+        checkpoint folded into facts and rollups, and the checkpoint moved past them, in one transaction.
+        Returns how many events were folded and whether more may be left. `pause_s` (tests only) holds the
+        transaction open before the commit, so a test can kill the process in the middle of a batch."""
+        for attempt in range(RETRIES):
             try:
-                await asyncio.get_running_loop().run_in_executor(self._writers, self.fold_sync, tickets)
-            except Exception:
-                self._unfolded.update(tickets)  # the next fold (or start-up's recovery) takes them again
+                with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                    folded, more = checkpoint.fold_batch(session, limit)
+                    if folded and pause_s:
+                        time.sleep(pause_s)
+                    return folded, more
+            except (OperationalError, DBAPIError) as e:
+                if attempt + 1 < RETRIES and _retryable(e):
+                    time.sleep(0.01 * (2 ** attempt))
+                    continue
                 raise
+        raise RuntimeError("unreachable")
+
+    def fold_all_reports_sync(self, limit: int = 2000) -> int:
+        """Fold report batches until the checkpoint reaches the log (CLI, tests); returns the events folded."""
+        total, more = self.fold_reports_sync(limit)
+        while more:
+            folded, more = self.fold_reports_sync(limit)
+            total += folded
+        return total
 
     def _checkpoint_soon(self) -> None:
         """Checkpoint CHECKPOINT_DELAY_S after a write, once for all the writes in between (SQLite)."""
@@ -300,9 +253,8 @@ class Database:
 
         PASSIVE: it waits for no reader or writer, and copies what it can. The writer's connection has
         SQLite's automatic checkpoint off, which would run inside whichever commit filled the WAL past 1,000
-        pages; an urgent write commits on the event loop, and there a checkpoint's page writes and fsync
-        would hold every display's socket. Run here on a reader's connection (the writer's is the writers'
-        only one), outside any transaction.
+        pages: a clerk's call would then wait for the checkpoint's page writes and fsync. Run here on a
+        reader's connection (the writer's is the writers' only one), outside any transaction.
         """
         with self.read_engine.connect() as conn:
             raw: Any = conn.connection.driver_connection
@@ -325,26 +277,6 @@ class Database:
         if self._queued and self._queue_delay > QUEUE_LIMIT_S:
             raise ApiError(503, "busy", "The server is busy; nothing was changed. Try again in a moment.",
                            retry=True, retry_after_s=1)
-
-    def fold_sync(self, ticket_ids: list[int]) -> int:
-        """Bring these tickets' report facts up to date with their events (one transaction)."""
-        for attempt in range(RETRIES):
-            try:
-                with self._one_writer(), Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    return events.reconcile_facts(session, ticket_ids)
-            except (OperationalError, DBAPIError) as e:
-                if attempt + 1 < RETRIES and _retryable(e):
-                    time.sleep(0.01 * (2 ** attempt))
-                    continue
-                raise
-        raise RuntimeError("unreachable")
-
-    def recover_folds(self) -> int:
-        """At start-up: fold what a crash between a commit and its fold left out (a no-op otherwise)."""
-        if not self.is_sqlite:
-            return 0  # PostgreSQL folds inside the transaction
-        with self._one_writer(), Session(self.engine) as session, session.begin():
-            return events.reconcile_facts(session, events.recent_ticket_ids(session))
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._readers, self.read_sync, fn)

@@ -47,6 +47,10 @@ SETTINGS: tuple[Setting, ...] = (
             "may point to (e.g. the province's one-stop server); unset = any host."),
     Setting("QMS_WEBHOOK_TIMEOUT_S", 10.0, "Webhooks: a receiver that has not answered in this time has failed "
             "that attempt."),
+    Setting("QMS_REPORT_FOLD_BATCH", 200, "Report projector: events folded into the report facts per "
+            "transaction (catching up after a restart takes as many batches as needed)."),
+    Setting("QMS_REPORT_FOLD_PAUSE_S", 0.0, "Testing only: the report projector holds each batch's "
+            "transaction open this long before committing, so a test can kill it in the middle of a batch."),
 )
 
 
@@ -70,6 +74,8 @@ class Settings:
     webhook_give_up_s: float = 86400.0
     webhook_timeout_s: float = 10.0
     webhook_hosts: str | None = None
+    report_fold_batch: int = 200
+    report_fold_pause_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -94,7 +100,8 @@ class Settings:
             values["clips_dir"] = Path(values["clips_dir"])
         for key, kind in (("ping_interval_s", float), ("token_ttl_h", float), ("pairing_ttl_s", float),
                           ("workers", int), ("webhook_retry_base_s", float), ("webhook_retry_max_s", float),
-                          ("webhook_give_up_s", float), ("webhook_timeout_s", float)):
+                          ("webhook_give_up_s", float), ("webhook_timeout_s", float),
+                          ("report_fold_batch", int), ("report_fold_pause_s", float)):
             if key in values:
                 values[key] = kind(values[key])
         if not values.get("database_url"):

@@ -39,6 +39,7 @@ from .hub import Hub
 from .models import Device
 from .private import private_dir, private_file, write_private
 from .pubsub.base import pubsub_from_url
+from .report_projector import ReportProjector
 from .settings import Settings
 from .throttle import Throttle
 
@@ -84,10 +85,12 @@ class Qms:
         self._secret = self._load_secret()
         self._voice: Any = None
         self.estimator = Estimator(self)
+        self.reports = ReportProjector(self.db, max(1, settings.report_fold_batch), settings.report_fold_pause_s)
 
     # ---- life cycle
     async def start(self) -> None:
         await self.pubsub.connect()
+        self.reports.start()  # catches up from its checkpoint by itself (after a crash too)
         if self.settings.redis_url:
             import redis.asyncio as aioredis  # shared counters across workers
             shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3)
@@ -104,10 +107,7 @@ class Qms:
         self.metrics.worker_stopped()
         await self.pubsub.disconnect()
         await self.dossier_lookups.aclose()
-        try:
-            await self.db.settle_folds()
-        except Exception:  # the next start-up folds what is left
-            log.exception("folding report facts at shutdown failed")
+        await self.reports.stop()  # what it has not folded, the next start folds from the checkpoint
         self.db.dispose()
 
     def now(self) -> datetime:

@@ -151,7 +151,7 @@ async def _catch_up(qms: Any, client: Client, since: int | None, track_ticket: i
             if track_ticket is not None:
                 return {"at": None, "track": qms.track_state(session, track_ticket, now)}
             return live_state(session, office, now)
-        await qms.db.settle_folds()  # the live state's figures include every write answered before
+        await qms.reports.caught_up([office_id])  # the live state's figures include every write answered before
         data: dict[str, Any] = await qms.db.read(state)
         return data
 

@@ -1,17 +1,18 @@
 """Report rollups derived from the event log: one fact row per ticket and summed counters per period.
 
 Why: a head's report over a year of a province (about 10 million tickets) cannot scan events in
-300 ms. Every ticket event is folded into its `TicketFact` (times, wait, service time, rating) in the
-same transaction that writes the event (events.seal calls `apply`), and the fact's change is added
-to `ReportRollup` rows per office day, ISO week, month, quarter and year, by dimension (day, hour,
-service, counter, clerk), with histograms of wait and service times for percentiles over large
-selections. A range is read as whole years, quarters, months and weeks and the days at its edges
-(reports.plan), so a year is a handful of rows per key rather than 300: a province's year by clerk
-(1,200 keys) stays cheap.
+300 ms. Every ticket event is folded into its `TicketFact` (times, wait, service time, rating) after its
+commit, by the report projector (server/report_projector.py) reading the log from a stored checkpoint in
+batches (projections/checkpoint.py calls `apply`); the fact's change is added to `ReportRollup` rows per
+office day, ISO week, month, quarter and year, by dimension (day, hour, service, counter, clerk), with
+histograms of wait and service times for percentiles over large selections. A range is read as whole
+years, quarters, months and weeks and the days at its edges (reports.plan), so a year is a handful of
+rows per key rather than 300: a province's year by clerk (1,200 keys) stays cheap.
 
-Auditable: `rebuild` recomputes both tables from the events alone, with the same fold; a test checks
-that it gives exactly what the incremental updates gave. Targets (wait, do-it-now total, no-wait
-day) are taken from the office's and service's settings when the fact is folded.
+Auditable: `rebuild` recomputes both tables from the events alone, with the same fold, and sets the
+checkpoint where its fold ended; a test checks that it gives exactly what the projector's batches gave.
+Targets (wait, do-it-now total, no-wait day) are taken from the office's and service's settings when the
+fact is folded.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
 from counters.clock import UTCDateTime, zone
-from counters.models import Event, Office, Service
+from counters.models import Event, Office, OfficeSeq, ProjectionCheckpoint, Service
 from counters.engine.schedule import is_no_wait_day
 from counters.tables import table_of
 from counters.types import SATISFIED_RATINGS, Desk, EventType, TicketStatus
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 BUCKET_EDGES_S: tuple[int, ...] = (60, 120, 180, 240, 300, 420, 600, 780, 900, 1200, 1500, 1800, 2400,
                                    3000, 3600, 4800, 6000, 7200, 10800, 14400)
 N_BUCKETS = len(BUCKET_EDGES_S) + 1
+REPORTS = "reports"  # the report projection's name in projection_checkpoint
 DIMENSIONS = ("day", "hour", "service", "counter", "clerk", "channel")
 # the channel dimension's integer keys (a ticket's channel; a missed appointment counts under "appointment")
 CHANNEL_KEYS = {"kiosk": 1, "staff": 2, "appointment": 3, "online": 4}
@@ -413,8 +415,8 @@ def missed_contributions(event: Event | NewEvent, settings: Settings) -> Iterato
 
 
 def apply_missed(session: Session, batch: Sequence[Event | NewEvent]) -> None:
-    """Fold a transaction's `appointment.missed` events into the rollups, always in that transaction
-    (a booking is marked missed once, in the transaction that writes its event: exactly once)."""
+    """Fold a batch's `appointment.missed` events into the rollups (no ticket fact: a missed booking
+    only adds to the sums; the checkpoint that moves with the batch makes it exactly once)."""
     missed = [e for e in batch if e.type == APPOINTMENT_MISSED]
     if not missed:
         return
@@ -443,7 +445,8 @@ def add_into(totals: dict[RowKey, dict[str, int]], f: Fact | None, sign: int,
 # --------------------------------------------------------------------------- writing
 
 
-def _insert(session: Session, table: Any) -> Any:
+def insert_for(session: Session, table: Any) -> Any:
+    """The dialect's INSERT (with ON CONFLICT) for this session's database."""
     return (postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table))
 
 
@@ -487,7 +490,8 @@ def _load_facts(session: Session, ticket_ids: Sequence[int]) -> dict[int, Fact]:
 
 
 def apply(session: Session, batch: Sequence[Event | NewEvent]) -> None:
-    """Fold a transaction's sealed events into facts and rollups (called by events.seal)."""
+    """Fold a batch of events, in `seq` order per office and continuing from what the facts already reflect,
+    into facts and rollups (called by checkpoint.fold_batch, with the checkpoint in the same transaction)."""
     relevant = [e for e in batch if e.type in TICKET_EVENTS and e.ticket_id]
     if not relevant:
         return
@@ -518,10 +522,13 @@ def apply(session: Session, batch: Sequence[Event | NewEvent]) -> None:
 def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: int = 20_000) -> int:
     """Recompute facts and rollups from the event log alone (for audits and after a schema change).
 
-    Returns the number of ticket facts written.
+    Folds each office's log up to its last seq as read first, and sets the report checkpoint there, so the
+    projector goes on from where this fold ended (the checkpoint rows are locked first: a projector batch
+    cannot run beside it). Returns the number of ticket facts written.
     """
     if office_ids is None:
         office_ids = [o for o in session.execute(select(col(Office.id))).scalars()]
+    cutoff = _hold_checkpoints(session, office_ids)
     fact_t, roll_t = table_of(TicketFact), table_of(ReportRollup)
     settings = Settings().load(session, office_ids)
     owners_of = {o: settings.owners(o) for o in office_ids}
@@ -534,8 +541,9 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
     totals: dict[RowKey, dict[str, int]] = defaultdict(dict)
     for office_id in office_ids:
         facts: dict[int, Fact | None] = {}
+        upto = cutoff.get(office_id, 0)
         q = (select(Event).where(col(Event.office_id) == office_id, col(Event.type).in_(sorted(TICKET_EVENTS)),
-                                 col(Event.ticket_id).is_not(None))
+                                 col(Event.ticket_id).is_not(None), col(Event.seq) <= upto)
              .order_by(col(Event.seq)).execution_options(yield_per=chunk))
         for e in session.execute(q).scalars():
             facts[e.ticket_id or 0] = fold(facts.get(e.ticket_id or 0), e, settings)
@@ -548,7 +556,8 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
             session.execute(fact_t.insert(), rows[i:i + chunk])
         written += len(rows)
         for e in session.execute(select(Event).where(col(Event.office_id) == office_id,
-                                                     col(Event.type) == APPOINTMENT_MISSED)).scalars():
+                                                     col(Event.type) == APPOINTMENT_MISSED,
+                                                     col(Event.seq) <= upto)).scalars():
             for key, m in missed_contributions(e, settings):
                 row = totals[key]
                 for name, v in m.items():
@@ -557,4 +566,20 @@ def rebuild(session: Session, office_ids: Sequence[int] | None = None, chunk: in
                   **{n: m.get(n, 0) for n in METRICS}} for k, m in totals.items()]
     for i in range(0, len(roll_rows), chunk):
         session.execute(roll_t.insert(), roll_rows[i:i + chunk])
+    cp = table_of(ProjectionCheckpoint)
+    for office_id, upto in cutoff.items():
+        session.execute(cp.update().where(cp.c.name == REPORTS, cp.c.office_id == office_id).values(seq=upto))
     return written
+
+
+def _hold_checkpoints(session: Session, office_ids: Sequence[int]) -> dict[int, int]:
+    """Lock the offices' report checkpoints (creating them) and read how far their logs go now."""
+    cp, seq = table_of(ProjectionCheckpoint), table_of(OfficeSeq)
+    if office_ids:
+        session.execute(insert_for(session, cp).values(
+            [{"name": REPORTS, "office_id": o, "seq": 0} for o in office_ids]).on_conflict_do_nothing())
+    locked = select(cp.c.office_id).where(cp.c.name == REPORTS, cp.c.office_id.in_(office_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(locked.order_by(cp.c.office_id).with_for_update())
+    return {int(o): int(last) for o, last in session.execute(
+        select(seq.c.office_id, seq.c.last_seq).where(seq.c.office_id.in_(office_ids))).all()}

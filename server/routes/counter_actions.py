@@ -1,6 +1,4 @@
-"""What a clerk does at a counter: open, pause, close, next, call a chosen ticket, recall.
-
-A call (next, a chosen ticket, recall) is an urgent write: the lobby is waiting for it (server/db.py)."""
+"""What a clerk does at a counter: open, pause, close, next, call a chosen ticket, recall."""
 from __future__ import annotations
 
 from typing import Any
@@ -54,7 +52,7 @@ async def next_ticket(call: Call) -> Any:
         t = calling.call_next(session, ctx, office, c, close_current=body.close_current,
                               expected_current_id=body.current_ticket_id)
         return {"ticket": ticket_out(session, office, t, ctx.now) if t else None}
-    return await call.write(run, urgent=True)
+    return await call.write(run)
 
 
 @endpoints("POST", "/api/v1/counters/{counter_id:int}/call", summary="Call a chosen waiting or no-show ticket "
@@ -72,7 +70,7 @@ async def call_ticket(call: Call) -> Any:
         ctx = call.ctx()
         calling.call_ticket(session, ctx, office, c, t, close_current=body.close_current)
         return {"ticket": ticket_out(session, office, t, ctx.now)}
-    return await call.write(run, urgent=True)
+    return await call.write(run)
 
 
 @endpoints("POST", "/api/v1/counters/{counter_id:int}/recall", summary="Announce the current ticket again",
@@ -85,4 +83,4 @@ async def recall(call: Call) -> Any:
         ctx = call.ctx()
         t, announcement = calling.recall(session, ctx, office, c)
         return {"ticket": ticket_out(session, office, t, ctx.now), "announcement": announcement}
-    return await call.write(run, urgent=True)
+    return await call.write(run)

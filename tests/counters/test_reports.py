@@ -61,7 +61,10 @@ class Script:
     def step(self, when: datetime, clerk: int, fn: Callable[[Session, Ctx, Office], Any]) -> Any:
         def run(s: Session) -> Any:
             return fn(s, Ctx(self.who[clerk], when), s.get(Office, self.office_id))  # type: ignore[arg-type]
-        return self.db.write_sync(run)[0]
+        result = self.db.write_sync(run)[0]
+        # what the report projector does after each commit, in small batches (a step's events span several)
+        self.db.fold_all_reports_sync(limit=3)
+        return result
 
     def issue(self, name: str, code: str, when: datetime) -> None:
         def fn(s: Session, ctx: Ctx, o: Office) -> int:
@@ -94,7 +97,11 @@ class Script:
 
 @pytest.fixture(scope="module")
 def day() -> Script:
-    s = Script()
+    return play_day(Script())
+
+
+def play_day(s: Script) -> Script:
+    """Two days of one office: served with and without a start, rated, no-show, cancelled, a no-wait day."""
     s.issue("A1", "A", at(8, 0))
     s.issue("B1", "B", at(8, 1))
     s.issue("B2", "B", at(8, 2))

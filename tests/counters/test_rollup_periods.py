@@ -69,7 +69,9 @@ def _play_history(db: Database) -> int:
     (office_id, service_id, counter_id), _ = db.write_sync(seed)
 
     def step(when: datetime, fn: Any) -> Any:
-        return db.write_sync(lambda s: fn(s, Ctx(CLERK, when), s.get(Office, office_id)))[0]
+        result = db.write_sync(lambda s: fn(s, Ctx(CLERK, when), s.get(Office, office_id)))[0]
+        db.fold_all_reports_sync()  # what the report projector does after each commit
+        return result
 
     for i, day in enumerate(DAYS):
         tickets = [step(at(day, 8, k), lambda s, ctx, o: issuing.issue_ticket(s, ctx, o, s.get(Service, service_id)).id)

@@ -83,6 +83,11 @@ def test_postgres_restart_is_503_meanwhile_and_recovers_by_itself(tmp_path) -> N
         _wait_health(node, 200)
         t = office.admin.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": a, "print": False})
         assert t["display_number"] == "A002", "numbering continues after the database came back"
+        deadline = time.monotonic() + 20  # the report projector lost its lock connection: elected again, it folds
+        while sum(r["issued"] for r in office.admin.ok(
+                "GET", f"/api/v1/offices/{office.id}/reports?group_by=service")["items"]) != 2:
+            assert time.monotonic() < deadline, "the report projector did not come back after the restart"
+            time.sleep(0.5)
     finally:
         node.stop()
         pg.stop()

@@ -24,21 +24,21 @@ def test_writes_are_shed_while_the_queue_is_deep_and_accepted_again_once_it_drai
 
     async def scenario() -> list[str]:
         seen = []
-        w1 = asyncio.ensure_future(database.write_staged(hold(first)))   # holds the single SQLite writer
+        w1 = asyncio.ensure_future(database.write_admitted(hold(first)))   # holds the single SQLite writer
         await asyncio.sleep(0.02)
-        w2 = asyncio.ensure_future(database.write_staged(hold(second)))  # waits behind it...
+        w2 = asyncio.ensure_future(database.write_admitted(hold(second)))  # waits behind it...
         await asyncio.sleep(0.15)                                        # ...longer than the limit
         first.set()
         await w1
         await asyncio.sleep(0.05)                                        # w2 is running: it waited 0.15 s
         try:
-            await database.write_staged(lambda _s: "w3")
+            await database.write_admitted(lambda _s: "w3")
             seen.append("w3 accepted")
         except ApiError as e:
             seen.append(f"w3 {e.status} {e.code} retry_after={e.details.get('retry_after_s')}")
         second.set()
         await w2
-        result, _ = await database.write_staged(lambda _s: "w4")     # the queue drained: accepted
+        result, _ = await database.write_admitted(lambda _s: "w4")     # the queue drained: accepted
         seen.append(f"w4 {result}")
         return seen
 
