@@ -41,7 +41,6 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from counters.engine import events
-from counters.insight.estimates import QUICK
 
 from .drivers import require_database_driver
 from .errors import ApiError
@@ -181,7 +180,6 @@ class Database:
                   no_wait: bool = False) -> tuple[T, list[dict[str, Any]], list[int]]:
         for attempt in range(tries):
             session = Session(self.engine, expire_on_commit=False)
-            session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
             session.info[_HELD] = []
             try:
                 with session.begin():

@@ -1,9 +1,11 @@
-"""Refines wait estimates after the commit, off the writer.
+"""Refines wait estimates after the commit, off the writer and off the actions.
 
-Write transactions estimate waits quickly (counters/insight/estimates.py QUICK mode). Right after a write that
-moved an office's queue, this runs the full prediction in a reader thread (which also primes the cache
-that reads use), and when the expected waits moved noticeably it records a `queue.updated` event with
-them, so displays, kiosks and tracking pages show the refined figures within about a second.
+The figures of each action come from the live model's quick estimate (server/live_projector.py). Right
+after a write that moved an office's queue, this runs the full prediction in a reader thread (which also
+primes the cache that reads use), teaches its waits per place to the live model, and when the expected
+waits moved noticeably it publishes a refined `queue.updated` frame: derived, with the office's latest
+`seq` and no slot of its own, never written to the log. Displays, kiosks and tracking pages show the
+refined figures within about a second.
 """
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from counters.engine import events
 from counters.clock import office_day
-from counters.insight.estimates import estimate_queue
+from counters.insight.estimates import QueueEstimate, estimate_queue
+from counters.insight.prediction import Prediction
 from counters.models import Office
-from counters.types import EventType
+from counters.projections.live_model import OfficeLive
+
+from .live_projector import queue_frame
 
 log = logging.getLogger("qms.estimator")
 DEBOUNCE_S = 0.5
@@ -86,15 +90,27 @@ class Estimator:
     async def _refine(self, office_id: int) -> None:
         try:
             now = self.qms.now()
+            model = await self.qms.live.office(office_id)
+            if model is None:
+                return
 
-            def full(session: Session) -> list[dict[str, Any]] | None:
+            def full(session: Session) -> QueueEstimate | None:
                 office = session.get(Office, office_id)
                 if office is None:
                     return None
-                return estimate_queue(session, office, office_day(now, office.timezone), now).services
-            services = await self.qms.db.read(full)
-            if services is None:
+                return estimate_queue(session, office, office_day(now, office.timezone), now)
+            est = await self.qms.db.read(full)
+            if est is None:
                 return
+            if est.snapshot is not None:
+                snap = est.snapshot
+                result = {tid: Prediction(pos, est.waits.get(tid), *(est.ranges.get(tid) or (None, None)))
+                          for tid, pos in est.positions.items()}
+
+                def teach(m: OfficeLive) -> None:
+                    m.learn(snap, result)
+                self.qms.live.learn(office_id, teach)
+            services = est.services
             waits = {row["id"]: row.get("estimated_wait_s") for row in services}
             serving = {row["id"]: row.get("serving_now", True) for row in services}
             before = self._published.get(office_id, {})
@@ -102,9 +118,7 @@ class Estimator:
                     and serving == self._serving.get(office_id, serving):  # a counter for it opened or closed
                 return
             self._published[office_id], self._serving[office_id] = waits, serving
-            await self.qms.write(lambda s: events.record(s, office_id, EventType.QUEUE_UPDATED, now,
-                                                         {"services": services, "refined": True},
-                                                         actor="system"))
+            await self.qms.publish([queue_frame(model, now, services, refined=True)])
         except asyncio.CancelledError:
             raise
         except Exception:  # estimates are advisory; the queue goes on without them
