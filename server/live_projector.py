@@ -138,6 +138,23 @@ class LiveProjector:
                     estimated_wait_range_s=list(f.range_s) if f.range_s else None, serving_now=f.serving_now)
         return view
 
+    async def overlay(self, office_id: int, live: dict[str, Any]) -> dict[str, Any]:
+        """The live view with its queue figures from the live model, so the view, the answers and the
+        `queue.updated` frames tell one story (staffing and alerts keep the full prediction)."""
+        model = await self.office(office_id)
+        if model is None:
+            return live
+        with self._lock:
+            rows = {row["id"]: row for row in model.summary(self.now())}
+        for s in live.get("services", []):
+            row = rows.get(s.get("id"))
+            if row is not None:
+                s.update({k: row[k] for k in ("waiting", "longest_wait_s", "estimated_wait_s",
+                                              "estimated_wait_range_s", "serving_now")})
+        if isinstance(live.get("totals"), dict):
+            live["totals"]["waiting"] = sum(s.get("waiting", 0) for s in live.get("services", []))
+        return live
+
     def figures_now(self, session: Session, ticket: Ticket, at: datetime) -> WaitFigures:
         """For the print worker's threads: the loaded model's figures, else one built from this session."""
         with self._lock:
