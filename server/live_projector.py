@@ -51,6 +51,7 @@ class LiveProjector:
         self.offices: dict[int, OfficeLive] = {}
         self._loading: dict[int, asyncio.Future[OfficeLive | None]] = {}
         self._stale: set[int] = set()
+        self._pending: dict[int, list[dict[str, Any]]] = {}  # events that arrived while their office loaded
         self._lock = threading.Lock()
         self.loads = 0  # how many times an office was read from the database (tests and metrics)
 
@@ -60,12 +61,16 @@ class LiveProjector:
         touched: dict[int, set[int]] = {}
         with self._lock:
             for m in messages:
-                if m.get("type") in DERIVED_TYPES:
-                    continue
                 office_id = int(m["office_id"])
                 model = self.offices.get(office_id)
+                if m.get("type") in DERIVED_TYPES:
+                    if model is not None and (m.get("data") or {}).get("refined"):
+                        model.learn_frame(m["data"].get("services") or [], live_model.parse_at(m["at"]))
+                    continue
                 if model is None:
-                    continue  # loaded on first need, with this event in it
+                    if office_id in self._loading:  # the load may have read before this event committed
+                        self._pending.setdefault(office_id, []).append(m)
+                    continue  # otherwise loaded on first need, with this event in it
                 if m["type"] in QUEUE_TYPES:
                     touched.setdefault(office_id, set()).update(model.touched(m))
                 done = model.apply(m)
@@ -120,6 +125,10 @@ class LiveProjector:
             else:
                 model = old  # events applied while loading already took it further
             self._stale.discard(office_id)
+            late = self._pending.pop(office_id, [])
+        if model is not None and late:
+            self.apply(late)
+            model = self.offices.get(office_id)
         return model
 
     async def figures(self, office_id: int, ticket_id: int) -> WaitFigures:

@@ -199,6 +199,18 @@ class OfficeLive:
             rates[sid] = (exp / place, (last.low_s or 0) / exp, (last.high_s or exp) / exp)
         self.rates, self.rates_at = rates, snap.now
 
+    def learn_frame(self, services: list[dict[str, Any]], at: datetime) -> None:
+        """Keep a refined `queue.updated` frame's waits per place: every worker learns the same rates from
+        the frame one of them computed (the wait of the last in line, over the number waiting)."""
+        rates = {}
+        for row in services:
+            n, wait, spread = row.get("waiting") or 0, row.get("estimated_wait_s"), row.get("estimated_wait_range_s")
+            if n and wait:
+                exp = max(1.0, float(wait))
+                low, high = spread if spread else (exp * DEFAULT_SPREAD[0], exp * DEFAULT_SPREAD[1])
+                rates[int(row["id"])] = (exp / n, low / exp, high / exp)
+        self.rates, self.rates_at = rates, at
+
     def _ahead_key(self, w: Waiting) -> tuple[int, datetime, int]:
         return (0 if w.priority else 1, w.queue_at, w.id)
 
@@ -265,6 +277,11 @@ class OfficeLive:
         return {"seq": self.seq, "day": self.day, "services": dict(self.services),
                 "waiting": dict(sorted(self.waiting.items())), "counters": dict(sorted(self.counters.items())),
                 "samples": sorted((s.service_id, s.finished_at, round(s.duration_s)) for s in self.samples)}
+
+
+def parse_at(text: str | datetime) -> datetime:
+    """An event's office-local ISO time, as an aware UTC datetime."""
+    return _at(text)
 
 
 def _at(text: str | datetime) -> datetime:

@@ -108,3 +108,17 @@ def test_figures_follow_priority_queue_time_and_open_counters() -> None:
         model.apply(m)
     f = model.figures(s.tickets["B2"], now + timedelta(seconds=1))
     assert f.position == 2 and f.expected_s is None and not f.serving_now, "no open counter: no time promised"
+
+
+def test_a_refined_frame_teaches_every_model_its_waits_per_place() -> None:
+    s = Script()
+    for i in range(4):
+        s.issue(f"B{i}", "B", at(8, i))
+    model = _load(s, at(8, 5))
+    b = s.services["B"]
+    model.learn_frame([{"id": b, "waiting": 4, "estimated_wait_s": 1200, "estimated_wait_range_s": [600, 2000]}],
+                      at(8, 5))
+    f = model.figures(s.tickets["B1"], at(8, 6))
+    assert f.position == 1 and f.expected_s == 600 and f.range_s == (300, 1000)
+    stale = model.figures(s.tickets["B1"], at(8, 5) + live_model.RATES_MAX_AGE + timedelta(seconds=1))
+    assert stale.expected_s == 600 and stale.range_s == (300, 960), "an old prediction gives way to the default"
