@@ -35,7 +35,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
 
 
 def ticket_view_with(t: Ticket, tz: str, f: WaitFigures) -> dict[str, Any]:
-    """The ticket with its wait figures (`counters.insight.estimates.ticket_figures`)."""
+    """The ticket with its wait figures (from the live model: `counters.projections.live_model`)."""
     return ticket_view(t, tz, position=f.position, estimated_wait_s=f.expected_s,
                        estimated_wait_range_s=f.range_s, serving_now=f.serving_now)
 

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
@@ -34,9 +34,8 @@ from counters.insight.prediction import (
 from counters.insight.prediction_bookings import PRIOR as BOOKING_PRIOR
 from counters.insight.prediction_bookings import BookingBehaviour, BookingOutcome
 from counters.engine.queue import calling_order, servable_service_ids
-from counters.types import Channel, CounterState, PriorityPolicy, TicketStatus, WaitFigures
+from counters.types import Channel, CounterState, PriorityPolicy, TicketStatus
 
-T = TypeVar("T")
 
 LEARN_WINDOW = timedelta(days=3)   # finished services the model learns from (weights halve every 3 h)
 BOOKING_WINDOW = timedelta(days=14)  # bookings whose outcome teaches how booked citizens turn up
@@ -279,25 +278,3 @@ def _estimate(session: Session, office: Office, day: date, now: datetime) -> Que
             "serving_now": sid in serving,
         })
     return QueueEstimate(positions, waits, ranges, summary, snap, model, unserved)
-
-
-def ticket_figures(session: Session, office: Office, ticket: Ticket, now: datetime) -> WaitFigures:
-    """Position, expected wait, 80% range and whether a counter serves it now, for a waiting ticket;
-    Nones (and `serving_now` True) for any other status."""
-    if ticket.status != TicketStatus.WAITING:
-        return WaitFigures(None, None, None, True)
-    est = estimate_queue(session, office, ticket.office_day, now, only_services={ticket.service_id})
-    tid = ticket.id or 0
-    return WaitFigures(est.positions.get(tid), est.waits.get(tid), est.ranges.get(tid), tid not in est.unserved)
-
-
-def ticket_estimate_range(session: Session, office: Office, ticket: Ticket, now: datetime
-                          ) -> tuple[int | None, int | None, tuple[int, int] | None]:
-    """(position, expected wait, 80% range) of a waiting ticket; Nones for any other status."""
-    f = ticket_figures(session, office, ticket, now)
-    return f.position, f.expected_s, f.range_s
-
-
-def ticket_estimate(session: Session, office: Office, ticket: Ticket, now: datetime) -> tuple[int | None, int | None]:
-    position, wait, _ = ticket_estimate_range(session, office, ticket, now)
-    return position, wait
