@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from counters.engine import id_card, issuing, serving
 from counters.clock import office_day
+from counters.insight.estimates import estimate_queue
 from counters.models import Counter, Office, Service, Ticket
 from counters.engine.queue import calling_order
 from counters.views import counter_brief, ticket_view
@@ -116,11 +117,13 @@ async def list_tickets(call: Call) -> Any:
         total = session.execute(select(func.count()).select_from(Ticket).where(*conds)).scalar_one()
         order = calling_order(office, None, True) if status == "waiting" else [Ticket.id]
         rows = session.exec(select(Ticket).where(*conds).order_by(*order).limit(limit).offset(offset)).all()
-        return page([ticket_view(t, office.timezone) for t in rows], total)
-    out = await call.read(run)
-    for item in out["items"]:  # waiting ones: place and wait from the live model (today's), not a prediction per read
-        await call.qms.live.with_figures(item)
-    return out
+        est = estimate_queue(session, office, day, now)
+        items = [ticket_view(t, office.timezone, position=est.positions.get(t.id or 0),
+                             estimated_wait_s=est.waits.get(t.id or 0),
+                             estimated_wait_range_s=est.ranges.get(t.id or 0),
+                             serving_now=(t.id or 0) not in est.unserved) for t in rows]
+        return page(items, total)
+    return await call.read(run)
 
 
 def _ticket_action(action: str) -> Any:
