@@ -123,6 +123,8 @@ class Display:
                 self.last_seq = seq or 0
             return
         self.connected.set()
+        if kind == "queue.updated":  # a derived frame: the latest seq again, no slot of its own (not disorder)
+            return
         if not isinstance(seq, int) or not seq:
             return
         if self.last_seq is not None and seq <= self.last_seq:

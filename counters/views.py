@@ -20,7 +20,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
         "id": t.id, "office_id": t.office_id, "service_id": t.service_id, "number": t.number,
         "display_number": t.display_number, "priority": t.priority, "channel": t.channel,
         "status": t.status, "lang": t.lang,
-        "issued_at": iso(t.issued_at, tz), "called_at": iso(t.called_at, tz),
+        "issued_at": iso(t.issued_at, tz), "queue_at": iso(t.queue_at, tz), "called_at": iso(t.called_at, tz),
         "started_at": iso(t.started_at, tz), "finished_at": iso(t.finished_at, tz),
         "counter_id": t.counter_id, "clerk_id": t.clerk_id, "target_counter_id": t.target_counter_id,
         "recalls": t.recalls, "transfers": t.transfers, "note": t.note,
@@ -35,7 +35,7 @@ def ticket_view(t: Ticket, tz: str, *, position: int | None = None,
 
 
 def ticket_view_with(t: Ticket, tz: str, f: WaitFigures) -> dict[str, Any]:
-    """The ticket with its wait figures (`counters.insight.estimates.ticket_figures`)."""
+    """The ticket with its wait figures (from the live model: `counters.projections.live_model`)."""
     return ticket_view(t, tz, position=f.position, estimated_wait_s=f.expected_s,
                        estimated_wait_range_s=f.range_s, serving_now=f.serving_now)
 

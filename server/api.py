@@ -129,8 +129,7 @@ class Call:
         qms = self.qms
         result, messages = await qms.db.write_admitted(self._authorized(fn))
         if messages:
-            await qms.publish(messages)
-            qms.estimator.touch(messages)
+            await qms.published(messages)
         return result  # type: ignore[no-any-return]
 
     def _authorized(self, fn: Callable[[Session], T]) -> Callable[[Session], T]:

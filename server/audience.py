@@ -18,6 +18,8 @@ TABLET_TYPES = frozenset({"ticket.called", "ticket.recalled", "ticket.started", 
                           "ticket.no_show", "counter.updated", "feedback.request", "feedback.received",
                           "office.updated"})
 CALL_TYPES = frozenset({"ticket.called", "ticket.recalled"})
+# Frames derived from the log (no seq slot of their own, never replayed): server/live_projector.py.
+DERIVED_TYPES = frozenset({"queue.updated"})
 PRIVATE_TICKET_FIELDS = ("clerk_id", "track_code", "note")
 PUBLIC_TICKET_FIELDS = ("id", "office_id", "service_id", "number", "display_number", "priority", "status",
                         "issued_at", "called_at", "counter_id", "position", "estimated_wait_s", "lang",

@@ -30,7 +30,6 @@ from sqlmodel import Session
 
 from counters.engine import events
 from counters.projections import checkpoint
-from counters.insight.estimates import QUICK
 
 from .drivers import require_database_driver
 from .errors import ApiError
@@ -130,7 +129,6 @@ class Database:
         """Run `fn` in one write transaction; returns its result and the sealed event messages."""
         for attempt in range(RETRIES):
             session = Session(self.engine, expire_on_commit=False)
-            session.info[QUICK] = True  # no Monte Carlo while holding the writer; server/estimator.py refines
             try:
                 with session.begin():
                     result = fn(session)

@@ -1,9 +1,11 @@
-"""Refines wait estimates after the commit, off the writer.
+"""Refines wait estimates after the commit, off the writer and off the actions.
 
-Write transactions estimate waits quickly (counters/insight/estimates.py QUICK mode). Right after a write that
-moved an office's queue, this runs the full prediction in a reader thread (which also primes the cache
-that reads use), and when the expected waits moved noticeably it records a `queue.updated` event with
-them, so displays, kiosks and tracking pages show the refined figures within about a second.
+The figures of each action come from the live model's quick estimate (server/live_projector.py). Right
+after a write that moved an office's queue, this runs the full prediction in a reader thread (which also
+primes the cache that reads use), and when the expected waits moved noticeably (or the last refined
+frame is REFRESH_S old) it publishes a refined `queue.updated` frame, from which every worker's live model
+learns the waits per place: derived, with the office's latest `seq` and no slot of its own, never
+written to the log. Displays, kiosks and tracking pages show the refined figures within about a second.
 """
 from __future__ import annotations
 
@@ -15,17 +17,18 @@ from typing import Any
 
 from sqlmodel import Session
 
-from counters.engine import events
 from counters.clock import office_day
-from counters.insight.estimates import estimate_queue
+from counters.insight.estimates import QueueEstimate, estimate_queue
 from counters.models import Office
-from counters.types import EventType
+
+from .live_projector import queue_frame
 
 log = logging.getLogger("qms.estimator")
 DEBOUNCE_S = 0.5
 MAX_DELAY_S = 5.0
 CPU_SHARE = 0.25  # of the host's cores, shared by its workers
 MIN_CHANGE_S = 30
+REFRESH_S = 300.0  # the live models' learned rates are kept fresh (they expire after 15 minutes)
 QUEUE_EVENTS = frozenset({"ticket.issued", "ticket.called", "ticket.cancelled", "ticket.transferred",
                           "ticket.finished", "ticket.no_show", "counter.updated"})
 
@@ -48,6 +51,7 @@ class Estimator:
         self._task: asyncio.Task[None] | None = None
         self._published: dict[int, dict[int, int | None]] = {}
         self._serving: dict[int, dict[int, bool]] = {}
+        self._sent_at: dict[int, float] = {}  # office → monotonic time of its last refined frame
 
     def touch(self, messages: list[dict[str, Any]]) -> None:
         now = time.monotonic()
@@ -86,25 +90,30 @@ class Estimator:
     async def _refine(self, office_id: int) -> None:
         try:
             now = self.qms.now()
+            model = await self.qms.live.office(office_id)
+            if model is None:
+                return
 
-            def full(session: Session) -> list[dict[str, Any]] | None:
+            def full(session: Session) -> QueueEstimate | None:  # the bookings and arrivals come from the tables
                 office = session.get(Office, office_id)
                 if office is None:
                     return None
-                return estimate_queue(session, office, office_day(now, office.timezone), now).services
-            services = await self.qms.db.read(full)
-            if services is None:
+                return estimate_queue(session, office, office_day(now, office.timezone), now)
+            est = await self.qms.db.read(full)
+            if est is None:
                 return
+            services = est.services
             waits = {row["id"]: row.get("estimated_wait_s") for row in services}
             serving = {row["id"]: row.get("serving_now", True) for row in services}
             before = self._published.get(office_id, {})
             if all(abs((waits.get(k) or 0) - (before.get(k) or 0)) < MIN_CHANGE_S for k in waits | before) \
-                    and serving == self._serving.get(office_id, serving):  # a counter for it opened or closed
-                return
+                    and serving == self._serving.get(office_id, serving) \
+                    and time.monotonic() - self._sent_at.get(office_id, 0.0) < REFRESH_S:
+                return  # nothing moved enough, no counter for a service opened or closed, rates still fresh
             self._published[office_id], self._serving[office_id] = waits, serving
-            await self.qms.write(lambda s: events.record(s, office_id, EventType.QUEUE_UPDATED, now,
-                                                         {"services": services, "refined": True},
-                                                         actor="system"))
+            self._sent_at[office_id] = time.monotonic()
+            model = await self.qms.live.office(office_id) or model  # its seq as of now: the read saw that far
+            await self.qms.publish([queue_frame(model, now, services, refined=True)])
         except asyncio.CancelledError:
             raise
         except Exception:  # estimates are advisory; the queue goes on without them

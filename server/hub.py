@@ -10,6 +10,9 @@
   nothing falls between the replay and the live stream.
 - A snapshot (a client with no seq, or too old a one) is built once per office and change and shared by
   every socket that asks at that seq (`self.snapshots`, server/snapshots.py): a reconnect storm is one build.
+- A derived frame (`queue.updated`) carries the seq of the latest event it reflects and takes no slot:
+  it is fanned out once that event has been, queued with no seq of its own so a client's sender never
+  takes it for a duplicate, and it is never replayed (snapshots carry the waits).
 - Only public APIs: each client's sender task drains its queue through Starlette's `send_text`. With
   thousands of screens an action with a call is queued in two passes (every screen's call first, then
   the rest of the action), and each sender yields after a call, so every screen's call is written
@@ -27,7 +30,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .audience import CALL_TYPES, filter_batch
+from .audience import CALL_TYPES, DERIVED_TYPES, filter_batch
 from .metrics import Metrics
 from .snapshots import Snapshots
 
@@ -59,6 +62,7 @@ class OfficeStream:
     delivered: int | None = None  # last seq handed to clients; None until known
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     gap_task: asyncio.Task[None] | None = None
+    frames: list[dict[str, Any]] = field(default_factory=list)  # derived frames ahead of the events they reflect
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -178,13 +182,15 @@ class Hub:
 
     async def _accept(self, office_id: int, msgs: list[dict[str, Any]]) -> None:
         stream = self.streams[office_id]
+        events = [m for m in msgs if m["type"] not in DERIVED_TYPES]
         if stream.delivered is None:
-            if not self.clients.get(office_id):
+            if not self.clients.get(office_id) or not events:
                 return  # nobody listens to this office here; replay serves late comers
-            stream.delivered = msgs[0]["seq"] - 1
-        for m in msgs:
+            stream.delivered = events[0]["seq"] - 1
+        for m in events:
             if m["seq"] > stream.delivered:
                 stream.pending[m["seq"]] = m
+        stream.frames.extend(m for m in msgs if m["type"] in DERIVED_TYPES)
         self._drain(office_id, stream)
         if stream.pending and stream.gap_task is None:
             stream.gap_task = asyncio.create_task(self._fill_gap(office_id, stream))
@@ -198,6 +204,11 @@ class Hub:
             ready.append(m)
         if ready:
             self._fan_out(office_id, ready)
+        if stream.frames:
+            due = [f for f in stream.frames if f["seq"] <= stream.delivered]
+            stream.frames = [f for f in stream.frames if f["seq"] > stream.delivered]
+            if due:
+                self._fan_out(office_id, due, derived=True)
 
     async def _fill_gap(self, office_id: int, stream: OfficeStream) -> None:
         """Wait briefly for late messages, then read what is still missing from the event log."""
@@ -227,7 +238,7 @@ class Hub:
                 stream.pending.setdefault(m["seq"], m)
             self._drain(office_id, stream)
 
-    def _fan_out(self, office_id: int, msgs: list[dict[str, Any]]) -> None:
+    def _fan_out(self, office_id: int, msgs: list[dict[str, Any]], derived: bool = False) -> None:
         """Queue consecutive events to every client, filtered and serialized once per audience.
 
         Every client's events up to the first call are queued before anyone's rest of the action, so the
@@ -248,12 +259,12 @@ class Hub:
                 continue
             sent += len(form.out)
             for seq, text in form.out[:form.lead]:
-                self.send_now(client, seq, text)
+                self.send_now(client, 0 if derived else seq, text)
             if form.lead < len(form.out):
                 later.append((client, form.out[form.lead:]))
         for client, rest in later:
             for seq, text in rest:
-                self.send_now(client, seq, text)
+                self.send_now(client, 0 if derived else seq, text)
         if self.metrics and sent:
             self.metrics.websocket_messages.inc(sent)
 

@@ -23,7 +23,6 @@ from counters.engine import events
 from counters.clock import Clock, utcnow
 from counters.context import AnnouncementText
 from counters.models import Counter, Event, Office, OfficeSeq, Service, Ticket
-from counters.insight.estimates import ticket_figures
 from counters.engine.id_card import keyed_hash
 from counters.types import EventType
 from counters.views import counter_brief
@@ -36,8 +35,10 @@ from .dossier_lookup import LookupRegistry
 from .errors import ApiError
 from .estimator import Estimator
 from .hub import Hub
+from .live_projector import LiveProjector
 from .models import Device
 from .private import private_dir, private_file, write_private
+from .print_hooks import hooks_for
 from .pubsub.base import pubsub_from_url
 from .report_projector import ReportProjector
 from .settings import Settings
@@ -84,6 +85,8 @@ class Qms:
         self._replayable: dict[int, tuple[datetime, asyncio.Future[int]]] = {}
         self._secret = self._load_secret()
         self._voice: Any = None
+        self.live = LiveProjector(self.db.read, self.now, self.publish)
+        self.print_hooks = hooks_for(self.live)
         self.estimator = Estimator(self)
         self.reports = ReportProjector(self.db, max(1, settings.report_fold_batch), settings.report_fold_pause_s)
 
@@ -130,9 +133,18 @@ class Qms:
     async def write(self, fn: Any) -> Any:
         result, messages = await self.db.write(fn)
         if messages:
-            await self.publish(messages)
-            self.estimator.touch(messages)
+            await self.published(messages)
         return result
+
+    async def published(self, messages: list[dict[str, Any]]) -> None:
+        """After a commit: publish its events, then bring the live model up to date (its `queue.updated`
+        frame follows the events) and let the refiner know."""
+        await self.publish(messages)
+        try:
+            await self.live.committed(messages)
+        except Exception:  # figures are advisory; the committed action stands
+            log.exception("updating the live model after a write failed")
+        self.estimator.touch(messages)
 
     async def publish(self, messages: list[dict[str, Any]]) -> None:
         try:
@@ -142,7 +154,9 @@ class Qms:
 
     async def _on_pubsub(self, channel: str, message: str) -> None:
         if channel == self.pubsub.events:
-            await self.hub.on_events(json.loads(message))
+            messages = json.loads(message)
+            self.live.apply(messages)  # every worker's model follows every worker's writes
+            await self.hub.on_events(messages)
         elif channel == self.pubsub.control:
             op = json.loads(message)
             await self._close_local(op)
@@ -318,7 +332,7 @@ class Qms:
         service = session.get(Service, t.service_id)
         counter = session.get(Counter, t.counter_id) if t.counter_id else None
         assert office is not None
-        f = ticket_figures(session, office, t, now)
+        f = self.live.figures_now(session, t, now)
         return {"ticket_id": t.id, "display_number": t.display_number, "status": t.status,
                 "service": {"id": service.id, "name": service.name} if service else None,
                 "position": f.position, "estimated_wait_s": f.expected_s,

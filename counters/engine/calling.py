@@ -13,9 +13,8 @@ from sqlmodel import Session, col, select
 from counters.clock import office_day
 from counters.context import Ctx
 from counters.errors import InvalidValue, StateConflict
-from counters.insight.estimates import wrote
 from counters.models import Announcement, Counter, Office, Service, Ticket
-from counters.engine.notify import counter_event, queue_updated, ticket_event
+from counters.engine.notify import counter_event, ticket_event
 from counters.engine.queue import claim_next
 from counters.engine.serving import finish, no_show
 from counters.engine.states import check_move
@@ -81,7 +80,6 @@ def _called(session: Session, ctx: Ctx, office: Office, counter: Counter, ticket
     announcement = _announce(session, ctx, office, ticket, counter)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_CALLED, before, counter, announcement=announcement)
     counter_event(session, ctx, office, counter, ticket)
-    queue_updated(session, ctx, office, {ticket.service_id})
     return ticket
 
 
@@ -115,7 +113,6 @@ def call_next(session: Session, ctx: Ctx, office: Office, counter: Counter, *, c
     with session.no_autoflush:
         ticket = claim_next(session, office, counter, services, office_day(ctx.now, office.timezone),
                             _CALL_VALUES, _call_params(ctx, counter))
-    wrote(session)  # the claim ran on the connection: no estimate read before it holds after it
     if ticket is None:
         if had_ticket:
             counter_event(session, ctx, office, counter)
@@ -184,5 +181,4 @@ def set_counter_state(session: Session, ctx: Ctx, office: Office, counter: Count
     session.add(counter)
     current = session.get(Ticket, counter.current_ticket_id) if counter.current_ticket_id else None
     counter_event(session, ctx, office, counter, current)
-    queue_updated(session, ctx, office, set(counter.service_ids or []))
     return counter

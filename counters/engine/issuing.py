@@ -12,7 +12,7 @@ from counters.context import Ctx
 from counters.errors import InvalidValue, StateConflict
 from counters.engine.id_card import IdCard
 from counters.models import Office, Service, Ticket
-from counters.engine.notify import queue_updated, ticket_event
+from counters.engine.notify import ticket_event
 from counters.engine.numbering import claim_number, format_number
 from counters.engine.schedule import is_issuing_open
 from counters.types import Channel, EventType, Priority, TicketStatus
@@ -66,5 +66,4 @@ def issue_ticket(session: Session, ctx: Ctx, office: Office, service: Service, *
                     birth_year=id_card.birth_year if id_card is not None else None, appointment_id=appointment_id)
     session.add(ticket)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_ISSUED, None)
-    queue_updated(session, ctx, office, {service.id or 0})
     return ticket

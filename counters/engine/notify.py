@@ -1,4 +1,8 @@
-"""The events queue actions emit, in one place so every action writes the same shapes."""
+"""The events queue actions emit, in one place so every action writes the same shapes.
+
+An event carries the plain ticket view, never an estimate: estimates are projections computed after the
+commit (server/live_projector.py), and `queue.updated` is a derived frame, not an event of the log.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,12 +10,10 @@ from typing import Any
 from sqlmodel import Session
 
 from counters.engine import events
-from counters.clock import office_day
 from counters.context import Ctx
-from counters.insight.estimates import estimate_queue, ticket_figures
 from counters.models import Counter, Office, Ticket
 from counters.types import EventType
-from counters.views import counter_brief, counter_view, ticket_view, ticket_view_with
+from counters.views import counter_brief, counter_view, ticket_view
 
 
 def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, type: EventType,
@@ -19,7 +21,7 @@ def ticket_event(session: Session, ctx: Ctx, office: Office, ticket: Ticket, typ
     """Record a ticket's state change; returns the ticket view written into the event."""
     if ticket.id is None:
         session.flush()  # a new ticket needs its id; anything else is flushed by the next query that reads
-    view = ticket_view_with(ticket, office.timezone, ticket_figures(session, office, ticket, ctx.now))
+    view = ticket_view(ticket, office.timezone)
     data: dict[str, Any] = {"ticket": view, "counter": counter_brief(counter) if counter else None, **extra}
     events.record(session, office.id or 0, type, ctx.now, data, actor=ctx.who.actor, ticket_id=ticket.id,
                   counter_id=counter.id if counter else ticket.counter_id, service_id=ticket.service_id,
@@ -33,9 +35,3 @@ def counter_event(session: Session, ctx: Ctx, office: Office, counter: Counter,
     events.record(session, office.id or 0, EventType.COUNTER_UPDATED, ctx.now,
                   {"counter": counter_view(counter, cur)}, actor=ctx.who.actor, counter_id=counter.id)
 
-
-def queue_updated(session: Session, ctx: Ctx, office: Office, service_ids: set[int]) -> None:
-    """Waiting counts and expected waits of the services an action touched (`estimate_queue` flushes first)."""
-    est = estimate_queue(session, office, office_day(ctx.now, office.timezone), ctx.now, only_services=service_ids)
-    events.record(session, office.id or 0, EventType.QUEUE_UPDATED, ctx.now, {"services": est.services},
-                  actor=ctx.who.actor)

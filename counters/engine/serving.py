@@ -14,7 +14,7 @@ from counters.clock import iso
 from counters.context import Ctx
 from counters.errors import InvalidValue
 from counters.models import Appointment, Counter, Office, Service, Ticket
-from counters.engine.notify import counter_event, queue_updated, ticket_event
+from counters.engine.notify import counter_event, ticket_event
 from counters.engine.states import check_move
 from counters.types import RATING_SCALES, Desk, EventType, TicketStatus
 
@@ -97,8 +97,6 @@ def cancel(session: Session, ctx: Ctx, office: Office, ticket: Ticket) -> Ticket
     counter, freed = release_counter(session, ticket)
     ticket_event(session, ctx, office, ticket, EventType.TICKET_CANCELLED, before, counter)
     _freed(session, ctx, office, counter, freed)
-    if before == TicketStatus.WAITING:
-        queue_updated(session, ctx, office, {ticket.service_id})
     return ticket
 
 
@@ -125,7 +123,6 @@ def transfer(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, serv
     check_move("transfer", ticket.display_number, ticket.status)
     before = ticket.status
     left, freed = release_counter(session, ticket)
-    old_service = ticket.service_id
     if service is not None:
         ticket.service_id, ticket.target_counter_id = service.id or 0, None
     else:
@@ -137,5 +134,4 @@ def transfer(session: Session, ctx: Ctx, office: Office, ticket: Ticket, *, serv
     ticket_event(session, ctx, office, ticket, EventType.TICKET_TRANSFERRED, before, left,
                  to={"service_id": ticket.service_id, "counter_id": ticket.target_counter_id}, note=note)
     _freed(session, ctx, office, left, freed)
-    queue_updated(session, ctx, office, {old_service, ticket.service_id})
     return ticket

@@ -26,7 +26,7 @@ async def live(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         office = require_office(session, call.actor, call.param("office_id"), read_only=True)
         return live_state(session, office, call.now())
-    return await call.read(run)
+    return await call.qms.live.overlay(call.param("office_id"), await call.read(run))
 
 
 def _wav(body: bytes) -> Response:

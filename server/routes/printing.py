@@ -36,7 +36,6 @@ from ..api import ANYONE, HEADS, STAFF, Call, EndpointGroup, page
 from ..auth import Actor, require_office
 from ..errors import ApiError
 from ..lookup import load, office_of
-from ..print_hooks import HOOKS
 from ..models import Device
 from ..schemas import Body, ListOut, Out
 
@@ -104,7 +103,7 @@ class JobStatusBody(Body):
 
 # ---- the worker's life cycle
 async def on_startup(qms: Any) -> None:
-    worker = PrintWorker(qms.write, qms.db.read, qms.now, qms.print_wakeup, hooks=HOOKS,
+    worker = PrintWorker(qms.write, qms.db.read, qms.now, qms.print_wakeup, hooks=qms.print_hooks,
                          public_url=qms.settings.public_url)
     qms.print_worker = worker
     worker.start()
@@ -266,7 +265,7 @@ async def delete_printer(call: Call) -> Any:
         session.execute(update(PrintJob).where(col(PrintJob.printer_id) == p.id,
                                                col(PrintJob.status) == "queued")
                         .values(status="failed", error="printer removed"))
-        clear_printer_alerts(session, p.id or 0, now, HOOKS.record)
+        clear_printer_alerts(session, p.id or 0, now, call.qms.print_hooks.record)
         return printer_view(p, _tz(session, p.office_id))
     return await call.write(run)
 
@@ -311,7 +310,7 @@ async def claim_job(call: Call) -> Any:
 
     def run(session: Session) -> ClaimedJob | dict[str, Any]:
         job = _job_for(session, call.param("job_id"), call.actor)
-        won = claim(session, job.id or 0, who, now, public_url, HOOKS)
+        won = claim(session, job.id or 0, who, now, public_url, call.qms.print_hooks)
         if won is None:
             session.refresh(job)
             return job_view(job)
@@ -327,7 +326,7 @@ async def claim_job(call: Call) -> Any:
     except ValueError as e:
         problem, at = str(e), call.now()
         await call.write(lambda s: record_outcome(s, won.job_id, at, printed=False, error=problem,
-                                                  permanent=True, online=False, hooks=HOOKS))
+                                                  permanent=True, online=False, hooks=call.qms.print_hooks))
         raise ApiError(409, "printer_misconfigured", problem) from None
     return {"id": won.job_id, "ticket_id": won.ticket_id, "printer_id": p.id, "status": "printing",
             "attempts": won.attempts, "error": None, "escpos_b64": base64.b64encode(data).decode()}
@@ -348,7 +347,7 @@ async def job_status(call: Call) -> Any:
         out = record_outcome(session, job.id or 0, now, printed=printed, error=body.error or
                              (None if printed else "printing failed"), permanent=body.status == "failed"
                              or body.permanent, online=printed or body.paper == "out", paper=body.paper,
-                             hooks=HOOKS)
+                             hooks=call.qms.print_hooks)
         assert out is not None
         return job_view(out)
     result = await call.write(run)
@@ -379,7 +378,7 @@ async def reprint_ticket(call: Call) -> Any:
                 printer = printer_for(session, office, call.actor.printer_id if call.actor.kind == "kiosk" else None)
         if printer is None:
             raise ApiError(409, "no_printer", "This office has no printer for that ticket; add one or give printer_id.")
-        return job_view(reprint(session, t, printer, base, now, HOOKS))
+        return job_view(reprint(session, t, printer, base, now, call.qms.print_hooks))
     result = await call.write(run)
     call.qms.wake_printers()
     return result
@@ -400,7 +399,7 @@ async def ticket_image(call: Call) -> Any:
                             .order_by(col(PrintJob.id).desc())).first()
         printer = session.get(Printer, last.printer_id) if last else None
         width = width_arg or (printer.width_px if printer else 576)
-        return ticket_print(session, t, base, public_url, HOOKS.figures(session, t, now)), width
+        return ticket_print(session, t, base, public_url, call.qms.print_hooks.figures(session, t, now)), width
     tp, width = await call.read(run)
     png = await asyncio.get_running_loop().run_in_executor(None, ticket_png, tp, width)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

@@ -10,17 +10,16 @@ from sqlmodel import Session, select
 
 from counters.engine import id_card, issuing, serving
 from counters.clock import office_day
-from counters.insight.estimates import estimate_queue, ticket_figures
+from counters.insight.estimates import estimate_queue
 from counters.models import Counter, Office, Service, Ticket
 from counters.engine.queue import calling_order
-from counters.views import counter_brief, ticket_view, ticket_view_with
+from counters.views import counter_brief, ticket_view
 from ticket_printer.worker import enqueue
 
 from ..api import ANYONE, STAFF, Call, EndpointGroup, page
 from ..auth import require_office
 from ..errors import ApiError
 from ..lookup import load, office_of, require_ticket_actor
-from ..print_hooks import HOOKS
 from ..schemas import IssuedTicketOut, ListOut, TicketCreate, TicketOut, TrackOut, TransferBody
 
 endpoints = EndpointGroup("tickets")
@@ -29,7 +28,9 @@ STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled")
 
 
 def ticket_out(session: Session, office: Office, t: Ticket, now: Any) -> dict[str, Any]:
-    return ticket_view_with(t, office.timezone, ticket_figures(session, office, t, now))
+    """The ticket's view without wait figures: inside a transaction no estimate is computed; a waiting
+    ticket's answer gets them after the commit from the live model (`LiveProjector.with_figures`)."""
+    return ticket_view(t, office.timezone)
 
 
 @endpoints("POST", "/api/v1/offices/{office_id:int}/tickets", summary="Issue a ticket (kiosk or staff); "
@@ -65,18 +66,19 @@ def issued_out(call: Call, session: Session, office: Office, ticket: Ticket, now
     queued in the issuing transaction so issuing never waits for the printer."""
     actor = call.actor
     job = enqueue(session, office, ticket, actor.printer_id if actor.kind == "kiosk" else None,
-                  base_url=str(call.request.base_url), hooks=HOOKS) if print_it else None
+                  base_url=str(call.request.base_url), hooks=call.qms.print_hooks) if print_it else None
     out = ticket_out(session, office, ticket, now)
     out["print_job"] = {"id": job.id, "status": job.status} if job else None
     return out
 
 
 async def write_issue(call: Call, run: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
-    """Commit an issuing write, then wake the print workers if it queued a job."""
+    """Commit an issuing write, wake the print workers if it queued a job, and answer with the ticket's
+    place and wait from the live model (which has applied this write's events already)."""
     result = await call.write(run)
     if result.get("print_job"):
         call.qms.wake_printers()
-    return result
+    return await call.qms.live.with_figures(result)
 
 
 @endpoints("GET", "/api/v1/tickets/{ticket_id:int}", summary="A ticket (staff)", allow=STAFF, response=TicketOut)
@@ -84,7 +86,7 @@ async def get_ticket(call: Call) -> Any:
     def run(session: Session) -> dict[str, Any]:
         t = load(session, Ticket, call.param("ticket_id"), call.actor, read_only=True)
         return ticket_out(session, office_of(session, t), t, call.now())
-    return await call.read(run)
+    return await call.qms.live.with_figures(await call.read(run))
 
 
 @endpoints("GET", "/api/v1/offices/{office_id:int}/tickets", summary="Tickets of a day; waiting ones in calling "
@@ -146,7 +148,7 @@ def _ticket_action(action: str) -> Any:
             else:
                 getattr(serving, action)(session, ctx, office, t)
             return ticket_out(session, office, t, ctx.now)
-        return await call.write(run)
+        return await call.qms.live.with_figures(await call.write(run))
     return handler
 
 
@@ -176,12 +178,16 @@ async def track(call: Call) -> Any:
         office = office_of(session, t)
         service = session.get(Service, t.service_id)
         counter = session.get(Counter, t.counter_id) if t.counter_id else None
-        f = ticket_figures(session, office, t, call.now())
         return {"display_number": t.display_number, "ticket_id": t.id, "office_id": office.id,
                 "office": {"id": office.id, "name": office.name},
                 "service": {"id": service.id, "name": service.name, "name_en": service.name_en} if service else None,
-                "status": t.status, "position": f.position, "estimated_wait_s": f.expected_s,
-                "estimated_wait_range_s": list(f.range_s) if f.range_s else None, "serving_now": f.serving_now,
+                "status": t.status, "position": None, "estimated_wait_s": None,
+                "estimated_wait_range_s": None, "serving_now": True,
                 "counter": counter_brief(counter) if counter and t.status in ("called", "serving") else None,
                 "issued_at": ticket_view(t, office.timezone)["issued_at"]}
-    return await call.read(run)
+    out = await call.read(run)
+    if out["status"] == "waiting":  # the place and wait come from the live model, not from this read
+        f = await call.qms.live.figures(out["office_id"], out["ticket_id"])
+        out.update(position=f.position, estimated_wait_s=f.expected_s,
+                   estimated_wait_range_s=list(f.range_s) if f.range_s else None, serving_now=f.serving_now)
+    return out

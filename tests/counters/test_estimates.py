@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from counters.clock import office_day
 from counters.insight.estimates import estimate_queue
+from counters.projections import live_model
 from counters.projections.live import live_state
 from counters.models import Event, Office
 from tests.counters.test_reports import DAY, Script, at
@@ -61,19 +62,25 @@ def test_an_unchanged_queue_counts_its_prediction_down() -> None:
     assert s.tickets["S20"] in fresh.waits  # type: ignore[attr-defined]
 
 
-def test_events_carry_the_range_and_queue_updates() -> None:
+def test_events_carry_no_estimate_and_the_log_no_queue_updates() -> None:
+    """An action writes its events only: figures are projections (the live model), not part of the log."""
     s = _surge()
 
-    def run(session: Session) -> list[Event]:
-        return list(session.execute(select(Event).where(Event.office_id == s.office_id)
-                                    .order_by(Event.seq.desc()).limit(2)).scalars())
-    queue_updated, issued = s.db.read_sync(run)
-    assert issued.type == "ticket.issued" and queue_updated.type == "queue.updated"
+    def run(session: Session) -> tuple[list[Event], object]:
+        return (list(session.execute(select(Event).where(Event.office_id == s.office_id)
+                                     .order_by(Event.seq)).scalars()),
+                live_model.load(session, s.office_id, at(8, 52)))
+    log, model = s.db.read_sync(run)
+    assert [e.seq for e in log] == list(range(1, len(log) + 1))
+    assert "queue.updated" not in {e.type for e in log}
+    issued = log[-1]
+    assert issued.type == "ticket.issued"
     ticket = issued.data["ticket"]  # type: ignore[index]
-    assert ticket["position"] == 19 and ticket["estimated_wait_s"] > 0
-    low, high = ticket["estimated_wait_range_s"]
-    assert low <= ticket["estimated_wait_s"] <= high
-    (b,) = queue_updated.data["services"]  # type: ignore[index]
+    assert ticket["position"] is None and ticket["estimated_wait_s"] is None
+    f = model.figures(s.tickets["S19"], at(8, 52))  # type: ignore[attr-defined]
+    assert f.position == 19 and f.expected_s is not None and f.expected_s > 0 and f.range_s is not None
+    assert f.range_s[0] <= f.expected_s <= f.range_s[1]
+    (b,) = [x for x in model.summary(at(8, 52)) if x["code"] == "B"]  # type: ignore[attr-defined]
     assert b["waiting"] == 20 and b["estimated_wait_range_s"][1] >= b["estimated_wait_s"]
 
 

@@ -42,10 +42,19 @@ def test_a_display_is_not_sent_the_counter_update_that_restates_a_call(server: S
     assert restating[0]["data"]["counter"]["current_ticket"]["id"] == call["data"]["ticket"]["id"]
     assert restating[0]["data"]["counter"]["state"] == "open"
     shown = [e for e in shown if e["seq"] >= call["seq"]]  # (refined estimates of the issues may come first)
+    events = [e for e in shown if e["type"] != "queue.updated"]
+    frames = [e for e in shown if e["type"] == "queue.updated"]
     assert _types([e for e in shown if e["seq"] < restating[1]["seq"]]) == ["ticket.called", "queue.updated"]
     assert shown[0]["seq"] == call["seq"] and shown[0]["data"]["ticket"]["id"] == call["data"]["ticket"]["id"]
+    # a derived frame reuses the seq of the latest event it reflects (here the restating counter update the
+    # display is not sent) and takes no slot: the staff's log stays gap-free
+    assert frames[0]["seq"] == restating[0]["seq"]
+    logged = [e["seq"] for e in seen if e["type"] != "queue.updated"]
+    assert logged == list(range(logged[0], logged[0] + len(logged))), "no seq taken by a derived frame"
+    assert {f["seq"] for f in frames} <= set(logged)
     paused = [e for e in shown if e["type"] == "counter.updated"]
     assert len(paused) == 1 and paused[0]["data"]["counter"]["state"] == "paused", "other counter changes still come"
-    last = shown[-1]["seq"]  # (a refined estimate may come after the drain)
+    last = events[-1]["seq"]
     assert [(e["seq"], e["type"]) for e in replayed if call["seq"] <= e["seq"] <= last] == \
-        [(e["seq"], e["type"]) for e in shown], "a replay sends what the live feed sent"
+        [(e["seq"], e["type"]) for e in events], "a replay sends what the live feed sent, frames aside"
+    assert not [e for e in replayed if e["type"] == "queue.updated"], "derived frames are never replayed"

@@ -32,7 +32,8 @@ def _batch(office_id: int, seq: int) -> list[dict[str, Any]]:
         {"type": "ticket.called", "seq": seq + 1, "at": at, "office_id": office_id,
          "data": {"ticket": ticket, "counter": {"id": 3, "number": 3, "name": "Quầy 3"}, "announcement": None}},
         {"type": "counter.updated", "seq": seq + 2, "at": at, "office_id": office_id, "data": {"counter": counter}},
-        {"type": "queue.updated", "seq": seq + 3, "at": at, "office_id": office_id,
+        # a derived frame: the seq of the latest event it reflects, no slot of its own
+        {"type": "queue.updated", "seq": seq + 2, "at": at, "office_id": office_id,
          "data": {"services": [{"id": 1, "waiting": 4}]}},
     ]
 
@@ -81,3 +82,33 @@ def test_staff_get_the_whole_action_in_seq_order() -> None:
     got, _ = _fan_out(5, "staff")  # type: ignore[misc]
     for types in got.values():
         assert types == ["ticket.finished", "ticket.called", "counter.updated", "queue.updated"]
+
+
+def test_a_derived_frame_waits_for_the_event_it_reflects_and_is_not_taken_for_a_duplicate() -> None:
+    """A frame ahead of its event (another worker's, late on the pub/sub) is held until that event is
+    delivered; then it is sent although its seq equals the client's last one."""
+    async def run() -> list[str]:
+        async def no_fetch(*_: Any) -> list[dict[str, Any]]:
+            return []
+
+        async def last(_: int) -> int:
+            return 10
+        hub = Hub(no_fetch, last)
+        RecordingSocket.log = []
+        client = Client(RecordingSocket(0), 1, "public", "display", 0, None)  # type: ignore[arg-type]
+        await hub.register(client)
+        client.last_seq = 10
+        sender = asyncio.create_task(hub.sender(client))
+        batch = _batch(1, 11)
+        await hub.on_events(batch[3:])  # the frame (seq 13) before its events
+        for _ in range(10):
+            await asyncio.sleep(0)
+        early = [json.loads(t)["type"] for _, t in RecordingSocket.log]
+        await hub.on_events(batch[:3])
+        for _ in range(10):
+            await asyncio.sleep(0)
+        hub.unregister(client)
+        await sender
+        assert early == []
+        return [json.loads(t)["type"] for _, t in RecordingSocket.log]
+    assert asyncio.run(run()) == ["ticket.called", "queue.updated"]

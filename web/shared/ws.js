@@ -1,5 +1,9 @@
 // The one WebSocket client of every page: hello with since_seq, replay or snapshot, pong to pings,
 // reconnect with backoff, and resume where it left off so no event is missed.
+// A derived frame (queue.updated) carries the seq of the latest event it reflects and takes no slot of
+// its own: it is neither a duplicate nor a gap, and it does not move the resume point.
+const DERIVED = new Set(["queue.updated"]);
+
 export class LiveSocket {
   constructor({ token, officeId, track, onEvent, onSnapshot, onStatus }) {
     this.token = token; this.officeId = officeId; this.track = track;
@@ -28,7 +32,7 @@ export class LiveSocket {
       if (msg.type === "error") { this.onStatus("error", msg.data); return; }
       if (!this.online) { this.online = true; this.backoff = 500; this.onStatus("online"); }
       if (msg.type === "snapshot") { this.seq = msg.seq; this.onSnapshot(msg.data, msg); return; }
-      if (typeof msg.seq === "number") {
+      if (typeof msg.seq === "number" && !DERIVED.has(msg.type)) {
         if (this.seq !== null && msg.seq <= this.seq) return;  // already seen
         this.seq = msg.seq;
       }
