@@ -26,14 +26,13 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import websockets
 
-from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displays_saw_every_call,
+from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displays_saw_every_call, event_time,
                                every_201_exists, live_matches_log, printed_once, reports_match_log, seq_gapless,
                                webhooks_delivered)
 from bench.chaos_peers import Answers, Display, Http, WebhookReceiver
@@ -500,12 +499,12 @@ class Day:
     def _delays(self, worst: dict[int, dict[int, float]]) -> None:
         """Per fault, the slowest call-to-display of the calls made while it lasted (from its start to its
         heal); the receiver's heal is when every event from before it came back had been delivered."""
-        timed = sorted((_ts(e["at"]), worst[o.setup.id][e["seq"]]) for o in self.offices for e in o.day.log
+        timed = sorted((event_time(e), worst[o.setup.id][e["seq"]]) for o in self.offices for e in o.day.log
                        if e["type"] == "ticket.called" and e["seq"] in worst[o.setup.id])
         for f in self.faults:
             if f.name == "webhook receiver down":
                 backlog = [self.receiver.first_seen.get((o.setup.id, e["seq"])) for o in self.offices
-                           for e in o.day.log if e["type"] in WEBHOOK_TYPES and _ts(e["at"]) <= f.started]
+                           for e in o.day.log if e["type"] in WEBHOOK_TYPES and event_time(e) <= f.started]
                 if backlog and all(t is not None for t in backlog):
                     f.healed = max(f.started, max(t for t in backlog if t is not None))
             begin = f.started - (self.plan.receiver_down_s if f.name == "webhook receiver down" else 0)
@@ -514,10 +513,6 @@ class Day:
         delays = sorted(d for _, d in timed)
         self.delay_p50 = delays[len(delays) // 2] if delays else None
         self.delay_p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))] if delays else None
-
-
-def _ts(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
 
 
 def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
@@ -533,7 +528,8 @@ def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
             office = session.get(Office, office_id)
             tz = office.timezone if office else "UTC"
             rows = session.exec(select(Event).where(Event.office_id == office_id).order_by(col(Event.seq))).all()
-            return [to_message(e, tz) for e in rows]
+            # the contract's `at` has seconds; the delays and the audit's races want the stored microseconds
+            return [{**to_message(e, tz), "at_s": e.at.timestamp()} for e in rows]
     finally:
         db.dispose()
 
