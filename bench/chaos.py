@@ -75,6 +75,7 @@ class Fault:
     healed: float | None = None
 
     worst_delay: float | None = None  # the slowest call-to-display of the calls made meanwhile
+    note: str = ""  # how the heal time splits, where the bench can tell
 
     @property
     def heal_s(self) -> float | None:
@@ -198,7 +199,8 @@ class Day:
             print(f"[{f.started - self.t0:6.1f} s] {f.name}", flush=True)
             await inject(f)
             if f.healed:
-                print(f"[{time.time() - self.t0:6.1f} s]   healed in {f.heal_s or 0:.1f} s", flush=True)
+                print(f"[{time.time() - self.t0:6.1f} s]   healed in {f.heal_s or 0:.1f} s"
+                      + (f" ({f.note})" if f.note else ""), flush=True)
         self.stop_at = max(self.stop_at, time.time() + 10)  # the day goes on a little after the last fault
         await asyncio.sleep(max(0.0, self.stop_at - time.time()))
 
@@ -252,7 +254,9 @@ class Day:
         self.cpu_before_restart += workers_cpu_s(self.server.proc.pid if self.server.proc else 0)
         await asyncio.to_thread(self.server.kill)
         await asyncio.to_thread(self.server.start, 60)  # the service manager starts it again
+        up = time.time()
         f.healed = await self._healthy_write()
+        f.note = f"/healthz 200 after {up - f.started:.1f} s"
 
     async def _pg_down(self, f: Fault) -> None:
         await asyncio.to_thread(self.pg.stop)
@@ -561,7 +565,7 @@ def report(day: Day, lines: list[Line], wall: float, cpu_s: float) -> None:
               f"p99 {day.delay_p99 * 1000:.0f} ms")
     print("\n| fault | heal time | worst call-to-display delay meanwhile |\n|---|---:|---:|")
     for f in day.faults:
-        heal = f"{f.heal_s:.1f} s" if f.heal_s is not None else "not healed"
+        heal = (f"{f.heal_s:.1f} s" if f.heal_s is not None else "not healed") + (f" ({f.note})" if f.note else "")
         w = getattr(f, "worst_delay", None)
         print(f"| {f.name} | {heal} | {'–' if w is None else f'{w * 1000:.0f} ms'} |")
     print("\naudit:")
