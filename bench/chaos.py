@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx
 import websockets
 
 from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displays_saw_every_call, event_time,
@@ -38,7 +39,7 @@ from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displa
 from bench.chaos_peers import Answers, Display, Http, WebhookReceiver
 from bench.fanout import raise_fd_limit
 from bench.scale import workers_cpu_s
-from tests.support.server import OfficeSetup, ServerProcess, free_port
+from tests.support.server import Api, OfficeSetup, ServerProcess, free_port
 from tests.support.services import PrivatePostgres, PrivateRedis
 from tests.ticket_printer.fakeprinter import FakePrinter
 
@@ -144,13 +145,31 @@ class Day:
             "mode": "text"})
         s.admin.ok("PATCH", f"/api/v1/offices/{s.id}", json={"default_printer_id": p["id"]})
         first = next(iter(counters))
-        tablet = s.device("tablet", f"Tablet {i}", counter_id=first).token or ""
+        tablet = self._pair(s, i, head, "tablet", f"Tablet {i}", counter_id=first)
         s.admin.ok("POST", f"/api/v1/offices/{s.id}/webhooks", json={
             "url": self.receiver.url, "events": list(WEBHOOK_TYPES), "secret": self.secret})
         day = OfficeDay(s.id, {cid: set(sids) for cid, sids in counters.items()},
                         webhook_types=frozenset(WEBHOOK_TYPES))
-        return Office(s, services, counters, clerks, head, s.device("kiosk").token or "",
-                      s.device("display").token or "", tablet, first, printer, day)
+        return Office(s, services, counters, clerks, head, self._pair(s, i, head, "kiosk"),
+                      self._pair(s, i, head, "display"),
+                      tablet, first, printer, day)
+
+    def _pair(self, s: OfficeSetup, i: int, head: str, kind: str, name: str | None = None, **kw: Any) -> str:
+        """Pair a device from its office's own address (X-Forwarded-For, which uvicorn trusts from loopback),
+        approved by the office's head: pairing is limited per address and approvals per approver, and 20
+        offices' devices do not all come from one place nor wait for one person."""
+        with httpx.Client(base_url=self.server.base_url, timeout=30,
+                          headers={"X-Forwarded-For": f"10.20.{i // 250}.{i % 250 + 1}"}) as anon:
+            r = anon.post("/api/v1/pairings", json={"kind": kind})
+            assert r.status_code == 201, r.text
+            p = r.json()
+            approver = Api(self.server.base_url, head)
+            approver.ok("POST", f"/api/v1/offices/{s.id}/pairings/{p['code']}/approve",
+                        json={"name": name or kind, **kw})
+            approver.http.close()
+            token = anon.get(f"/api/v1/pairings/{p['pairing_id']}").json().get("token")
+        assert token, f"pairing a {kind} for office {i} gave no token"
+        return str(token)
 
     # ---- the day
     async def run(self) -> None:
