@@ -319,7 +319,9 @@ class Day:
 
     async def _receiver_down(self, f: Fault) -> None:
         await self.receiver.down()
+        posts = self.receiver.posts
         await asyncio.sleep(self.plan.receiver_down_s)
+        f.note = f"{self.receiver.posts - posts} posts received while down"
         await self.receiver.start()
         f.started = time.time()  # healed: when the backlog is out, measured after the day (_delays)
 
