@@ -26,20 +26,20 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx
 import websockets
 
-from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displays_saw_every_call,
+from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displays_saw_every_call, event_time,
                                every_201_exists, live_matches_log, printed_once, reports_match_log, seq_gapless,
                                webhooks_delivered)
 from bench.chaos_peers import Answers, Display, Http, WebhookReceiver
 from bench.fanout import raise_fd_limit
 from bench.scale import workers_cpu_s
-from tests.support.server import OfficeSetup, ServerProcess, free_port
+from tests.support.server import Api, OfficeSetup, ServerProcess, free_port
 from tests.support.services import PrivatePostgres, PrivateRedis
 from tests.ticket_printer.fakeprinter import FakePrinter
 
@@ -76,6 +76,7 @@ class Fault:
     healed: float | None = None
 
     worst_delay: float | None = None  # the slowest call-to-display of the calls made meanwhile
+    note: str = ""  # how the heal time splits, where the bench can tell
 
     @property
     def heal_s(self) -> float | None:
@@ -144,13 +145,31 @@ class Day:
             "mode": "text"})
         s.admin.ok("PATCH", f"/api/v1/offices/{s.id}", json={"default_printer_id": p["id"]})
         first = next(iter(counters))
-        tablet = s.device("tablet", f"Tablet {i}", counter_id=first).token or ""
+        tablet = self._pair(s, i, head, "tablet", f"Tablet {i}", counter_id=first)
         s.admin.ok("POST", f"/api/v1/offices/{s.id}/webhooks", json={
             "url": self.receiver.url, "events": list(WEBHOOK_TYPES), "secret": self.secret})
         day = OfficeDay(s.id, {cid: set(sids) for cid, sids in counters.items()},
                         webhook_types=frozenset(WEBHOOK_TYPES))
-        return Office(s, services, counters, clerks, head, s.device("kiosk").token or "",
-                      s.device("display").token or "", tablet, first, printer, day)
+        return Office(s, services, counters, clerks, head, self._pair(s, i, head, "kiosk"),
+                      self._pair(s, i, head, "display"),
+                      tablet, first, printer, day)
+
+    def _pair(self, s: OfficeSetup, i: int, head: str, kind: str, name: str | None = None, **kw: Any) -> str:
+        """Pair a device from its office's own address (X-Forwarded-For, which uvicorn trusts from loopback),
+        approved by the office's head: pairing is limited per address and approvals per approver, and 20
+        offices' devices do not all come from one place nor wait for one person."""
+        with httpx.Client(base_url=self.server.base_url, timeout=30,
+                          headers={"X-Forwarded-For": f"10.20.{i // 250}.{i % 250 + 1}"}) as anon:
+            r = anon.post("/api/v1/pairings", json={"kind": kind})
+            assert r.status_code == 201, r.text
+            p = r.json()
+            approver = Api(self.server.base_url, head)
+            approver.ok("POST", f"/api/v1/offices/{s.id}/pairings/{p['code']}/approve",
+                        json={"name": name or kind, **kw})
+            approver.http.close()
+            token = anon.get(f"/api/v1/pairings/{p['pairing_id']}").json().get("token")
+        assert token, f"pairing a {kind} for office {i} gave no token"
+        return str(token)
 
     # ---- the day
     async def run(self) -> None:
@@ -199,7 +218,8 @@ class Day:
             print(f"[{f.started - self.t0:6.1f} s] {f.name}", flush=True)
             await inject(f)
             if f.healed:
-                print(f"[{time.time() - self.t0:6.1f} s]   healed in {f.heal_s or 0:.1f} s", flush=True)
+                print(f"[{time.time() - self.t0:6.1f} s]   healed in {f.heal_s or 0:.1f} s"
+                      + (f" ({f.note})" if f.note else ""), flush=True)
         self.stop_at = max(self.stop_at, time.time() + 10)  # the day goes on a little after the last fault
         await asyncio.sleep(max(0.0, self.stop_at - time.time()))
 
@@ -253,7 +273,9 @@ class Day:
         self.cpu_before_restart += workers_cpu_s(self.server.proc.pid if self.server.proc else 0)
         await asyncio.to_thread(self.server.kill)
         await asyncio.to_thread(self.server.start, 60)  # the service manager starts it again
+        up = time.time()
         f.healed = await self._healthy_write()
+        f.note = f"/healthz 200 after {up - f.started:.1f} s"
 
     async def _pg_down(self, f: Fault) -> None:
         await asyncio.to_thread(self.pg.stop)
@@ -297,7 +319,9 @@ class Day:
 
     async def _receiver_down(self, f: Fault) -> None:
         await self.receiver.down()
+        posts = self.receiver.posts
         await asyncio.sleep(self.plan.receiver_down_s)
+        f.note = f"{self.receiver.posts - posts} posts received while down"
         await self.receiver.start()
         f.started = time.time()  # healed: when the backlog is out, measured after the day (_delays)
 
@@ -500,12 +524,12 @@ class Day:
     def _delays(self, worst: dict[int, dict[int, float]]) -> None:
         """Per fault, the slowest call-to-display of the calls made while it lasted (from its start to its
         heal); the receiver's heal is when every event from before it came back had been delivered."""
-        timed = sorted((_ts(e["at"]), worst[o.setup.id][e["seq"]]) for o in self.offices for e in o.day.log
+        timed = sorted((event_time(e), worst[o.setup.id][e["seq"]]) for o in self.offices for e in o.day.log
                        if e["type"] == "ticket.called" and e["seq"] in worst[o.setup.id])
         for f in self.faults:
             if f.name == "webhook receiver down":
                 backlog = [self.receiver.first_seen.get((o.setup.id, e["seq"])) for o in self.offices
-                           for e in o.day.log if e["type"] in WEBHOOK_TYPES and _ts(e["at"]) <= f.started]
+                           for e in o.day.log if e["type"] in WEBHOOK_TYPES and event_time(e) <= f.started]
                 if backlog and all(t is not None for t in backlog):
                     f.healed = max(f.started, max(t for t in backlog if t is not None))
             begin = f.started - (self.plan.receiver_down_s if f.name == "webhook receiver down" else 0)
@@ -514,10 +538,6 @@ class Day:
         delays = sorted(d for _, d in timed)
         self.delay_p50 = delays[len(delays) // 2] if delays else None
         self.delay_p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))] if delays else None
-
-
-def _ts(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
 
 
 def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
@@ -533,7 +553,8 @@ def office_log(database_url: str, office_id: int) -> list[dict[str, Any]]:
             office = session.get(Office, office_id)
             tz = office.timezone if office else "UTC"
             rows = session.exec(select(Event).where(Event.office_id == office_id).order_by(col(Event.seq))).all()
-            return [to_message(e, tz) for e in rows]
+            # the contract's `at` has seconds; the delays and the audit's races want the stored microseconds
+            return [{**to_message(e, tz), "at_s": e.at.timestamp()} for e in rows]
     finally:
         db.dispose()
 
@@ -565,7 +586,7 @@ def report(day: Day, lines: list[Line], wall: float, cpu_s: float) -> None:
               f"p99 {day.delay_p99 * 1000:.0f} ms")
     print("\n| fault | heal time | worst call-to-display delay meanwhile |\n|---|---:|---:|")
     for f in day.faults:
-        heal = f"{f.heal_s:.1f} s" if f.heal_s is not None else "not healed"
+        heal = (f"{f.heal_s:.1f} s" if f.heal_s is not None else "not healed") + (f" ({f.note})" if f.note else "")
         w = getattr(f, "worst_delay", None)
         print(f"| {f.name} | {heal} | {'–' if w is None else f'{w * 1000:.0f} ms'} |")
     print("\naudit:")

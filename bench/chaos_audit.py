@@ -17,6 +17,12 @@ from bench.chaos_peers import Display, WebhookReceiver
 
 CALL = "ticket.called"
 TERMINAL = {"done", "no_show", "cancelled"}
+# Races, counted apart from queue-order faults. The seq order is the commit order, and PostgreSQL shows a
+# pick what was committed when it ran: a call whose transaction ran alongside the one that made a ticket
+# wait (a transfer, a priority ticket's issue) cannot see that ticket; and two counters pressing Next at
+# once each take a different ticket (FOR UPDATE SKIP LOCKED), the second-in-line committing first. So a
+# "pass-over" of a ticket that began to wait, or was itself being called, within this of the call is a race.
+RACE_S = 1.0
 
 
 @dataclass
@@ -44,6 +50,12 @@ def _ticket(e: dict[str, Any]) -> dict[str, Any]:
 
 def _when(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
+
+
+def event_time(e: dict[str, Any]) -> float:
+    """The event's time to the microsecond when the log was read with it (`at_s`), else from its `at`
+    (the contract's seconds)."""
+    return float(e["at_s"]) if "at_s" in e else _when(e["at"])
 
 
 def final_tickets(log: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -81,8 +93,13 @@ def called_once_and_in_order(day: OfficeDay) -> Line:
     """No ticket called twice without a transfer in between; no call passed over a ticket ahead of it
     (priority first, then the original issue time) among the services of the calling counter."""
     state: dict[int, dict[str, Any]] = {}
-    twice, skipped = [], []
+    twice, skipped, raced = [], [], []
     held: dict[int, int] = {}  # ticket -> counter holding it
+    waiting_since: dict[int, float] = {}  # ticket -> when the event that made it wait was written
+    called_at: dict[int, list[tuple[int, float]]] = defaultdict(list)  # ticket -> its calls' (seq, time)
+    for e in day.log:
+        if e["type"] == CALL and _ticket(e).get("id") is not None:
+            called_at[_ticket(e)["id"]].append((e["seq"], event_time(e)))
     for e in day.log:
         t = _ticket(e)
         tid = t.get("id")
@@ -97,13 +114,19 @@ def called_once_and_in_order(day: OfficeDay) -> Line:
             for other_id, o in state.items():
                 if other_id != tid and o.get("status") == "waiting" and o.get("service_id") in services \
                         and _rank(o) < me:
-                    skipped.append((_brief(o), _brief(t), e["seq"]))
+                    now = event_time(e)
+                    race = now - waiting_since.get(other_id, float("-inf")) < RACE_S or any(
+                        seq > e["seq"] and abs(at - now) < RACE_S for seq, at in called_at[other_id])
+                    (raced if race else skipped).append((_brief(o), _brief(t), e["seq"]))
             held[tid] = counter
         elif e["type"] in ("ticket.transferred", "ticket.finished", "ticket.no_show", "ticket.cancelled"):
             held.pop(tid, None)
+        if t.get("status") == "waiting" and state.get(tid, {}).get("status") != "waiting":
+            waiting_since[tid] = event_time(e)
         state[tid] = {**state.get(tid, {}), **t}
     return Line(f"office {day.office_id}: no ticket called twice or passed over", not twice and not skipped,
-                f"called twice {twice[:3]}, passed over (ticket, called instead, seq) {skipped[:3]}")
+                f"called twice {twice[:3]}, passed over (ticket, called instead, seq) {skipped[:3]}; "
+                f"races (a concurrent call or return to the queue, under {RACE_S:.0f} s) {len(raced)} {raced[:2]}")
 
 
 def _brief(t: dict[str, Any]) -> str:
@@ -133,7 +156,7 @@ def displays_saw_every_call(day: OfficeDay, displays: Iterable[Display]) -> tupl
             if s is None:
                 missing += 1
                 continue
-            worst[seq] = max(worst.get(seq, 0.0), s.received - _when(e["at"]))
+            worst[seq] = max(worst.get(seq, 0.0), s.received - event_time(e))
     ok = missing == 0 and disorder == 0
     return Line(f"office {day.office_id}: {n} displays saw every call in seq order", ok,
                 f"{len(calls)} calls; missed receipts {missing}; out of order {disorder}"), worst

@@ -161,14 +161,19 @@ class WebhookReceiver:
         self.first_seen: dict[tuple[int, int], float] = {}  # (office, seq) -> time of first receipt
         self.posts = 0
         self.bad_signatures = 0
+        self._open: set[asyncio.StreamWriter] = set()  # kept-alive connections, cut when it goes down
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def down(self) -> None:
+        """Stop listening and cut the connections the sender keeps alive: closing the listener alone leaves
+        them delivering, and the receiver was never really down."""
         if self.server is not None:
             self.server.close()
+            for w in list(self._open):
+                w.close()
             await self.server.wait_closed()
             self.server = None
 
@@ -177,6 +182,7 @@ class WebhookReceiver:
         return f"http://127.0.0.1:{self.port}/qms-events"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
         try:
             while True:
                 line = await reader.readline()
@@ -187,12 +193,15 @@ class WebhookReceiver:
                     name, _, value = h.decode("latin-1").partition(":")
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if self.server is None:  # went down while this request was on its way: not received
+                    return
                 self._take(headers, body)
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                 await writer.drain()
         except (OSError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
             return  # a cancelled handler (the receiver going down, the run ending) ends quietly
         finally:
+            self._open.discard(writer)
             writer.close()
 
     def _take(self, headers: dict[str, str], body: bytes) -> None:

@@ -26,6 +26,7 @@ from .routes import GROUPS
 from .settings import Settings
 from .state import Qms
 from .ws import websocket_endpoint
+from .ws_unavailable import closed_while_unavailable
 
 log = logging.getLogger("qms")
 def all_endpoints() -> list[Endpoint]:
@@ -55,7 +56,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                     await group.on_shutdown(qms)
             await qms.stop()
 
-    routes = [make_route(ep) for ep in endpoints] + [WebSocketRoute("/ws", websocket_endpoint)] + page_routes()
+    ws = WebSocketRoute("/ws", closed_while_unavailable(websocket_endpoint))
+    routes = [make_route(ep) for ep in endpoints] + [ws] + page_routes()
     app = Starlette(routes=routes, lifespan=lifespan,
                     middleware=[Middleware(SecurityHeaders), Middleware(MetricsMiddleware, metrics=qms.metrics),
                                 Middleware(BodyLimit)],

@@ -55,6 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from .metrics import prepare_multiprocess
         prepare_multiprocess(Path(settings.data_dir))  # before the workers import prometheus_client
         os.environ["QMS_WORKERS"] = str(workers)  # each worker knows how many share the host (server/estimator.py)
+        os.environ["QMS_SCHEMA_UPGRADED"] = "1"  # by _db() above: the workers skip it (server/asgi.py)
         uvicorn.run("server.asgi:app", workers=workers, **common)
     else:
         from .app import create_app

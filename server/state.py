@@ -96,7 +96,8 @@ class Qms:
         self.reports.start()  # catches up from its checkpoint by itself (after a crash too)
         if self.settings.redis_url:
             import redis.asyncio as aioredis  # shared counters across workers
-            shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3)
+            # a stuck Redis must not hold a request: throttles count in memory when it does not answer
+            shared = aioredis.from_url(self.settings.redis_url, socket_connect_timeout=3, socket_timeout=2)
             for t in (self.login_throttle, self.login_address_throttle, self.pairing_throttle, self.issue_throttle,
                       self.lookup_throttle):
                 t.redis, t.namespace = shared, self.namespace
@@ -287,7 +288,13 @@ class Qms:
                                  "reason": "logged out"})
 
     async def _control(self, op: dict[str, Any]) -> None:
-        await self.pubsub.publish(self.pubsub.control, json.dumps(op))
+        """Tell every worker to close some sockets. Called after the commit (a revoke, a logout): when Redis
+        is down this worker closes its own and the answer stands; the others' sockets stay until they drop."""
+        try:
+            await self.pubsub.publish(self.pubsub.control, json.dumps(op))
+        except Exception as e:  # noqa: BLE001 - committed already; never turn that into an error answer
+            log.error("publishing a close (%s) failed (%s); closing this worker's sockets only", op.get("op"), e)
+            await self._close_local(op)
 
     async def _close_local(self, op: dict[str, Any]) -> None:
         kind, ident = op.get("kind"), op.get("id")

@@ -11,16 +11,17 @@ CP1258 = ESC t 52, TCVN-3 lower case = ESC t 30, TCVN-3 upper case = ESC t 31.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from escpos.capabilities import CAPABILITIES, BaseProfile, get_profile
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
 from PIL import Image
 
 from .codepages import ESC_T, encode_cp1258, encode_tcvn3
 from .layout import TicketPrint, ticket_lines
 from .text_wrap import cp1258_cells, tcvn3_cells, wrap_cells
+
+if TYPE_CHECKING:
+    from escpos.capabilities import BaseProfile
+    from escpos.printer import Dummy
 
 TextEncoding = Literal["cp1258", "tcvn3"]
 TEXT_ENCODINGS: tuple[TextEncoding, ...] = ("cp1258", "tcvn3")
@@ -28,15 +29,24 @@ DEFAULT_PROFILE = "default"
 _PROFILE_CODE_PAGE_NAMES = {"cp1258": "CP1258", "tcvn3": "TCVN-3-1", "tcvn3_upper": "TCVN-3-2"}
 
 
+def _capabilities() -> Any:
+    """python-escpos's capability database, loaded on first use: it parses a large YAML file, a fifth of
+    a worker's start-up, which a restart should not wait on before it answers (only printing needs it)."""
+    from escpos.capabilities import CAPABILITIES
+    return CAPABILITIES
+
+
 def printer_profiles() -> list[str]:
     """Names accepted as ``profile`` (python-escpos's capability database)."""
-    return sorted(CAPABILITIES["profiles"])
+    return sorted(_capabilities()["profiles"])
 
 
 def load_profile(profile: str | None) -> BaseProfile:
     """The python-escpos profile; ValueError (for a 422) when the name is unknown."""
+    from escpos.capabilities import get_profile
+
     name = profile or DEFAULT_PROFILE
-    if name not in CAPABILITIES["profiles"]:
+    if name not in _capabilities()["profiles"]:
         raise ValueError(
             f"unknown printer profile {name!r}; use one of python-escpos's profiles, "
             f"e.g. 'default', 'TM-T88V', 'TM-T20II'"
@@ -57,6 +67,8 @@ def code_page_number(profile: str | None, name: str) -> int | None:
 
 
 def _printer(profile: str | None) -> Dummy:
+    from escpos.printer import Dummy
+
     load_profile(profile)  # refuse unknown names with a clear message
     return Dummy(profile=profile or DEFAULT_PROFILE)
 
@@ -159,6 +171,8 @@ def ticket_bytes_text(
     line(lines["wait"])
     line(lines["issued"])
     p._raw(b"\n")  # never p.text()/ln(): python-escpos would switch the code page
+    from escpos.constants import QR_ECLEVEL_M
+
     p.qr(t.track_url, ec=QR_ECLEVEL_M, size=6 if width_chars >= 40 else 4, native=True)
     line(lines["scan"])
     p.set(bold=True)
