@@ -5,26 +5,12 @@ from __future__ import annotations
 import threading
 import time
 
-import httpx
 
 from tests.support.aio import run
+from tests.support.load import hammer
 from tests.support.server import OfficeSetup, ServerProcess, WsClient
 
 
-def _hammer(base: str, token: str, office_id: int, service_id: int, counter_id: int | None,
-            stop: threading.Event, accepted: list[dict]) -> None:
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=5) as c:
-        while not stop.is_set():
-            try:
-                if counter_id is None:
-                    r = c.post(f"/api/v1/offices/{office_id}/tickets", json={"service_id": service_id,
-                                                                             "print": False})
-                    if r.status_code == 201:
-                        accepted.append(r.json())
-                else:
-                    c.post(f"/api/v1/counters/{counter_id}/next", json={})
-            except httpx.HTTPError:
-                time.sleep(0.05)
 
 
 def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
@@ -43,9 +29,9 @@ def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
             last = (await ws.next_event())["seq"]
             stop = threading.Event()
             accepted: list[dict] = []
-            threads = [threading.Thread(target=_hammer, args=(server.base_url, token, office.id, a, None, stop,
+            threads = [threading.Thread(target=hammer, args=(server.base_url, token, office.id, a, None, stop,
                                                               accepted)) for _ in range(3)]
-            threads += [threading.Thread(target=_hammer, args=(server.base_url, token, office.id, a, cid, stop,
+            threads += [threading.Thread(target=hammer, args=(server.base_url, token, office.id, a, cid, stop,
                                                                accepted)) for cid in counters]
             for t in threads:
                 t.daemon = True

@@ -9,42 +9,29 @@ import threading
 import time
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session
 
-from counters.projections import checkpoint, facts
+from counters.projections import checkpoint
 from server.db import Database
 from server.report_projector import LOCK_APPLICATION, LOCK_KEY
 from tests.counters.test_reports import _dump
+from tests.support.load import hammer
+from tests.support.projections import scratch
 from tests.support.server import OfficeSetup, ServerProcess
 
 SLOW_BATCHES = {"QMS_REPORT_FOLD_PAUSE_S": "0.3", "QMS_REPORT_FOLD_BATCH": "5"}
 
 
-def _hammer(base: str, token: str, office_id: int, service_id: int, counter_id: int | None,
-            stop: threading.Event, accepted: list[dict[str, Any]]) -> None:
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=5) as c:
-        while not stop.is_set():
-            try:
-                if counter_id is None:
-                    r = c.post(f"/api/v1/offices/{office_id}/tickets", json={"service_id": service_id, "print": False})
-                    if r.status_code == 201:
-                        accepted.append(r.json())
-                else:
-                    c.post(f"/api/v1/counters/{counter_id}/next", json={})
-            except httpx.HTTPError:
-                time.sleep(0.05)
 
 
 def _load(server: ServerProcess, office: OfficeSetup, token: str, service_id: int, counters: list[int],
           seconds: float, kill: bool = False) -> list[dict[str, Any]]:
     """Issue and call for `seconds`; with `kill`, SIGKILL the server while the requests are still going."""
     stop, accepted = threading.Event(), []  # type: ignore[var-annotated]
-    threads = [threading.Thread(target=_hammer, args=(server.base_url, token, office.id, service_id, None, stop,
+    threads = [threading.Thread(target=hammer, args=(server.base_url, token, office.id, service_id, None, stop,
                                                       accepted), daemon=True) for _ in range(2)]
-    threads += [threading.Thread(target=_hammer, args=(server.base_url, token, office.id, service_id, cid, stop,
+    threads += [threading.Thread(target=hammer, args=(server.base_url, token, office.id, service_id, cid, stop,
                                                        accepted), daemon=True) for cid in counters]
     for t in threads:
         t.start()
@@ -59,12 +46,6 @@ def _load(server: ServerProcess, office: OfficeSetup, token: str, service_id: in
     return accepted
 
 
-def _scratch(db: Database) -> Any:
-    with Session(db.engine) as s, s.begin():
-        facts.rebuild(s)
-        built = _dump(s)
-        s.rollback()
-    return built
 
 
 def _caught_up(db: Database, timeout: float = 60) -> None:
@@ -99,7 +80,7 @@ def test_sigkill_during_a_projector_batch_loses_no_fold_and_the_rebuilt_reports_
         server.start()
         admin = server.admin()
         _caught_up(db)
-        assert _scratch(db) == db.read_sync(_dump)  # what the batches built equals a fold from scratch
+        assert scratch(db) == db.read_sync(_dump)  # what the batches built equals a fold from scratch
         today = admin.ok("GET", f"/api/v1/offices/{office.id}/reports?group_by=service")["items"]
         issued = sum(r["issued"] for r in today)
         tickets = admin.ok("GET", f"/api/v1/offices/{office.id}/tickets?limit=1000")["items"]
@@ -151,7 +132,7 @@ def test_two_processes_one_folds_and_the_other_takes_over_when_it_is_killed() ->
         accepted = _load(survivor, office, token, a, counters, 1.0)
         assert accepted
         _caught_up(db, 10)
-        assert _scratch(db) == db.read_sync(_dump)
+        assert scratch(db) == db.read_sync(_dump)
         admin = survivor.admin()
         rows = admin.ok("GET", f"/api/v1/offices/{office.id}/reports?group_by=service")["items"]
         tickets = admin.ok("GET", f"/api/v1/offices/{office.id}/tickets?limit=1000")["items"]

@@ -21,6 +21,7 @@ from counters.projections import checkpoint, facts
 from server.db import Database
 from server.report_projector import ReportProjector
 from tests.counters.test_reports import DAY, Script, _dump, at, play_day
+from tests.support.projections import scratch
 
 
 class LiveScript(Script):
@@ -70,13 +71,6 @@ def _checkpoints(db: Database) -> dict[int, int]:
                                                  .where(ProjectionCheckpoint.name == "reports")).all()))
 
 
-def _scratch(db: Database) -> Any:
-    """The facts and rollups a fold of the whole log from scratch gives (in a transaction rolled back)."""
-    with Session(db.engine) as s, s.begin():
-        facts.rebuild(s)
-        built = _dump(s)
-        s.rollback()
-    return built
 
 
 def _lag(db: Database) -> dict[int, tuple[int, int]]:
@@ -102,7 +96,7 @@ def test_the_projector_folds_a_mixed_day_after_the_commits_equal_to_a_fold_from_
     assert _lag(s.db) == {}  # every office's checkpoint is at its last seq
     built = s.db.read_sync(_dump)
     assert len(built[0]) == 10 and built[1]  # a fact per ticket
-    assert built == _scratch(s.db)
+    assert built == scratch(s.db)
     by_channel = s.report("channel", DAY, DAY + timedelta(days=2))
     assert by_channel["appointment"]["appointments"] == 1 and by_channel["appointment"]["appointments_missed"] == 1
 
@@ -131,7 +125,7 @@ def test_a_batch_run_again_changes_nothing_and_a_restart_catches_up() -> None:
     asyncio.run(restart())
     assert _lag(db) == {}
     built = db.read_sync(_dump)
-    assert built == _scratch(db)
+    assert built == scratch(db)
     assert db.fold_reports_sync(5) == (0, False)  # caught up: running a batch again folds nothing...
     assert db.fold_all_reports_sync() == 0
     assert db.read_sync(_dump) == built  # ...and changes nothing
@@ -152,7 +146,7 @@ def test_a_batch_that_fails_half_way_changes_nothing_and_is_folded_again(monkeyp
     assert s.db.read_sync(_dump) == before and _checkpoints(s.db) == marks  # rolled back together
     monkeypatch.setattr(facts, "apply_missed", apply_missed)
     s.db.fold_all_reports_sync(limit=6)
-    assert s.db.read_sync(_dump) == _scratch(s.db)
+    assert s.db.read_sync(_dump) == scratch(s.db)
 
 
 def test_the_projector_logs_a_failed_batch_and_retries_it(monkeypatch: pytest.MonkeyPatch,
@@ -182,7 +176,7 @@ def test_the_projector_logs_a_failed_batch_and_retries_it(monkeypatch: pytest.Mo
         asyncio.run(go())
     assert "folding report facts failed" in caplog.text
     assert _lag(s.db) == {}
-    assert s.db.read_sync(_dump) == _scratch(s.db)
+    assert s.db.read_sync(_dump) == scratch(s.db)
 
 
 def test_rebuild_moves_the_checkpoint_so_the_projector_never_folds_twice() -> None:
