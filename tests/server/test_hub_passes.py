@@ -38,16 +38,21 @@ def _batch(office_id: int, seq: int) -> list[dict[str, Any]]:
     ]
 
 
+def _hub() -> Hub:
+    """A hub whose log is empty and whose offices stand at seq 10: what these tests fan out is all there is."""
+    async def no_fetch(*_: Any) -> list[dict[str, Any]]:
+        return []
+
+    async def last(_: int) -> int:
+        return 10
+    return Hub(no_fetch, last)
+
+
 def _fan_out(sockets: int, audience: str) -> dict[int, list[str]]:
     """Every socket's received event types, after one action fanned out through the real senders;
     also checks the global order: no socket gets the rest of the action before every socket got its call."""
     async def run() -> list[tuple[int, str]]:
-        async def no_fetch(*_: Any) -> list[dict[str, Any]]:
-            return []
-
-        async def last(_: int) -> int:
-            return 10
-        hub = Hub(no_fetch, last)
+        hub = _hub()
         RecordingSocket.log = []
         clients = [Client(RecordingSocket(n), 1, audience, "display", n, None) for n in range(sockets)]  # type: ignore[arg-type]
         for c in clients:
@@ -88,12 +93,7 @@ def test_a_derived_frame_waits_for_the_event_it_reflects_and_is_not_taken_for_a_
     """A frame ahead of its event (another worker's, late on the pub/sub) is held until that event is
     delivered; then it is sent although its seq equals the client's last one."""
     async def run() -> list[str]:
-        async def no_fetch(*_: Any) -> list[dict[str, Any]]:
-            return []
-
-        async def last(_: int) -> int:
-            return 10
-        hub = Hub(no_fetch, last)
+        hub = _hub()
         RecordingSocket.log = []
         client = Client(RecordingSocket(0), 1, "public", "display", 0, None)  # type: ignore[arg-type]
         await hub.register(client)
