@@ -126,7 +126,8 @@ def test_unsatisfied_rating_with_reasons_is_kept_while_offline(server: ServerPro
     try:
         tab = tctx.new_page()
         tab.goto(f"{server.base_url}/tablet#token={tablet.token}")
-        tab.wait_for_function("() => document.body.dataset.screen === 'idle'")
+        # idle is shown before the socket is up; a request finished before that is not the tablet's to show
+        tab.wait_for_function("() => document.body.dataset.screen === 'idle' && document.body.dataset.live === 'online'")
         clerk.ok("POST", f"/api/v1/counters/{c1['id']}/open")
         clerk.ok("POST", f"/api/v1/counters/{c1['id']}/next")
         clerk.ok("POST", f"/api/v1/tickets/{t['id']}/finish")

@@ -8,7 +8,7 @@ import time
 
 from tests.support.aio import run
 from tests.support.load import hammer
-from tests.support.server import OfficeSetup, ServerProcess, WsClient
+from tests.support.server import OfficeSetup, ServerProcess, WsClient, logged
 
 
 
@@ -85,9 +85,7 @@ def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
             return everything, missed
 
         everything, missed = run(resume())
-        # queue.updated frames are derived (the latest seq, no slot, never replayed): only events count here
-        everything = [m for m in everything if m["type"] != "queue.updated"]
-        missed = [m for m in missed if m["type"] != "queue.updated"]
+        everything, missed = logged(everything), logged(missed)
         seqs = [m["seq"] for m in everything]
         assert seqs == list(range(1, len(seqs) + 1)), "seq has no holes and survives the crash"
         assert seqs[-1] > last_seen, "seq continues after the restart"

@@ -87,7 +87,7 @@ def test_tablet_asks_trips_and_the_pages_show_them(server: ServerProcess, office
         errors: list[str] = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
         tab.goto(f"{server.base_url}/tablet#token={tablet.token}")
-        tab.wait_for_function("() => document.body.dataset.screen === 'idle'")
+        tab.wait_for_function("() => document.body.dataset.screen === 'idle' && document.body.dataset.live === 'online'")
         ticket = clerk.ok("POST", f"/api/v1/counters/{counter['id']}/next")["ticket"]
         clerk.ok("POST", f"/api/v1/tickets/{ticket['id']}/dossiers",
                  json={"code": CODE, "procedure": "Đăng ký khai sinh"}, expect=201)

@@ -17,7 +17,7 @@ import pytest
 import websockets
 
 from tests.support.aio import run
-from tests.support.server import OfficeSetup, ServerProcess, WsClient, fresh_database_url, post_as_kiosk
+from tests.support.server import OfficeSetup, ServerProcess, WsClient, fresh_database_url, logged, post_as_kiosk
 
 pytestmark = pytest.mark.skipif(not (os.environ.get("QMS_TEST_POSTGRES_URL") and os.environ.get("QMS_TEST_REDIS_URL")),
                                 reason="needs PostgreSQL and Redis (QMS_TEST_POSTGRES_URL, QMS_TEST_REDIS_URL)")
@@ -169,6 +169,7 @@ def test_sigkill_of_a_worker_under_load_loses_nothing(cluster: list[ServerProces
         return last, missed, everything
 
     resumed_from, missed, everything = run(watch())
+    missed, everything = logged(missed), logged(everything)
     assert len(accepted) > 50
     admin = cluster[0].admin()
     tickets = admin.ok("GET", f"/api/v1/offices/{office.id}/tickets?limit=1000")["items"]

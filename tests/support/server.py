@@ -245,6 +245,13 @@ class WsClient:
             await self.ws.close()
 
 
+def logged(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events that hold a slot in the office's log: derived frames (queue.updated carries the latest
+    seq, takes no slot, is never replayed) are left out, so seqs can be checked for holes and repeats."""
+    from server.audience import DERIVED_TYPES
+    return [m for m in messages if m.get("type") not in DERIVED_TYPES]
+
+
 async def post_as_kiosk(client: Any, url: str, **kw: Any) -> Any:
     """POST like the product's own clients: a 503 `busy` (the server shed the write, nothing changed) is
     tried again shortly; anything else is returned as it came."""

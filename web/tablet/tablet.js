@@ -245,6 +245,7 @@ async function start() {
     },
     onStatus: (status) => {
       document.body.classList.toggle("offline", status === "offline");
+      document.body.dataset.live = status;  // "online" once the socket has its snapshot: requests reach it
       if (status === "online") flush();
       if (status === "unauthorized") lostToken();
     },
