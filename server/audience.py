@@ -64,12 +64,27 @@ def _public_data(data: dict[str, Any], keep_clerk: bool = False) -> dict[str, An
     return out
 
 
+def _public_queue(data: dict[str, Any]) -> dict[str, Any]:
+    """A `queue.updated` as lobby screens, kiosks and tracking pages show it: per service the count and the
+    wait to the minute (what they print), no running figures (the longest wait moves every second). So a
+    frame that changes nothing they show is the same text, and the hub sends it to nobody."""
+    rows = []
+    for row in data.get("services") or []:
+        wait = row.get("estimated_wait_s")
+        rows.append({"id": row.get("id"), "service_id": row.get("service_id", row.get("id")), "code": row.get("code"),
+                     "waiting": row.get("waiting"), "serving_now": row.get("serving_now"),
+                     "estimated_wait_s": None if wait is None else 60 * round(wait / 60)})
+    return {"services": rows}
+
+
 def filter_event(audience: str, msg: dict[str, Any]) -> dict[str, Any] | None:
     """The form of `msg` this audience sees, or None when it may not see it."""
     kind, _, ident = audience.partition(":")
     t, data = msg["type"], msg.get("data") or {}
     if kind == "staff":
         return msg if t != "print.job" else None
+    if t == "queue.updated" and kind in ("public", "track"):
+        return {**msg, "data": _public_queue(data)}
     if kind == "public":
         return {**msg, "data": _public_data(data)} if t in PUBLIC_TYPES else None
     if kind == "tablet":

@@ -12,7 +12,11 @@
   every socket that asks at that seq (`self.snapshots`, server/snapshots.py): a reconnect storm is one build.
 - A derived frame (`queue.updated`) carries the seq of the latest event it reflects and takes no slot:
   it is fanned out once that event has been, queued with no seq of its own so a client's sender never
-  takes it for a duplicate, and it is never replayed (snapshots carry the waits).
+  takes it for a duplicate, and it is never replayed (snapshots carry the waits). Lobby screens get only
+  the service rows whose count or minutes changed (`_news`): most refinements reach no screen at all.
+- The last RECENT_EVENTS delivered events of an office stay in memory, so a resuming socket (a restart,
+  a network blip: thousands at once) is answered without a read of the log.
+- One keep-alive task pings every socket (`keep_alive`), not a task per socket.
 - Only public APIs: each client's sender task drains its queue through Starlette's `send_text`. With
   thousands of screens an action with a call is queued in two passes (every screen's call first, then
   the rest of the action), and each sender yields after a call, so every screen's call is written
@@ -23,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +41,8 @@ from .snapshots import Snapshots
 
 log = logging.getLogger("qms.hub")
 QUEUE_LIMIT = 2000
+PING = (0, '{"type":"ping"}')
+RECENT_EVENTS = 1000  # per office: a reconnect storm resumes from memory, not from the log (one read each)
 GAP_WAIT_S = 0.3
 CALL_PREFIXES = tuple(f'{{"type":"{t}"' for t in sorted(CALL_TYPES))  # a serialized call starts so
 
@@ -53,6 +60,7 @@ class Client:
     queue: asyncio.Queue[tuple[int, str] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     last_seq: int = 0
     last_pong: float = 0.0
+    pinged_at: float = 0.0  # monotonic time of the last ping (or of the connection): the next is due an interval on
     closed: bool = False
     sending: bool = False  # the sender is writing an item (a long send is not a silent client)
 
@@ -63,6 +71,8 @@ class OfficeStream:
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     gap_task: asyncio.Task[None] | None = None
     frames: list[dict[str, Any]] = field(default_factory=list)  # derived frames ahead of the events they reflect
+    shown: dict[Any, dict[str, Any]] = field(default_factory=dict)  # service → the last row lobby screens were sent
+    recent: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))  # delivered, in order
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -75,10 +85,12 @@ class _Form:
     lead: int  # how many events go in the first pass (up to and including the first call)
 
     @classmethod
-    def of(cls, shown: list[tuple[int, dict[str, Any]]]) -> _Form:
-        out, lead = [], 0
+    def of(cls, shown: list[tuple[int, dict[str, Any]]], derived: bool = False) -> _Form:
+        """Derived frames are queued under seq 0: no slot of their own, never taken for a duplicate."""
+        out: list[tuple[int, str]] = []
+        lead = 0
         for seq, event in shown:
-            out.append((seq, json.dumps(event, ensure_ascii=False, separators=(",", ":"))))
+            out.append((0 if derived else seq, json.dumps(event, ensure_ascii=False, separators=(",", ":"))))
             if not lead and event["type"] in CALL_TYPES:
                 lead = len(out)
         return cls(out, lead or len(out))
@@ -124,6 +136,15 @@ class Hub:
         later event live, so a catch-up reads the log up to here and no further (no database hop)."""
         return self.streams[office_id].delivered or 0
 
+    def recent(self, office_id: int, after: int, upto: int) -> list[dict[str, Any]] | None:
+        """The events (after, upto] as this worker delivered them, or None when they are not all in memory
+        (the caller reads the log). Delivered events are consecutive, so the range is whole or absent."""
+        recent = self.streams[office_id].recent
+        if not recent or recent[0]["seq"] > after + 1 or recent[-1]["seq"] < upto:
+            return None
+        first = recent[0]["seq"]
+        return [recent[i] for i in range(after + 1 - first, upto + 1 - first)]
+
     def unregister(self, client: Client) -> None:
         if client in self.clients[client.office_id] and self.metrics:
             self.metrics.websocket_clients.dec()
@@ -155,11 +176,12 @@ class Hub:
         except (WebSocketDisconnect, RuntimeError, OSError):
             client.closed = True
 
-    def send_now(self, client: Client, seq: int, text: str) -> None:
+    def send_now(self, client: Client, item: tuple[int, str]) -> None:
+        """Queue (seq, text) for the client's sender; seq 0 is never taken for a duplicate."""
         if client.closed:
             return
         try:
-            client.queue.put_nowait((seq, text))
+            client.queue.put_nowait(item)
         except asyncio.QueueFull:
             log.warning("client of office %s too slow (%d queued): disconnecting it", client.office_id, QUEUE_LIMIT)
             self.unregister(client)
@@ -201,6 +223,9 @@ class Hub:
         while stream.delivered + 1 in stream.pending:
             m = stream.pending.pop(stream.delivered + 1)
             stream.delivered = m["seq"]
+            if stream.recent and stream.recent[-1]["seq"] != m["seq"] - 1:
+                stream.recent.clear()  # a skipped hole: keep the memory consecutive
+            stream.recent.append(m)
             ready.append(m)
         if ready:
             self._fan_out(office_id, ready)
@@ -247,6 +272,7 @@ class Hub:
         """
         clients = self.clients.get(office_id)
         if not clients:
+            self.streams[office_id].shown.clear()  # nobody was sent anything: the next frame goes out whole
             return
         forms: dict[str, _Form] = {}
         later: list[tuple[Client, list[tuple[int, str]]]] = []
@@ -254,19 +280,64 @@ class Hub:
         for client in list(clients):
             form = forms.get(client.audience)
             if form is None:
-                form = forms[client.audience] = _Form.of(filter_batch(client.audience, msgs))
+                shown = filter_batch(client.audience, msgs)
+                form = forms[client.audience] = _Form.of(self._news(office_id, shown)
+                                                         if derived and client.audience == "public" else shown,
+                                                         derived)
             if not form.out:
                 continue
             sent += len(form.out)
-            for seq, text in form.out[:form.lead]:
-                self.send_now(client, 0 if derived else seq, text)
+            for item in form.out[:form.lead]:  # one (seq, text) shared by every socket, not one each
+                self.send_now(client, item)
             if form.lead < len(form.out):
                 later.append((client, form.out[form.lead:]))
         for client, rest in later:
-            for seq, text in rest:
-                self.send_now(client, 0 if derived else seq, text)
+            for item in rest:
+                self.send_now(client, item)
         if self.metrics and sent:
             self.metrics.websocket_messages.inc(sent)
+        if derived and sent:
+            self.snapshots.stale(office_id)
+
+    def _news(self, office_id: int, frames: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
+        """Derived frames for the lobby screens and kiosks (the thousands), cut to the service rows they have
+        not been sent as they are: a refined wait that still reads the same minutes goes to none of them.
+        A screen that connects later gets a snapshot built after the last frame (`Snapshots.stale`)."""
+        last = self.streams[office_id].shown
+        out = []
+        for seq, frame in frames:
+            data = frame.get("data") or {}
+            changed = [row for row in data.get("services") or [] if last.get(row.get("id")) != row]
+            for row in changed:
+                last[row.get("id")] = row
+            if changed:
+                out.append((seq, {**frame, "data": {**data, "services": changed}}))
+        return out
+
+    # ---- keep-alive
+    async def keep_alive(self, interval: float) -> None:
+        """Ping every socket `interval` after its last ping; close one whose pong is 2.5 intervals late.
+
+        One task for all sockets (not one per socket): thousands of screens are thousands fewer tasks and
+        timers to create on connect and to hold. A socket still working through a backlog (a long replay)
+        is not judged: our ping waits in that queue, and the bounded queue handles a really stuck one.
+        """
+        tick = min(1.0, interval / 4)
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            for clients in list(self.clients.values()):
+                for client in list(clients):
+                    if client.closed or now - client.pinged_at < interval:
+                        continue
+                    client.pinged_at = now
+                    if not client.queue.empty() or client.sending:
+                        client.last_pong = max(client.last_pong, now - interval)
+                    elif now - client.last_pong > interval * 2.5:
+                        self.unregister(client)
+                        asyncio.create_task(self._close(client, 4002, "no pong"))
+                        continue
+                    self.send_now(client, PING)
 
     # ---- control
     async def close_where(self, match: Callable[[Client], bool], code: int, reason: str) -> int:

@@ -103,3 +103,9 @@ class Snapshots:
             self._latest[office_id] = seq
             self.states.drop(lambda k: k[0] != office_id or k[1] >= seq)
             self.forms.drop(lambda k: k[0] != office_id or k[1] >= seq)
+
+    def stale(self, office_id: int) -> None:
+        """The office's figures moved without a new seq (a derived frame went out): build afresh next time,
+        so a socket that connects now starts from what the others were just sent."""
+        self.states.drop(lambda k: k[0] != office_id)
+        self.forms.drop(lambda k: k[0] != office_id)

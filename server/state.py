@@ -102,6 +102,7 @@ class Qms:
                       self.lookup_throttle):
                 t.redis, t.namespace = shared, self.namespace
         self._tasks.append(asyncio.create_task(self._flush_pings(), name="qms-device-pings"))
+        self._tasks.append(asyncio.create_task(self.hub.keep_alive(self.settings.ping_interval_s), name="qms-ws-pings"))
 
     async def stop(self) -> None:
         self.estimator.stop()

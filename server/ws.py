@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from counters.projections.live import live_state
@@ -59,17 +59,22 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         def admit(s: Session) -> tuple[Actor | None, int, bool, int]:  # one database hop per connection (storms)
             who = actor_from_token(s, token, now) if token else None
             oid = int(raw_office) if raw_office and raw_office.isdigit() else ((who.office_id or 0) if who else 0)
-            allowed = who is not None and s.get(Office, oid) is not None and \
-                may_access_office(s, who, oid, read_only=True)
-            office_seq = s.get(OfficeSeq, oid) if allowed else None  # the snapshot's key (see _catch_up)
-            return who, oid, allowed, office_seq.last_seq if office_seq else 0
+            if who is None:
+                return None, oid, False, 0
+            # the office exists, and its latest seq (the snapshot's key, see _catch_up): one row, no ORM object
+            found = s.exec(select(Office.id, OfficeSeq.last_seq)
+                           .join(OfficeSeq, col(OfficeSeq.office_id) == Office.id, isouter=True)
+                           .where(Office.id == oid)).first()
+            allowed = found is not None and may_access_office(s, who, oid, read_only=True)
+            return who, oid, allowed, (found[1] or 0) if allowed and found else 0
         actor, office_id, allowed, admitted_seq = await qms.db.read(admit)
         if actor is None:
             return await _reject(ws, 4401, "unauthorized", "A valid token is needed (?token=).")
         if not allowed:
             return await _reject(ws, 4403, "forbidden", "You may not follow that office.")
     client = Client(ws, office_id, audience_of(actor, track_ticket), actor.kind if actor else "track",
-                    actor.id if actor else None, actor.token_id if actor else None, last_pong=time.monotonic())
+                    actor.id if actor else None, actor.token_id if actor else None, last_pong=time.monotonic(),
+                    pinged_at=time.monotonic())
     try:
         hello = await asyncio.wait_for(_receive(ws), timeout=HELLO_TIMEOUT_S)
     except WebSocketDisconnect:
@@ -80,7 +85,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
         since = None
     await qms.hub.register(client)  # live events queue up from here on...
-    sender = pinger = None
+    sender = None
     linked = actor is not None and actor.is_device
     # a reconnect storm of one device is one write, not N
     if linked and actor is not None and qms.hub.link_device(actor.id):
@@ -93,8 +98,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             live.append(client.queue.get_nowait())
         for item in first + live:
             client.queue.put_nowait(item)
-        sender = asyncio.create_task(qms.hub.sender(client))
-        pinger = asyncio.create_task(_pings(qms, client))
+        sender = asyncio.create_task(qms.hub.sender(client))  # pings: Hub.keep_alive, one task for all
         while not client.closed:
             msg = await _receive(ws)
             if isinstance(msg, dict) and msg.get("type") == "pong":
@@ -105,9 +109,8 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         pass
     finally:
         qms.hub.unregister(client)
-        for task in (pinger, sender):
-            if task is not None:
-                task.cancel()
+        if sender is not None:
+            sender.cancel()
         if linked and actor is not None and qms.hub.unlink_device(actor.id):
             await qms.device_seen(actor, online=False)
 
@@ -130,7 +133,10 @@ async def _catch_up(qms: Any, client: Client, since: int | None, track_ticket: i
             and await qms.replayable_from(office_id) - 1 <= since:
         out: list[tuple[int, str] | None] = []
         if since < last:
-            for seq, shown in filter_batch(client.audience, await qms.fetch_events(office_id, since, last)):
+            missed = qms.hub.recent(office_id, since, last)
+            if missed is None:
+                missed = await qms.fetch_events(office_id, since, last)
+            for seq, shown in filter_batch(client.audience, missed):
                 out.append((seq, _text(shown)))
         client.last_seq = since
         return out
@@ -162,17 +168,3 @@ async def _catch_up(qms: Any, client: Client, since: int | None, track_ticket: i
     state_of = client.audience if track_ticket is not None else "office"
     text = await qms.hub.snapshots.text(office_id, seq, client.audience, state_of, build, form)
     return [(seq, text)]
-
-
-async def _pings(qms: Any, client: Client) -> None:
-    interval = qms.settings.ping_interval_s
-    while not client.closed:
-        await asyncio.sleep(interval)
-        if not client.queue.empty() or client.sending:
-            # still working through a backlog (a long replay): our ping waits in that queue, so the
-            # client cannot have answered yet; the bounded queue handles a client that is really stuck
-            client.last_pong = max(client.last_pong, time.monotonic() - interval)
-        elif time.monotonic() - client.last_pong > interval * 2.5:
-            await qms.hub.close_where(lambda c: c is client, 4002, "no pong")
-            return
-        qms.hub.send_now(client, 0, '{"type":"ping"}')

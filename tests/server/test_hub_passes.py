@@ -112,3 +112,58 @@ def test_a_derived_frame_waits_for_the_event_it_reflects_and_is_not_taken_for_a_
         assert early == []
         return [json.loads(t)["type"] for _, t in RecordingSocket.log]
     assert asyncio.run(run()) == ["ticket.called", "queue.updated"]
+
+
+def test_a_resume_is_served_from_the_delivered_events_in_memory_only_when_they_are_all_there() -> None:
+    """A reconnect storm resumes from what this worker delivered (no log read per socket); a range that
+    reaches before its memory is None, so the caller reads the log."""
+    async def run() -> Hub:
+        hub = _hub()
+        client = Client(RecordingSocket(0), 1, "staff", "user", 0, None)  # type: ignore[arg-type]
+        await hub.register(client)
+        await hub.on_events(_batch(1, 11))
+        assert [m["seq"] for m in hub.recent(1, 10, 13) or []] == [11, 12, 13]  # the frame takes no place
+        assert [m["seq"] for m in hub.recent(1, 11, 12) or []] == [12]
+        await hub.on_events([{**_batch(1, 15)[0], "seq": 15}])  # 14 is missing, and the log has no 14 either:
+        await asyncio.sleep(0.5)  # after the gap wait the hub skips ahead and its memory restarts at 15
+        return hub
+    hub = asyncio.run(run())
+    assert hub.recent(1, 10, 13) is None  # the hole at 14 cleared what came before it
+    assert hub.recent(1, 13, 14) is None and hub.recent(1, 13, 15) is None
+    assert [m["seq"] for m in hub.recent(1, 14, 15) or []] == [15]
+    assert hub.recent(2, 0, 1) is None  # an office nobody follows here
+
+
+def test_a_derived_frame_reaches_lobby_screens_only_when_what_they_show_changed() -> None:
+    """Lobby screens show per service the count and the wait in minutes: a refined wait that reads the same
+    minutes is sent to staff (who see the running figures) and to no screen; a new count is sent to both."""
+    def frame(seq: int, waiting: int, wait_s: int, longest_s: int) -> dict[str, Any]:
+        return {"type": "queue.updated", "seq": seq, "at": "2026-11-23T08:00:00+07:00", "office_id": 1,
+                "data": {"services": [{"id": 1, "service_id": 1, "code": "A", "waiting": waiting,
+                                       "estimated_wait_s": wait_s, "longest_wait_s": longest_s,
+                                       "estimated_wait_range_s": [wait_s // 2, wait_s * 2], "serving_now": True}]}}
+
+    async def run() -> dict[str, list[dict[str, Any]]]:
+        hub = _hub()
+        RecordingSocket.log = []
+        screen = Client(RecordingSocket(0), 1, "public", "display", 0, None)  # type: ignore[arg-type]
+        clerk = Client(RecordingSocket(1), 1, "staff", "user", 1, None)  # type: ignore[arg-type]
+        for c in (screen, clerk):
+            await hub.register(c)
+            c.last_seq = 10
+        senders = [asyncio.create_task(hub.sender(c)) for c in (screen, clerk)]
+        for f in (frame(10, 4, 600, 100), frame(10, 4, 610, 101), frame(10, 3, 610, 102)):
+            await hub.on_events([f])
+            for _ in range(10):
+                await asyncio.sleep(0)
+        for c in (screen, clerk):
+            hub.unregister(c)
+        await asyncio.gather(*senders)
+        got: dict[str, list[dict[str, Any]]] = {"public": [], "staff": []}
+        for n, text in RecordingSocket.log:
+            got["public" if n == 0 else "staff"].append(json.loads(text)["data"]["services"][0])
+        return got
+    got = asyncio.run(run())
+    assert [r["longest_wait_s"] for r in got["staff"]] == [100, 101, 102]
+    assert [(r["waiting"], r["estimated_wait_s"]) for r in got["public"]] == [(4, 600), (3, 600)]
+    assert "longest_wait_s" not in got["public"][0]  # the running figure is not the screens' to show

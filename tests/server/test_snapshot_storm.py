@@ -123,3 +123,26 @@ def test_a_shared_build_runs_once_survives_a_caller_that_leaves_and_a_failure_is
             await shared.get(key, build)
         assert len(shared) == 4
     run(scenario())
+
+
+def test_figures_that_moved_without_a_new_seq_make_the_next_snapshot_fresh() -> None:
+    """A derived frame (refined waits) keeps the seq: `stale` drops the office's snapshots so a socket that
+    connects next is built afresh, and another office's stay shared."""
+    from server.snapshots import Snapshots
+    builds: list[tuple[int, int]] = []
+
+    async def scenario() -> list[str]:
+        snaps = Snapshots()
+
+        async def text(office: int) -> str:
+            async def build() -> dict[str, Any]:
+                builds.append((office, 7))
+                return {"n": len(builds)}
+            return await snaps.text(office, 7, "public", "office", build, lambda d: json.dumps(d))
+        out = [await text(1), await text(2), await text(1)]
+        snaps.stale(1)
+        out += [await text(1), await text(2)]
+        return out
+    got = run(scenario())
+    assert got == ['{"n": 1}', '{"n": 2}', '{"n": 1}', '{"n": 3}', '{"n": 2}']
+    assert builds == [(1, 7), (2, 7), (1, 7)]
