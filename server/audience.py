@@ -138,7 +138,10 @@ def filter_snapshot(audience: str, live: dict[str, Any]) -> dict[str, Any]:
     if audience == "staff":
         return live
     kind, _, ident = audience.partition(":")
-    out = {k: v for k, v in live.items() if k not in ("alerts", "staffing", "satisfaction")}
+    out = {k: v for k, v in live.items() if k not in ("alerts", "staffing", "satisfaction", "rating_requests")}
+    if kind == "tablet":  # the rating its counter still asks for, if any (a tablet that connects after a finish)
+        out["rating_request"] = next((r for r in live.get("rating_requests") or []
+                                      if str((r.get("counter") or {}).get("id")) == ident), None)
     keep_clerk = kind == "tablet"
     counters = [_public_counter(c, keep_clerk) for c in live.get("counters", [])]
     if kind == "tablet":

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from counters.projections.live import live_state
+from counters.projections.live import live_state, rating_requests
 from counters.models import Office, OfficeSeq, Ticket
 
 from .audience import audience_of, filter_batch, filter_snapshot
@@ -156,7 +156,7 @@ async def _catch_up(qms: Any, client: Client, since: int | None, track_ticket: i
             assert office is not None
             if track_ticket is not None:
                 return {"at": None, "track": qms.track_state(session, track_ticket, now)}
-            return live_state(session, office, now)
+            return {**live_state(session, office, now), "rating_requests": rating_requests(session, office, now)}
         await qms.reports.caught_up([office_id])  # the live state's figures include every write answered before
         data: dict[str, Any] = await qms.db.read(state)
         return data

@@ -4,7 +4,7 @@ Used by the live view, by WebSocket snapshots and by displays after a reconnect.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
@@ -17,10 +17,10 @@ from counters.insight.estimates import booked_visits, estimate_queue
 from counters.projections.facts import BUCKET_EDGES_S, bucket
 from counters.projections.facts import TicketFact as FactTable
 from counters.projections.reports import office_tree
-from counters.models import Alert, Announcement, Counter, Feedback, Office, Service, Ticket
+from counters.models import Alert, Announcement, Counter, Event, Feedback, Office, Service, Ticket
 from counters.engine.schedule import is_issuing_open, is_no_wait_day
 from counters.tables import table_of
-from counters.types import SATISFIED_RATINGS, CounterState, Desk, TicketStatus
+from counters.types import SATISFIED_RATINGS, CounterState, Desk, EventType, TicketStatus
 from counters.views import counter_view, ticket_view
 
 RECENT_CALLS = 10
@@ -220,3 +220,15 @@ def live_state(session: Session, office: Office, now: datetime) -> dict[str, Any
                           "text": a.text, "at": iso(a.created_at, tz)} for a in recent],
     }
 
+
+def rating_requests(session: Session, office: Office, now: datetime) -> list[dict[str, Any]]:
+    """Each counter's latest `feedback.request` still open (inside the rating window, not yet rated), as the
+    event carried it: a tablet that connects after the finish (rebooted, back on the network) still asks."""
+    since = now - timedelta(minutes=office.feedback_window_min)
+    asked = session.exec(select(Event).where(Event.office_id == office.id, Event.type == EventType.FEEDBACK_REQUEST,
+                                             col(Event.at) >= since).order_by(col(Event.seq))).all()
+    latest = {e.counter_id: e for e in asked}
+    tickets = [e.ticket_id for e in latest.values()]
+    rated = set(session.exec(select(Feedback.ticket_id).where(col(Feedback.ticket_id).in_(tickets))).all()) \
+        if tickets else set()
+    return [dict(e.data or {}) for e in latest.values() if e.ticket_id not in rated]

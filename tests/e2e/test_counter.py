@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import screenshot
+from tests.support.browser import TABLET_LISTENING, screenshot
 from tests.support.server import OfficeSetup, ServerProcess
 
 
@@ -126,8 +126,7 @@ def test_unsatisfied_rating_with_reasons_is_kept_while_offline(server: ServerPro
     try:
         tab = tctx.new_page()
         tab.goto(f"{server.base_url}/tablet#token={tablet.token}")
-        # idle is shown before the socket is up; a request finished before that is not the tablet's to show
-        tab.wait_for_function("() => document.body.dataset.screen === 'idle' && document.body.dataset.live === 'online'")
+        tab.wait_for_function(TABLET_LISTENING)
         clerk.ok("POST", f"/api/v1/counters/{c1['id']}/open")
         clerk.ok("POST", f"/api/v1/counters/{c1['id']}/next")
         clerk.ok("POST", f"/api/v1/tickets/{t['id']}/finish")
@@ -201,3 +200,36 @@ def test_double_click_on_next_calls_once(server: ServerProcess, office: OfficeSe
         assert statuses == ["done", "called", "waiting"]
     finally:
         ctx.close()
+
+
+@pytest.mark.browser
+def test_a_tablet_opened_after_the_finish_still_asks_for_the_rating(server: ServerProcess, office: OfficeSetup,
+                                                                    chromium: Any) -> None:
+    b = office.service("B")
+    c1 = office.counter(1, [b["id"]])
+    clerk = office.user("canbo_late")
+    tablet = office.device("tablet", counter_id=c1["id"])
+    t = _issue(office, b["id"])
+    clerk.ok("POST", f"/api/v1/counters/{c1['id']}/open")
+    clerk.ok("POST", f"/api/v1/counters/{c1['id']}/next")
+    clerk.ok("POST", f"/api/v1/tickets/{t['id']}/finish")  # the tablet is off (rebooting) meanwhile
+    tctx = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        tab = tctx.new_page()
+        tab.goto(f"{server.base_url}/tablet#token={tablet.token}")
+        tab.wait_for_function("() => document.body.dataset.screen === 'rate'")
+        assert tab.text_content("#rate-number") == t["display_number"]
+        tab.click("[data-level='satisfied']")
+        tab.wait_for_function("() => ['trips', 'thanks', 'idle'].includes(document.body.dataset.screen)")
+        deadline = time.monotonic() + 10
+        while office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")["total"] == 0 \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        item = office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")["items"][0]
+        assert (item["ticket_id"], item["rating"]) == (t["id"], "satisfied")
+        tab.reload()  # rated: a reload does not ask again
+        tab.wait_for_function(TABLET_LISTENING)
+        tab.wait_for_timeout(500)
+        assert tab.evaluate("document.body.dataset.screen") == "idle"
+    finally:
+        tctx.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import TABLET_LISTENING
 from tests.support.server import OfficeSetup, ServerProcess
 
 CODE = "000.00.12.H26-241204-0042"
@@ -87,7 +88,7 @@ def test_tablet_asks_trips_and_the_pages_show_them(server: ServerProcess, office
         errors: list[str] = []
         tab.on("pageerror", lambda e: errors.append(str(e)))
         tab.goto(f"{server.base_url}/tablet#token={tablet.token}")
-        tab.wait_for_function("() => document.body.dataset.screen === 'idle' && document.body.dataset.live === 'online'")
+        tab.wait_for_function(TABLET_LISTENING)
         ticket = clerk.ok("POST", f"/api/v1/counters/{counter['id']}/next")["ticket"]
         clerk.ok("POST", f"/api/v1/tickets/{ticket['id']}/dossiers",
                  json={"code": CODE, "procedure": "Đăng ký khai sinh"}, expect=201)

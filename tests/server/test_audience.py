@@ -58,3 +58,36 @@ def test_a_display_is_not_sent_the_counter_update_that_restates_a_call(server: S
     assert [(e["seq"], e["type"]) for e in replayed if call["seq"] <= e["seq"] <= last] == \
         [(e["seq"], e["type"]) for e in events], "a replay sends what the live feed sent, frames aside"
     assert not [e for e in replayed if e["type"] == "queue.updated"], "derived frames are never replayed"
+
+
+def test_a_tablet_that_connects_after_the_finish_is_still_asked_for_the_rating(server: ServerProcess,
+                                                                               office: OfficeSetup) -> None:
+    """The request is an event; a tablet that was off (rebooted, off the network) when it was sent finds it
+    in its snapshot, for its own counter only, until the ticket is rated. Screens never see it."""
+    svc = office.service("R")
+    c1, c2 = office.counter(1, [svc["id"]]), office.counter(2, [svc["id"]])
+    head = office.user("rate_head", "head")
+    tab1 = office.device("tablet", "Tablet 1", counter_id=c1["id"])
+    tab2 = office.device("tablet", "Tablet 2", counter_id=c2["id"])
+    display = office.device("display")
+    t = head.ok("POST", f"/api/v1/offices/{office.id}/tickets", json={"service_id": svc["id"], "print": False})
+    head.ok("POST", f"/api/v1/counters/{c1['id']}/open")
+    head.ok("POST", f"/api/v1/counters/{c1['id']}/next")
+    head.ok("POST", f"/api/v1/tickets/{t['id']}/finish")
+
+    async def snapshot(token: str | None) -> dict[str, Any]:
+        ws = await WsClient(server.ws_url, token).connect()
+        try:
+            return (await ws.until(lambda m: m["type"] == "snapshot"))["data"]
+        finally:
+            await ws.close()
+
+    from tests.support.aio import run
+    mine, other, screen = (run(snapshot(d.token)) for d in (tab1, tab2, display))
+    assert mine["rating_request"]["ticket"] == {"id": t["id"], "display_number": t["display_number"],
+                                                "service_id": svc["id"]}
+    assert mine["rating_request"]["counter"]["id"] == c1["id"] and mine["rating_request"]["expires_at"]
+    assert other["rating_request"] is None
+    assert "rating_request" not in screen and "rating_requests" not in screen
+    tab1.ok("POST", "/api/v1/feedback", json={"ticket_id": t["id"], "rating": "satisfied"}, expect=201)
+    assert run(snapshot(tab1.token))["rating_request"] is None  # rated: nothing left to ask

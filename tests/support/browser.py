@@ -28,3 +28,8 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+# The tablet shows its idle screen before its socket is up; a rating request finished before that comes
+# only through the snapshot, so a test that finishes a ticket waits for both.
+TABLET_LISTENING = "() => document.body.dataset.screen === 'idle' && document.body.dataset.live === 'online'"

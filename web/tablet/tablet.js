@@ -226,10 +226,17 @@ async function start() {
   toIdle();
   S.socket = new LiveSocket({
     token, officeId: S.me.office_id,
-    onSnapshot: (data) => {
+    onSnapshot: (data, msg) => {
       if (data.office) S.office = { ...(S.office || {}), ...data.office };
       S.counter = (data.counters || []).find((c) => c.id === S.me.counter_id) || S.counter;
       if (document.body.dataset.screen === "idle") renderIdle();
+      // a rating its counter still asks for (this tablet connected after the finish: rebooted, back online)
+      const req = data.rating_request;
+      const kept = req && req.ticket && pending().some((p) => p.ticket_id === req.ticket.id);  // rated, not yet sent
+      if (req && req.ticket && !kept && document.body.dataset.screen === "idle"
+          && !(S.request && S.request.ticket.id === req.ticket.id)) {
+        showRequest(req, msg.at || data.at);
+      }
     },
     onEvent: (msg) => {
       const d = msg.data || {};
