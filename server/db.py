@@ -91,6 +91,20 @@ def _retryable(e: DBAPIError) -> bool:
     return code in ("40001", "40P01") or "database is locked" in msg or "deadlock" in msg
 
 
+def _retrying(attempt: Callable[[], T]) -> T:
+    """Run one transaction; again, after a short backoff, when it lost a deadlock or serialization race or
+    found the database locked (`_retryable`), up to RETRIES times."""
+    for n in range(RETRIES):
+        try:
+            return attempt()
+        except (OperationalError, DBAPIError) as e:
+            if n + 1 < RETRIES and _retryable(e):
+                time.sleep(0.01 * (2 ** n))
+                continue
+            raise
+    raise RuntimeError("unreachable")
+
+
 class Database:
     def __init__(self, url: str) -> None:
         require_database_driver(url)
@@ -127,7 +141,7 @@ class Database:
 
     def write_sync(self, fn: Callable[[Session], T]) -> tuple[T, list[dict[str, Any]]]:
         """Run `fn` in one write transaction; returns its result and the sealed event messages."""
-        for attempt in range(RETRIES):
+        def once() -> tuple[T, list[dict[str, Any]]]:
             session = Session(self.engine, expire_on_commit=False)
             try:
                 with session.begin():
@@ -137,19 +151,13 @@ class Database:
                     messages = events.to_messages(session, sealed)
                 self.outbox.committed(session)
                 return result, messages
-            except (OperationalError, DBAPIError) as e:
-                events.discard(session)
-                if attempt + 1 < RETRIES and _retryable(e):
-                    time.sleep(0.01 * (2 ** attempt))
-                    continue
-                raise
             except BaseException:
                 events.discard(session)
                 raise
             finally:
                 self.outbox.ended(session)
                 session.close()
-        raise RuntimeError("unreachable")
+        return _retrying(once)
 
     def read_sync(self, fn: Callable[[Session], T]) -> T:
         with Session(self.read_engine, expire_on_commit=False) as session:
@@ -205,19 +213,13 @@ class Database:
         checkpoint folded into facts and rollups, and the checkpoint moved past them, in one transaction.
         Returns how many events were folded and whether more may be left. `pause_s` (tests only) holds the
         transaction open before the commit, so a test can kill the process in the middle of a batch."""
-        for attempt in range(RETRIES):
-            try:
-                with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                    folded, more = checkpoint.fold_batch(session, limit)
-                    if folded and pause_s:
-                        time.sleep(pause_s)
-                    return folded, more
-            except (OperationalError, DBAPIError) as e:
-                if attempt + 1 < RETRIES and _retryable(e):
-                    time.sleep(0.01 * (2 ** attempt))
-                    continue
-                raise
-        raise RuntimeError("unreachable")
+        def once() -> tuple[int, bool]:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                folded, more = checkpoint.fold_batch(session, limit)
+                if folded and pause_s:
+                    time.sleep(pause_s)
+                return folded, more
+        return _retrying(once)
 
     def fold_all_reports_sync(self, limit: int = 2000) -> int:
         """Fold report batches until the checkpoint reaches the log (CLI, tests); returns the events folded."""

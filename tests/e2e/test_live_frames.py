@@ -9,11 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.server import OfficeSetup, ServerProcess, WsClient
-
-
-def _plain(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e for e in events if e["type"] != "queue.updated"]
+from tests.support.server import OfficeSetup, ServerProcess, WsClient, logged
 
 
 def test_issue_and_call_send_frames_without_a_seq_slot_and_answers_match_them(server: ServerProcess,
@@ -64,8 +60,8 @@ def test_issue_and_call_send_frames_without_a_seq_slot_and_answers_match_them(se
         seen = await staff.drain(1.0)
         await staff.close()
         await screen.close()
-        logged = [e["seq"] for e in _plain(seen)]
-        assert logged == sorted(set(logged))
+        in_log = [e["seq"] for e in logged(seen)]
+        assert in_log == sorted(set(in_log))
         again = await WsClient(server.ws_url, clerk.token, office_id=office.id).connect(since_seq=snap["seq"])
         replayed = await again.drain(1.0)
         await again.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.support.server import OfficeSetup, ServerProcess, WsClient
+from tests.support.server import OfficeSetup, ServerProcess, WsClient, logged
 
 
 def _types(events: list[dict[str, Any]]) -> list[str]:
@@ -42,16 +42,16 @@ def test_a_display_is_not_sent_the_counter_update_that_restates_a_call(server: S
     assert restating[0]["data"]["counter"]["current_ticket"]["id"] == call["data"]["ticket"]["id"]
     assert restating[0]["data"]["counter"]["state"] == "open"
     shown = [e for e in shown if e["seq"] >= call["seq"]]  # (refined estimates of the issues may come first)
-    events = [e for e in shown if e["type"] != "queue.updated"]
+    events = logged(shown)
     frames = [e for e in shown if e["type"] == "queue.updated"]
     assert _types([e for e in shown if e["seq"] < restating[1]["seq"]]) == ["ticket.called", "queue.updated"]
     assert shown[0]["seq"] == call["seq"] and shown[0]["data"]["ticket"]["id"] == call["data"]["ticket"]["id"]
     # a derived frame reuses the seq of the latest event it reflects (here the restating counter update the
     # display is not sent) and takes no slot: the staff's log stays gap-free
     assert frames[0]["seq"] == restating[0]["seq"]
-    logged = [e["seq"] for e in seen if e["type"] != "queue.updated"]
-    assert logged == list(range(logged[0], logged[0] + len(logged))), "no seq taken by a derived frame"
-    assert {f["seq"] for f in frames} <= set(logged)
+    seqs = [e["seq"] for e in logged(seen)]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "no seq taken by a derived frame"
+    assert {f["seq"] for f in frames} <= set(seqs)
     paused = [e for e in shown if e["type"] == "counter.updated"]
     assert len(paused) == 1 and paused[0]["data"]["counter"]["state"] == "paused", "other counter changes still come"
     last = events[-1]["seq"]
