@@ -74,15 +74,22 @@ class Throttle:
                       type(e).__name__, e, self.what)
         self._redis_down_until = time.monotonic() + REDIS_RETRY_S
 
+    def _rkey(self, key: str) -> str:
+        return f"{self.namespace}:throttle:{self.what}:{key}"
+
+    @staticmethod
+    def _member(now: float) -> str:
+        """A hit's member in the sorted set: its time, made unique (two hits may share an instant)."""
+        return f"{now!r}:{secrets.token_hex(4)}"
+
     async def _slide(self, key: str, add: bool) -> bool:
         """The shared window: False when Redis is not answering (the caller counts in memory)."""
         from redis.exceptions import RedisError  # only ever reached with a Redis client set
 
         now = time.time()
         try:
-            allowed, oldest = await self.redis.eval(_SLIDE, 1, f"{self.namespace}:throttle:{self.what}:{key}",
-                                                    repr(now), repr(self.window_s), self.limit, "1" if add else "0",
-                                                    f"{now!r}:{secrets.token_hex(4)}")
+            allowed, oldest = await self.redis.eval(_SLIDE, 1, self._rkey(key), repr(now), repr(self.window_s),
+                                                    self.limit, "1" if add else "0", self._member(now))
         except (RedisError, OSError) as e:
             self._redis_failed(e)
             return False
@@ -104,10 +111,10 @@ class Throttle:
             from redis.exceptions import RedisError
 
             now = time.time()
-            rkey = f"{self.namespace}:throttle:{self.what}:{key}"
+            rkey = self._rkey(key)
             try:
                 async with self.redis.pipeline(transaction=True) as p:
-                    await p.zadd(rkey, {f"{now!r}:{secrets.token_hex(4)}": now}) \
+                    await p.zadd(rkey, {self._member(now): now}) \
                         .zremrangebyscore(rkey, "-inf", now - self.window_s) \
                         .pexpire(rkey, int(self.window_s * 1000) + 1).execute()
                 return
