@@ -15,15 +15,11 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.cpu import pct
 from tests.support.server import OfficeSetup, ServerProcess
 
 ISSUES_PER_RUN = 600
 COUNTERS = 20
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
 async def issue_run(base: str, token: str, office_id: int, services: list[int], clients: int,

@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import websockets
 
+from server.audience import DERIVED_TYPES
+
 
 @dataclass
 class Answers:
@@ -123,7 +125,7 @@ class Display:
                 self.last_seq = seq or 0
             return
         self.connected.set()
-        if kind == "queue.updated":  # a derived frame: the latest seq again, no slot of its own (not disorder)
+        if kind in DERIVED_TYPES:  # a derived frame: the latest seq again, no slot of its own (not disorder)
             return
         if not isinstance(seq, int) or not seq:
             return

@@ -17,6 +17,12 @@ QUIET_S = 1.5  # longer than any work QMS schedules after a write (its WAL check
 SETTLE_TIMEOUT_S = 20.0
 
 
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `values`; NaN for none."""
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))] if s else float("nan")
+
+
 def _stat_fields(pid: int) -> list[str]:
     # fields after the command name, which may itself hold spaces or brackets: fields[0] is field 3 (state)
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from bench.cpu import ratio, verdict
+from bench.cpu import pct, ratio, verdict
 from bench.write_path import FloorServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,18 +311,13 @@ class FloorTarget:
 
 
 # ---------------------------------------------------------------- measuring
-def _pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
-
-
 def _summary(lat: list[float], after_reply: list[float], slowest: list[float], lost: int, connect_s: float,
              rss: float, rss_for_clients: float, n: int) -> dict[str, Any]:
-    return {"p50": _pct(lat, 50) if lat else float("nan"), "p99": _pct(lat, 99) if lat else float("nan"),
+    return {"p50": pct(lat, 50), "p99": pct(lat, 99),
             "max": max(lat) if lat else float("nan"),
             # a call's slowest display, median over calls: the typical call, where p99 is its worst one or two
-            "slowest_p50": _pct(slowest, 50) if slowest else float("nan"),
-            "reply_p99": _pct(after_reply, 99) if after_reply else float("nan"), "samples": len(lat),
+            "slowest_p50": pct(slowest, 50),
+            "reply_p99": pct(after_reply, 99), "samples": len(lat),
             "lost_rounds": lost, "connect_s": connect_s, "rss_mb": rss,
             "kb_per_display": rss_for_clients * 1024 / n if n else float("nan")}
 
@@ -450,9 +445,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{load0[0]:.2f}", flush=True)
         for n in sizes:
             (f, q), writes = measure([floor, qms], n, args.rounds, writer.write)
-            write_p99 = _pct(writes, 99) if writes else float("nan")
+            write_p99 = pct(writes, 99)
             rows.append((n, f, q, write_p99))
-            ratio_ = q["p99"] / f["p99"] if f["p99"] else float("inf")
+            ratio_ = ratio(q["p99"], f["p99"])
             print(f"  {n:>5} clients  floor p50 {f['p50']:7.1f} ms  p99 {f['p99']:7.1f} ms | "
                   f"qms p50 {q['p50']:7.1f} ms  p99 {q['p99']:7.1f} ms | p99 ratio {ratio_:4.2f} | slowest display "
                   f"per call, median: floor {f['slowest_p50']:.1f} qms {q['slowest_p50']:.1f} ms"
@@ -477,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|--------:|-------------:|-------------:|-----------:|-----------:|----------:"
           "|------:|------:|------:|------:|------:|")
     for n, f, q, write_p99 in rows:
-        ratio_ = q["p99"] / f["p99"] if f["p99"] else float("inf")
+        ratio_ = ratio(q["p99"], f["p99"])
         print(f"| {n:>7,} | {f['p50']:12.1f} | {f['p99']:12.1f} | {q['p50']:10.1f} | {q['p99']:10.1f} | "
               f"{ratio_:9.2f} | {f['reply_p99']:.1f} | {q['reply_p99']:.1f} | "
               f"{f['slowest_p50']:.1f} | {q['slowest_p50']:.1f} | {write_p99:.1f} |")

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.cpu import cpu_of, descendants, process_cpu_s, processes
+from bench.cpu import TICK_S, cpu_of, descendants, pct, process_cpu_s, processes
 from bench.fanout import ClientFleet, raise_fd_limit
 from tests.support.server import OfficeSetup, ServerProcess
 from tests.support.services import PrivatePostgres, PrivateRedis
@@ -55,15 +55,10 @@ IDLE_S = 5.0
 BOUND_SHARE = 0.85  # a process above this share of one core, or a machine above it of all cores, is CPU-bound
 
 
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] if s else float("nan")
-
-
 def machine_busy_s() -> float:
     """CPU seconds all cores spent not idle, from /proc/stat."""
     cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(cpu) - cpu[3] - cpu[4]) / os.sysconf("SC_CLK_TCK")
+    return (sum(cpu) - cpu[3] - cpu[4]) * TICK_S
 
 
 def workers_cpu_s(master_pid: int) -> float:

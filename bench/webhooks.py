@@ -14,9 +14,9 @@ A real `qms serve` subprocess (SQLite, one process) and a receiver on loopback (
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
+from bench.cpu import process_cpu_s
 from tests.support.receiver import Receiver
 from tests.support.server import Api, OfficeSetup, ServerProcess
 
@@ -24,13 +24,6 @@ SECRET = "bench-secret-0123456789"
 LISTED = ["ticket.issued", "ticket.called", "ticket.finished", "ticket.no_show", "ticket.cancelled",
           "ticket.transferred", "dossier.linked", "feedback.received"]
 TIME_LIMIT_S = 60.0
-
-
-def cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (all threads), from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def issue(head: Api, office_id: int, service_id: int, n: int) -> None:
@@ -43,10 +36,10 @@ def issue(head: Api, office_id: int, service_id: int, n: int) -> None:
 
 def settle(pid: int, quiet_s: float = 0.6) -> float:
     """CPU time once the server has gone quiet (the fold and checkpoint after the last write are done)."""
-    last = cpu_s(pid)
+    last = process_cpu_s(pid)
     while True:
         time.sleep(quiet_s)
-        now = cpu_s(pid)
+        now = process_cpu_s(pid)
         if now - last < 0.02:
             return now
         last = now

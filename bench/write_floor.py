@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from server.passwords import token_hash  # the product's hash of a bearer token
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, office_id INTEGER NOT NULL);
@@ -38,10 +39,6 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, office_id INTEGER NOT
 """
 UPSERT_DAY = ("INSERT INTO day_counters (office_id, day, last) VALUES (?, ?, 1) "
               "ON CONFLICT (office_id, day) DO UPDATE SET last = last + 1 RETURNING last")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def connect(path: str) -> sqlite3.Connection:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,18 +35,13 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.cpu import QUIET_S, CpuMeter, idle_rate, process_cpu_s, ratio, verdict  # noqa: E402
+from bench.cpu import QUIET_S, CpuMeter, idle_rate, pct, process_cpu_s, ratio, verdict  # noqa: E402
 
 TARGET_RATIO = 3.0
 REQUESTS = 300
 BATCH = 50
 COUNTERS = 6
 WARMUP = 20
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))] if s else float("nan")
 
 
 class FloorServer:
@@ -84,6 +80,7 @@ class FloorServer:
         self.http.close()
         self.proc.terminate()
         self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class QmsServer:
