@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from server.cli import uvicorn_settings  # the uvicorn settings of `qms serve`
 from server.passwords import token_hash  # the product's hash of a bearer token
 
 SCHEMA = """
@@ -108,13 +109,6 @@ def create_app(path: str) -> Starlette:
     return Starlette(routes=[Route("/tickets", issue, methods=["POST"])])
 
 
-def uvicorn_settings(port: int) -> dict[str, Any]:
-    """What `qms serve` passes uvicorn (server/cli.py), for one process on loopback."""
-    from server.limits import MAX_WS_MESSAGE_BYTES
-    return dict(host="127.0.0.1", port=port, ws_per_message_deflate=False, log_level="warning",
-                ws_max_size=MAX_WS_MESSAGE_BYTES, access_log=False, timeout_graceful_shutdown=5)
-
-
 def main() -> None:
     import uvicorn
     parser = argparse.ArgumentParser(prog="bench.write_floor")
@@ -123,7 +117,7 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     args = parser.parse_args()
     prepare(args.db, args.token)
-    uvicorn.run(create_app(args.db), **uvicorn_settings(args.port))
+    uvicorn.run(create_app(args.db), **uvicorn_settings("127.0.0.1", args.port, "warning"))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .drivers import MissingDriver, require_redis_driver
 from .settings import SETTINGS, Settings
@@ -24,6 +24,13 @@ def _db(settings: Settings) -> Database:
     db = Database(settings.database_url)
     upgrade(db.engine)
     return db
+
+
+def uvicorn_settings(host: str, port: int, log_level: str) -> dict[str, Any]:
+    """What `qms serve` asks of uvicorn (the bench's write floor runs on the very same)."""
+    from .limits import MAX_WS_MESSAGE_BYTES
+    return dict(host=host, port=port, ws_per_message_deflate=False, log_level=log_level,
+                ws_max_size=MAX_WS_MESSAGE_BYTES, access_log=False, timeout_graceful_shutdown=5)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -47,10 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("warning: several workers need PostgreSQL (QMS_DATABASE_URL) and Redis (QMS_REDIS_URL) for "
               "events to reach every client; starting anyway", file=sys.stderr)
     print(listening_message(args.host, args.port), flush=True)
-    from .limits import MAX_WS_MESSAGE_BYTES
-    common = dict(host=args.host, port=args.port, ws_per_message_deflate=False, log_level=settings.log_level,
-                  ws_max_size=MAX_WS_MESSAGE_BYTES,
-                  access_log=False, timeout_graceful_shutdown=5)
+    common = uvicorn_settings(args.host, args.port, settings.log_level)
     if workers > 1:
         from .metrics import prepare_multiprocess
         prepare_multiprocess(Path(settings.data_dir))  # before the workers import prometheus_client
