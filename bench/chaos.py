@@ -38,7 +38,7 @@ from bench.chaos_audit import (Line, OfficeDay, called_once_and_in_order, displa
                                webhooks_delivered)
 from bench.chaos_peers import Answers, Display, Http, WebhookReceiver
 from bench.fanout import raise_fd_limit
-from bench.scale import workers_cpu_s
+from bench.cpu import workers_cpu_s
 from tests.support.server import Api, OfficeSetup, ServerProcess, free_port
 from tests.support.services import PrivatePostgres, PrivateRedis
 from tests.ticket_printer.fakeprinter import FakePrinter

@@ -135,3 +135,8 @@ class CpuMeter:
             samples.append((time.monotonic(), self.read()))
         t1, cpu1 = samples[-1]
         return net_cpu_s(self.cpu0, cpu1, t1 - self.t0, self.idle)
+
+
+def workers_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) a uvicorn master's worker processes have used so far (bench/chaos.py)."""
+    return cpu_of(descendants(master_pid)[1:]) if master_pid > 0 else 0.0

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.cpu import TICK_S, cpu_of, descendants, pct, process_cpu_s, processes
+from bench.cpu import TICK_S, descendants, pct, process_cpu_s, processes
 from bench.fanout import ClientFleet, raise_fd_limit
 from tests.support.server import OfficeSetup, ServerProcess
 from tests.support.services import PrivatePostgres, PrivateRedis
@@ -59,11 +59,6 @@ def machine_busy_s() -> float:
     """CPU seconds all cores spent not idle, from /proc/stat."""
     cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return (sum(cpu) - cpu[3] - cpu[4]) * TICK_S
-
-
-def workers_cpu_s(master_pid: int) -> float:
-    """CPU seconds (user + system) the server's worker processes have used so far (bench/chaos.py)."""
-    return cpu_of(descendants(master_pid)[1:]) if master_pid > 0 else 0.0
 
 
 def worker_rss_mb(master_pid: int) -> list[float]:
