@@ -23,6 +23,17 @@ def _login_counter(page: Any, server: ServerProcess, username: str) -> None:
     page.click("#login-btn")
 
 
+def _stored_feedback(office: OfficeSetup, n: int, timeout: float = 10) -> dict[str, Any]:
+    """The office's stored ratings once there are n (a tablet sends its rating after the screen moves on)."""
+    deadline = time.monotonic() + timeout
+    stored = office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")
+    while stored["total"] < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+        stored = office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")
+    assert stored["total"] == n, stored
+    return stored
+
+
 @pytest.mark.browser
 def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: ServerProcess, office: OfficeSetup,
                                                                      chromium: Any) -> None:
@@ -95,12 +106,7 @@ def test_clerk_calls_recalls_transfers_finishes_and_the_tablet_asks(server: Serv
         screenshot(tab, "tablet_rating")
         tab.click("[data-level='satisfied']")
         tab.wait_for_function("() => document.body.dataset.screen === 'thanks'")
-        stored = office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")
-        deadline = time.monotonic() + 5
-        while stored["total"] == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-            stored = office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")
-        assert stored["total"] == 1
+        stored = _stored_feedback(office, 1)
         assert stored["items"][0]["ticket_id"] == c01["id"] and stored["items"][0]["rating"] == "satisfied"
         assert stored["items"][0]["counter_id"] == c1["id"]
         tab.wait_for_function("() => document.body.dataset.screen === 'idle'", timeout=8000)
@@ -221,11 +227,7 @@ def test_a_tablet_opened_after_the_finish_still_asks_for_the_rating(server: Serv
         assert tab.text_content("#rate-number") == t["display_number"]
         tab.click("[data-level='satisfied']")
         tab.wait_for_function("() => ['trips', 'thanks', 'idle'].includes(document.body.dataset.screen)")
-        deadline = time.monotonic() + 10
-        while office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")["total"] == 0 \
-                and time.monotonic() < deadline:
-            time.sleep(0.1)
-        item = office.admin.ok("GET", f"/api/v1/offices/{office.id}/feedback")["items"][0]
+        item = _stored_feedback(office, 1)["items"][0]
         assert (item["ticket_id"], item["rating"]) == (t["id"], "satisfied")
         tab.reload()  # rated: a reload does not ask again
         tab.wait_for_function(TABLET_LISTENING)

@@ -11,8 +11,6 @@ from tests.support.load import hammer
 from tests.support.server import OfficeSetup, ServerProcess, WsClient, logged
 
 
-
-
 def test_sigkill_loses_nothing_and_replay_is_exact() -> None:
     server = ServerProcess().start()
     try:

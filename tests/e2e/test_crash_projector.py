@@ -23,8 +23,6 @@ from tests.support.server import OfficeSetup, ServerProcess
 SLOW_BATCHES = {"QMS_REPORT_FOLD_PAUSE_S": "0.3", "QMS_REPORT_FOLD_BATCH": "5"}
 
 
-
-
 def _load(server: ServerProcess, office: OfficeSetup, token: str, service_id: int, counters: list[int],
           seconds: float, kill: bool = False) -> list[dict[str, Any]]:
     """Issue and call for `seconds`; with `kill`, SIGKILL the server while the requests are still going."""
@@ -44,8 +42,6 @@ def _load(server: ServerProcess, office: OfficeSetup, token: str, service_id: in
         for t in threads:
             t.join(30)
     return accepted
-
-
 
 
 def _caught_up(db: Database, timeout: float = 60) -> None:

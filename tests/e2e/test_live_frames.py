@@ -72,7 +72,8 @@ def test_issue_and_call_send_frames_without_a_seq_slot_and_answers_match_them(se
     asyncio.run(scenario())
 
 
-@pytest.mark.skipif(not os.environ.get("QMS_TEST_REDIS_URL"), reason="two workers need Redis and PostgreSQL")
+@pytest.mark.skipif(not (os.environ.get("QMS_TEST_POSTGRES_URL") and os.environ.get("QMS_TEST_REDIS_URL")),
+                    reason="two workers need PostgreSQL and Redis (QMS_TEST_POSTGRES_URL, QMS_TEST_REDIS_URL)")
 def test_every_worker_follows_every_workers_writes(tmp_path: Any) -> None:
     """Two workers: each keeps its own live model from the pub/sub. Both are warmed (their model loaded),
     then a call lands on one of them; every fresh connection, whichever worker takes it, sees the new place."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tests.support.aio import run
 from tests.support.server import OfficeSetup, ServerProcess, WsClient, logged
 
 
@@ -82,7 +83,6 @@ def test_a_tablet_that_connects_after_the_finish_is_still_asked_for_the_rating(s
         finally:
             await ws.close()
 
-    from tests.support.aio import run
     mine, other, screen = (run(snapshot(d.token)) for d in (tab1, tab2, display))
     assert mine["rating_request"]["ticket"] == {"id": t["id"], "display_number": t["display_number"],
                                                 "service_id": svc["id"]}
